@@ -1,0 +1,1 @@
+from .content import register  # noqa: F401

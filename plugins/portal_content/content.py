@@ -1,0 +1,130 @@
+"""Content model of the portal: the reader, Vietnamese order and dates, and the build gate.
+
+Signals, in build order: ``initialized`` validates settings; ``readers_init`` installs the
+reader; ``generator_init`` adds the Jinja filters; ``article_generator_context`` /
+``page_generator_context`` collect each file's findings; ``article_generator_pretaxonomy``
+drops colliding slugs; ``article_generator_finalized`` links same-section neighbours;
+``all_generators_finalized`` sorts lists and, in a strict build, stops before anything is
+written if any error was found.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict
+
+from pelican import signals
+
+from portal import text
+from portal.findings import summary
+
+from . import collisions
+from .reader import FINDINGS_KEY, PortalReader
+from .related import attach_same_section
+from .settings import validate
+
+logger = logging.getLogger(__name__)
+CONTEXT_KEY = "PORTAL_FINDINGS"
+
+
+class PublishBlocked(SystemExit):
+    """Raised to stop a strict build; a ``SystemExit`` so Pelican prints no traceback."""
+
+
+def check_settings(pelican) -> None:
+    """Fail early on a malformed or unknown ``CONTENT_*`` setting."""
+    validate(pelican.settings)
+
+
+def add_reader(readers) -> None:
+    """Read ``.md`` files with the portal's reader, and nothing else (no reST, no raw HTML)."""
+    readers.reader_classes.clear()
+    readers.reader_classes["md"] = PortalReader
+
+
+def add_filters(generator) -> None:
+    """Expose Vietnamese dates and ordering to the templates."""
+    env = getattr(generator, "env", None)
+    if env is None:
+        return
+    env.filters.update(
+        vi_datetime=text.format_datetime,
+        vi_date=text.format_date,
+        vi_sort=_vi_sort,
+    )
+
+
+def _vi_sort(items, attribute=None):
+    """Jinja filter: sort by Vietnamese order, of ``attribute`` when given (``"0.name"``)."""
+    def key(item):
+        value = item
+        for part in (attribute or "").split(".") if attribute else []:
+            value = value[int(part)] if part.isdigit() else getattr(value, part)
+        return str(value)
+
+    return text.vi_sorted(items, key=key)
+
+
+def collect_findings(generator, metadata) -> None:
+    """Move the reader's findings from the metadata into the build's list and log them."""
+    found = metadata.pop(FINDINGS_KEY, [])
+    record(generator.context, found)
+
+
+def record(context, found) -> None:
+    """Add findings to the build's list and log each one as editors read it."""
+    context.setdefault(CONTEXT_KEY, []).extend(found)
+    for finding in found:
+        log = logger.error if finding.is_error else logger.warning
+        log("%s", finding.format(), extra={"limit_msg": None})
+
+
+def drop_collisions(generator) -> None:
+    """Report articles whose URL or folded title collides, and keep only the first of each."""
+    record(generator.context, collisions.resolve(generator))
+
+
+def link_neighbours(generator) -> None:
+    """Give every article its 'Tin cùng chuyên mục' list."""
+    others = [*generator.drafts, *generator.hidden_articles, *generator.translations]
+    attach_same_section(generator.articles, others)
+
+
+def sort_lists(generators) -> None:
+    """Order tags, authors and sections in Vietnamese order everywhere templates list them."""
+    for generator in generators:
+        for name in ("tags", "authors", "categories"):
+            items = generator.context.get(name)
+            if isinstance(items, list):
+                generator.context[name] = text.vi_sorted(items, key=lambda pair: pair[0].name)
+
+
+def gate(generators) -> None:
+    """In a strict build, stop before writing if any finding is an error."""
+    context = generators[0].context if generators else {}
+    found = sorted(context.get(CONTEXT_KEY, []))
+    if context.get("PORTAL_FINDINGS_FILE"):
+        with open(context["PORTAL_FINDINGS_FILE"], "w", encoding="utf-8") as handle:
+            json.dump([asdict(f) | {"text": f.format()} for f in found], handle, ensure_ascii=False)
+    if not found:
+        return
+    logger.warning("Kiểm tra nội dung: %s", summary(found))
+    if context.get("PORTAL_STRICT") and any(f.is_error for f in found):
+        logger.error(
+            "Bản xuất bản bị dừng: sửa các lỗi ở trên rồi chạy lại. Không tệp nào được ghi."
+        )
+        raise PublishBlocked(1)
+
+
+def register() -> None:
+    """Connect the handlers; order within a signal follows ``PLUGINS``."""
+    signals.initialized.connect(check_settings)
+    signals.readers_init.connect(add_reader)
+    signals.generator_init.connect(add_filters)
+    signals.article_generator_context.connect(collect_findings)
+    signals.page_generator_context.connect(collect_findings)
+    signals.article_generator_pretaxonomy.connect(drop_collisions)
+    signals.article_generator_finalized.connect(link_neighbours)
+    signals.all_generators_finalized.connect(sort_lists)
+    signals.all_generators_finalized.connect(gate)

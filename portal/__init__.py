@@ -1,0 +1,1 @@
+"""Shared, Pelican-free core of the Cổng TTCP portal: Vietnamese text, sources, findings."""

@@ -1,0 +1,126 @@
+"""Live preview: build, serve on 127.0.0.1, rebuild on change, reload the open page.
+
+The server keeps running whatever the content holds: a broken edit shows its findings in the
+terminal and in an overlay on the page (drawn by ``theme/static/js/preview.js``), and the last
+good output stays served until the fix.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass, field
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+STATE_PATH = "/__preview/state.json"
+WATCHED = ("content", "theme", "plugins", "portal", "pelicanconf.py")
+
+
+@dataclass
+class BuildState:
+    """What the page's preview script polls: the build number, success and findings."""
+
+    build: int = 0
+    ok: bool = True
+    findings: list[dict] = field(default_factory=list)
+    log: str = ""
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def as_json(self) -> bytes:
+        """Serialise for the preview script."""
+        with self.lock:
+            data = {"build": self.build, "ok": self.ok, "findings": self.findings, "log": self.log}
+        return json.dumps(data, ensure_ascii=False).encode("utf-8")
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    """Static files of the output folder, plus the build state; no caching."""
+
+    state: BuildState
+
+    def do_GET(self):  # noqa: N802 (http.server's naming)
+        if self.path.split("?")[0] == STATE_PATH:
+            body = self.state.as_json()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        super().do_GET()
+
+    def end_headers(self):
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
+
+    def log_message(self, format, *args):  # noqa: A002
+        """Keep the terminal for build messages."""
+
+
+@dataclass
+class Preview:
+    """One preview session: a content folder built into an output folder and served."""
+
+    root: Path
+    content: Path
+    output: Path
+    port: int = 8000
+    state: BuildState = field(default_factory=BuildState)
+
+    def build(self) -> None:
+        """Run a development build with the preview script switched on; record the outcome."""
+        findings_file = self.root / ".cache" / "preview-findings.json"
+        findings_file.parent.mkdir(parents=True, exist_ok=True)
+        findings_file.unlink(missing_ok=True)
+        command = [
+            sys.executable, "-m", "pelican", str(self.content),
+            "-s", str(self.root / "pelicanconf.py"), "-o", str(self.output),
+            "--log-handler", "plain",
+            "-e", "PREVIEW=true", 'THEME_STATIC_PATHS=["static", "preview"]',
+            f"PORTAL_FINDINGS_FILE={json.dumps(str(findings_file))}",
+        ]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+        sys.stdout.write(done.stdout + done.stderr)
+        findings = json.loads(findings_file.read_text("utf-8")) if findings_file.exists() else []
+        with self.state.lock:
+            self.state.build += 1
+            self.state.ok = done.returncode == 0
+            self.state.findings = findings
+            self.state.log = "" if self.state.ok else (done.stdout + done.stderr)[-4000:]
+        status = "xong" if self.state.ok else "LỖI"
+        print(f"[xem trước] Bản dựng #{self.state.build}: {status}, {len(findings)} ghi chú.")
+
+    def watch(self) -> None:
+        """Rebuild whenever a watched file changes (blocks)."""
+        from watchfiles import watch  # noqa: PLC0415
+
+        paths = [self.content, *(self.root / name for name in WATCHED[1:])]
+        for _changes in watch(*[p for p in paths if p.exists()], debounce=200, step=50):
+            self.build()
+
+    def serve(self) -> ThreadingHTTPServer:
+        """Start the HTTP server in a background thread and return it."""
+        handler = type("Handler", (_Handler,), {"state": self.state})
+        server = ThreadingHTTPServer(
+            ("127.0.0.1", self.port), partial(handler, directory=str(self.output))
+        )
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        return server
+
+    def run(self) -> None:
+        """Build once, serve, and rebuild on change until interrupted."""
+        self.output.mkdir(parents=True, exist_ok=True)
+        self.build()
+        server = self.serve()
+        print(f"[xem trước] Đang phục vụ http://127.0.0.1:{self.port}/ (Ctrl+C để dừng)")
+        try:
+            self.watch()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.shutdown()
