@@ -8,10 +8,13 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install serve test check clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(wildcard tools/*/package-lock.json)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	for dir in tools/*/; do \
+	  if [ -f "$$dir/package.json" ]; then npm ci --prefix "$$dir" --ignore-scripts --no-audit --no-fund --silent || exit 1; fi; \
+	done
 	touch $(STAMP)
 
 install: $(STAMP)

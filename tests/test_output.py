@@ -1,0 +1,25 @@
+"""The output-writing helper refuses paths that escape the output folder."""
+
+import pytest
+
+from portal.output import OutputPathError, write_output
+
+
+@pytest.mark.parametrize("relative", ["../x", "../output-old/x", "/etc/passwd", "a/../../x", "."],
+                         ids=["parent", "sibling-prefix", "absolute", "nested-parent", "root"])
+def test_escaping_paths_are_refused(tmp_path, relative):
+    (tmp_path / "output").mkdir()
+    with pytest.raises(OutputPathError):
+        write_output(tmp_path / "output", relative, "x")
+
+
+def test_unchanged_file_is_not_rewritten(tmp_path):
+    path = write_output(tmp_path, "a/b.json", "{}")
+    mtime = path.stat().st_mtime_ns
+    import os
+
+    os.utime(path, ns=(1, 1))
+    write_output(tmp_path, "a/b.json", "{}")
+    assert path.stat().st_mtime_ns == 1 != mtime
+    write_output(tmp_path, "a/b.json", "{ }")
+    assert path.read_text() == "{ }"
