@@ -38,8 +38,12 @@ def check_settings(pelican) -> None:
 
 
 def add_reader(readers) -> None:
-    """Read ``.md`` files with the portal's reader, and nothing else (no reST, no raw HTML)."""
-    readers.reader_classes.clear()
+    """Read ``.md`` files with the portal's reader, and nothing else (no reST, no raw HTML).
+
+    The ``static`` entry stays: Pelican's static generator reads images and attachments through it.
+    """
+    for extension in [ext for ext in readers.reader_classes if ext != "static"]:
+        del readers.reader_classes[extension]
     readers.reader_classes["md"] = PortalReader
 
 
