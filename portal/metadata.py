@@ -41,7 +41,10 @@ def _text(source: Source, found: Field, context) -> str | None:
 
 
 def _list(source: Source, found: Field, context) -> list[str] | None:
-    items = [item.strip() for item in found.value.split(",")]
+    # As in Pelican: ";" separates when present, so a tag may hold a comma
+    # ("Phòng, chống tham nhũng; Đất đai").
+    separator = ";" if ";" in found.value else ","
+    items = [item.strip() for item in found.value.split(separator)]
     return [item for item in items if item] or None
 
 

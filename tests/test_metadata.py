@@ -84,3 +84,12 @@ def test_non_utf8_file_names_the_line():
 def test_header_line_without_colon_is_reported():
     source, _ = read("Title: T\nđây không phải khóa\n\nB\n", PAGE)
     assert [(f.rule, f.line) for f in source.findings] == [("header-syntax", 2)]
+
+
+def test_lists_split_on_semicolons_when_present_so_tags_may_hold_commas():
+    _, values = read(
+        "Title: T\nDate: 2019-01-01\nCategory: thanh-tra\nSummary: S\nAuthors: A, B\n"
+        "Tags: Phòng, chống tham nhũng; Đất đai\n\nB\n"
+    )
+    assert values["tags"] == ["Phòng, chống tham nhũng", "Đất đai"]
+    assert values["authors"] == ["A", "B"]

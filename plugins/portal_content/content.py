@@ -20,7 +20,7 @@ from portal import text
 from portal.findings import summary
 
 from . import collisions
-from .reader import FINDINGS_KEY, PortalReader
+from .reader import FINDINGS_KEY, PortalReader, warm_cache
 from .related import attach_same_section
 from .settings import validate
 
@@ -45,6 +45,13 @@ def add_reader(readers) -> None:
     for extension in [ext for ext in readers.reader_classes if ext != "static"]:
         del readers.reader_classes[extension]
     readers.reader_classes["md"] = PortalReader
+
+
+def prepare_reading(generator) -> None:
+    """Parse the files the document cache misses on every core, before Pelican reads them."""
+    parsed = warm_cache(generator.settings)
+    if parsed:
+        logger.info("portal_content: %d tệp được đọc song song", parsed)
 
 
 def add_filters(generator) -> None:
@@ -126,6 +133,7 @@ def register() -> None:
     signals.initialized.connect(check_settings)
     signals.readers_init.connect(add_reader)
     signals.generator_init.connect(add_filters)
+    signals.article_generator_init.connect(prepare_reading)
     signals.article_generator_context.connect(collect_findings)
     signals.page_generator_context.connect(collect_findings)
     signals.article_generator_pretaxonomy.connect(drop_collisions)

@@ -3,16 +3,41 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
-from markdown import Markdown
 from pelican.readers import BaseReader
 from pelican.urlwrappers import Author, Category, Tag
 
-from portal.metadata import ARTICLE, PAGE, parse_metadata, sections_from_settings
-from portal.source import decode
+from portal.metadata import ARTICLE, PAGE, sections_from_settings
+from portal.render import DocumentCache, DocumentParser, Job, fingerprint, warm
 from portal.text import slugify
 
 FINDINGS_KEY = "_portal_findings"
+
+
+def document_cache(settings) -> DocumentCache:
+    """Return the parse cache of this build: ``CACHE_PATH/documents``, salted by the reader config."""
+    folder = None
+    if settings.get("PORTAL_DOCUMENT_CACHE"):
+        folder = os.path.join(settings["CACHE_PATH"], "documents")
+    salt = fingerprint(settings["MARKDOWN"], sections_from_settings(settings["SECTIONS"]))
+    return DocumentCache(folder, salt)
+
+
+def kind_of(path: str, settings) -> str:
+    """Articles live under the first ``ARTICLE_PATHS`` folder; everything else is a page."""
+    articles = os.path.abspath(os.path.join(settings["PATH"], settings["ARTICLE_PATHS"][0]))
+    return ARTICLE if os.path.abspath(path).startswith(articles + os.sep) else PAGE
+
+
+def warm_cache(settings) -> int:
+    """Parse every content file the cache misses, on all cores, before Pelican reads them."""
+    root = settings["PATH"]
+    folders = [*settings["ARTICLE_PATHS"], *settings["PAGE_PATHS"]]
+    paths = sorted({str(p) for f in folders for p in Path(root, f).rglob("*.md")})
+    jobs = [Job(p, display_path(p), kind_of(p, settings)) for p in paths]
+    sections = sections_from_settings(settings["SECTIONS"])
+    return warm(jobs, settings["MARKDOWN"], sections, document_cache(settings))
 
 
 class PortalReader(BaseReader):
@@ -27,35 +52,33 @@ class PortalReader(BaseReader):
 
     def __init__(self, settings):
         super().__init__(settings)
-        config = dict(settings["MARKDOWN"])
-        extension_configs = {**config.get("extension_configs", {})}
-        toc = {**extension_configs.get("markdown.extensions.toc", {}), "slugify": slugify}
-        extension_configs["markdown.extensions.toc"] = toc
-        extensions = list(dict.fromkeys([*config.get("extensions", []), *extension_configs]))
-        self._md = Markdown(
-            extensions=extensions,
-            extension_configs=extension_configs,
-            output_format=config.get("output_format", "html5"),
-        )
-        self._sections = sections_from_settings(settings["SECTIONS"])
-        self._articles_dir = os.path.join(settings["PATH"], settings["ARTICLE_PATHS"][0])
+        self._parser = None
+        self._cache = document_cache(settings)
+
+    def _parse(self, source_path: str):
+        with open(source_path, "rb") as handle:
+            raw = handle.read()
+        display, kind = display_path(source_path), kind_of(source_path, self.settings)
+        key = self._cache.key(display, kind, raw)
+        parsed = self._cache.load(key)
+        if parsed is None:
+            if self._parser is None:
+                sections = sections_from_settings(self.settings["SECTIONS"])
+                self._parser = DocumentParser(self.settings["MARKDOWN"], sections)
+            parsed = self._parser.parse(display, raw, kind)
+            self._cache.store(key, parsed)
+        return parsed
 
     def read(self, source_path):
         """Return ``(html, metadata)`` of one file; findings travel in the metadata."""
-        with open(source_path, "rb") as handle:
-            raw = handle.read()
-        source = decode(display_path(source_path), raw)
-        kind = ARTICLE if _is_under(source_path, self._articles_dir) else PAGE
-        values = parse_metadata(source, kind, self._sections) if source.text else {}
-        self._md.reset()
-        content = self._md.convert(source.body) if source.text else ""
-        metadata = self._pelican_metadata(values, source_path)
-        usable = "title" in values and (kind == PAGE or {"date", "category"} <= values.keys())
-        if not usable:
+        parsed = self._parse(source_path)
+        metadata = self._pelican_metadata(parsed.values, source_path)
+        if not parsed.usable:
             metadata["status"] = "skip"
-        metadata[FINDINGS_KEY] = source.findings
-        metadata["field_lines"] = {key: found.line for key, found in source.fields.items()}
-        return content, metadata
+        metadata[FINDINGS_KEY] = parsed.findings
+        metadata["field_lines"] = parsed.field_lines
+        metadata["source_hash"] = parsed.source_hash
+        return parsed.html, metadata
 
     def _pelican_metadata(self, values: dict, source_path: str) -> dict:
         """Turn typed values into what Pelican's content classes expect."""
@@ -84,7 +107,3 @@ def display_path(path: str) -> str:
     """Return ``path`` as editors see it: relative to the working directory when inside it."""
     relative = os.path.relpath(path)
     return path if relative.startswith("..") else relative
-
-
-def _is_under(path: str, folder: str) -> bool:
-    return os.path.abspath(path).startswith(os.path.abspath(folder) + os.sep)

@@ -5,6 +5,7 @@ from __future__ import annotations
 DEFAULTS = {
     "PORTAL_STRICT": False,
     "PORTAL_FINDINGS_FILE": None,  # the preview server reads the build's findings from here
+    "PORTAL_DOCUMENT_CACHE": True,  # parses cached by content hash in CACHE_PATH/documents
 }
 PREFIX = "PORTAL_CONTENT_"
 
