@@ -114,7 +114,7 @@ def clean(c):
 def update_golden(c):
     """Rebuild the golden output of the minimal fixture site (only on purpose, then review)."""
     shutil.rmtree(GOLDEN_OUTPUT, ignore_errors=True)
-    _pelican(c, "publishconf.py", GOLDEN_SITE, GOLDEN_OUTPUT, "--fatal warnings")
+    _pelican(c, "publishconf.py", GOLDEN_SITE, GOLDEN_OUTPUT, "--fatal errors")
 
 
 ns = Collection(build, publish, check, new, serve, clean, update_golden)
