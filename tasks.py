@@ -77,13 +77,14 @@ def check(c, content: str = "", format: str = "text"):  # noqa: A002 (the CLI fl
 
 @task(help={
     "title": "tiêu đề bài", "section": "chuyên mục (slug)", "authors": "tác giả, cách nhau bởi dấu phẩy",
+    "content": "content folder (default: content/)",
 })
-def new(c, title: str, section: str, authors: str = ""):
+def new(c, title: str, section: str, authors: str = "", content: str = ""):
     """Write a new draft article from archetypes/article.md with today's date and a slug."""
     from portal.scaffold import Layout, NewArticle, ScaffoldError, create  # noqa: PLC0415
 
     layout = Layout(
-        CONTENT, conf.ARTICLE_PATHS[0], Path(conf.ARCHETYPES_PATH) / "article.md",
+        Path(content or CONTENT), conf.ARTICLE_PATHS[0], Path(conf.ARCHETYPES_PATH) / "article.md",
         [slug for slug, _ in conf.SECTIONS],
     )
     try:

@@ -51,8 +51,9 @@ def read_tree(content: Path, article_dir: str, page_dir: str, sections: list[Sec
     ]
 
 
-def make_site(content: Path, article_dir: str, page_dir: str, sections: list[Section],
-              now: datetime | None = None) -> Site:
+def make_site(
+    content: Path, article_dir: str, page_dir: str, sections: list[Section], now: datetime | None = None
+) -> Site:
     """Read the tree into what the rule table runs over."""
     documents = read_tree(content, article_dir, page_dir, sections)
     return Site(content, sections, documents, now or datetime.now(TIMEZONE))
@@ -63,11 +64,15 @@ def _entries(documents: list[Document]) -> list[collisions.Entry]:
     for doc in documents:
         if doc.kind != ARTICLE or "title" not in doc.values or "category" not in doc.values:
             continue
-        entries.append(collisions.Entry(
-            doc.source.path, f"{doc.values['category'].slug}/{doc.slug}/", doc.values["title"],
-            doc.source.line_of("slug") if "slug" in doc.source.fields else 1,
-            doc.source.line_of("title"),
-        ))
+        entries.append(
+            collisions.Entry(
+                doc.source.path,
+                f"{doc.values['category'].slug}/{doc.slug}/",
+                doc.values["title"],
+                doc.source.line_of("slug") if "slug" in doc.source.fields else 1,
+                doc.source.line_of("title"),
+            )
+        )
     return entries
 
 
@@ -76,15 +81,20 @@ def media_findings(site: Site) -> list[Finding]:
     if check_media is None:
         return []
     values = [
-        {**doc.values, "path": doc.source.path, "kind": doc.kind,
-         "field_lines": {key: found.line for key, found in doc.source.fields.items()}}
+        {
+            **doc.values,
+            "path": doc.source.path,
+            "kind": doc.kind,
+            "field_lines": {key: found.line for key, found in doc.source.fields.items()},
+        }
         for doc in site.documents
     ]
     return list(check_media(site.content, values))
 
 
-def check_tree(content: Path, article_dir: str, page_dir: str, sections: list[Section],
-               now: datetime | None = None) -> list[Finding]:
+def check_tree(
+    content: Path, article_dir: str, page_dir: str, sections: list[Section], now: datetime | None = None
+) -> list[Finding]:
     """Return every finding of every file under ``content``, sorted by path and line."""
     site = make_site(content, article_dir, page_dir, sections, now)
     found = [f for doc in site.documents for f in doc.source.findings]

@@ -15,10 +15,24 @@ _INLINE_CODE = re.compile(r"(`+)(?!`).+?(?<!`)\1(?!`)", re.S)
 _AUTOLINK = re.compile(r"<(?:[a-zA-Z][a-zA-Z0-9+.-]{1,31}:[^<>\s]*|[^<>\s@]+@[^<>\s]+)>")
 _INLINE_LINK = re.compile(r"!?\[[^\]\n]*\]\(\s*<?([^)\s>]*)>?(?:\s+[\"'(][^\n]*?[\"')])?\s*\)")
 _REFERENCE = re.compile(r"^ {0,3}\[[^\]\n]+\]:\s*<?([^\s>]+)>?", re.M)
-URL_ATTRIBUTES = frozenset({
-    "href", "src", "action", "formaction", "data", "poster", "background", "cite", "srcset",
-    "xlink:href", "longdesc", "manifest", "icon", "ping",
-})
+URL_ATTRIBUTES = frozenset(
+    {
+        "href",
+        "src",
+        "action",
+        "formaction",
+        "data",
+        "poster",
+        "background",
+        "cite",
+        "srcset",
+        "xlink:href",
+        "longdesc",
+        "manifest",
+        "icon",
+        "ping",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -87,10 +101,7 @@ def links(body: str, first_line: int, found_tags: list[Tag]) -> list[Link]:
         for match in pattern.finditer(body)
     ]
     result.extend(
-        Link(value, tag.line)
-        for tag in found_tags
-        for key, value in tag.attributes
-        if key in URL_ATTRIBUTES
+        Link(value, tag.line) for tag in found_tags for key, value in tag.attributes if key in URL_ATTRIBUTES
     )
     return sorted(result, key=lambda link: link.line)
 

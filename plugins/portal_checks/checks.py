@@ -33,8 +33,11 @@ def check_settings(pelican) -> None:
 def site_findings(settings) -> list[Finding]:
     """Run the rule table over the content folder of this build."""
     site = make_site(
-        Path(settings["PATH"]), settings["ARTICLE_PATHS"][0], settings["PAGE_PATHS"][0],
-        sections_from_settings(settings["SECTIONS"]), datetime.now(TIMEZONE),
+        Path(settings["PATH"]),
+        settings["ARTICLE_PATHS"][0],
+        settings["PAGE_PATHS"][0],
+        sections_from_settings(settings["SECTIONS"]),
+        datetime.now(TIMEZONE),
     )
     return rules.run(site)
 
@@ -44,8 +47,15 @@ def run_rules(generator) -> None:
     try:
         found = site_findings(generator.settings)
     except Exception as exc:  # noqa: BLE001 (a build never shows a traceback for content)
-        found = [Finding(generator.settings["PATH"], 1, ERROR, "internal-error",
-                         rules.INTERNAL.format(rule="*", error=f"{type(exc).__name__}: {exc}"))]
+        found = [
+            Finding(
+                generator.settings["PATH"],
+                1,
+                ERROR,
+                "internal-error",
+                rules.INTERNAL.format(rule="*", error=f"{type(exc).__name__}: {exc}"),
+            )
+        ]
     generator.context.setdefault(CONTEXT_KEY, []).extend(found)
     for finding in found:
         log = logger.error if finding.is_error else logger.warning
