@@ -13,9 +13,9 @@ from datetime import datetime
 from pathlib import Path
 
 from . import collisions, rules
+from .document import Document, Site
 from .findings import Finding
 from .metadata import ARTICLE, PAGE, Section, parse_metadata
-from .rules import Document, Site
 from .source import decode
 from .text import TIMEZONE
 

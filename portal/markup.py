@@ -13,7 +13,7 @@ from html.parser import HTMLParser
 _FENCE = re.compile(r"^( {0,3})(`{3,}|~{3,})[^\n]*\n.*?(?:^\1?\2[`~]*[ \t]*$|\Z)", re.M | re.S)
 _INLINE_CODE = re.compile(r"(`+)(?!`).+?(?<!`)\1(?!`)", re.S)
 _AUTOLINK = re.compile(r"<(?:[a-zA-Z][a-zA-Z0-9+.-]{1,31}:[^<>\s]*|[^<>\s@]+@[^<>\s]+)>")
-_INLINE_LINK = re.compile(r"!?\[[^\]\n]*\]\(\s*<?([^)\s>]*)>?(?:\s+[\"'(][^\n]*?[\"')])?\s*\)")
+_INLINE_LINK = re.compile(r"\[[^\]\n]*\]\(\s*<?([^)\s>]*)>?(?:\s+[\"'(][^\n]*?[\"')])?\s*\)")
 _REFERENCE = re.compile(r"^ {0,3}\[[^\]\n]+\]:\s*<?([^\s>]+)>?", re.M)
 URL_ATTRIBUTES = frozenset(
     {
@@ -59,9 +59,11 @@ def _blank(match: re.Match) -> str:
 
 def strip_code(body: str) -> str:
     """Return ``body`` with fenced code, inline code and autolinks blanked out."""
-    body = _FENCE.sub(_blank, body)
-    body = _INLINE_CODE.sub(_blank, body)
-    return _AUTOLINK.sub(_blank, body)
+    if "```" in body or "~~~" in body:
+        body = _FENCE.sub(_blank, body)
+    if "`" in body:
+        body = _INLINE_CODE.sub(_blank, body)
+    return _AUTOLINK.sub(_blank, body) if "<" in body else body
 
 
 class _TagCollector(HTMLParser):

@@ -20,9 +20,10 @@ LEGACY_WORDS_FOR_ERROR = 2
 
 INVISIBLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 
-# New-style tone placement on the open syllables oa, oe, uy ("hoà", "khoẻ", "thuý"); not after
-# "q", where "u" belongs to the consonant ("quý" is right in both styles).
-_NEW_STYLE = re.compile(r"(?<![qQ\w])(\w*?)(?<![qQ])([oO][àáảãạÀÁẢÃẠèéẻẽẹÈÉẺẼẸ]|[uU][ỳýỷỹỵỲÝỶỸỴ])(?!\w)")
+# New-style tone placement on the open syllables oa, oe, uy ("hoà", "khoẻ", "thuý") ending a
+# word; not after "q", where "u" belongs to the consonant ("quý" is right in both styles).
+_NEW_STYLE = re.compile(r"[oOuU][àáảãạèéẻẽẹỳýỷỹỵÀÁẢÃẠÈÉẺẼẸỲÝỶỸỴ](?!\w)")  # filtered below
+_PAIRS = re.compile(r"[oO][àáảãạèéẻẽẹÀÁẢÃẠÈÉẺẼẸ]|[uU][ỳýỷỹỵỲÝỶỸỴ]")
 _OLD_STYLE = {
     "à": "òa",
     "á": "óa",
@@ -42,6 +43,19 @@ _OLD_STYLE = {
 }
 
 
+_ANY_LEGACY = re.compile(rf"[{_LEGACY}ÀÁÂÃÈÉÊÌÍÒÓÔÕÙÚÝ]")  # one class: a fast scan
+
+
+def may_be_legacy(text: str) -> bool:
+    """Whether ``text`` holds any character legacy-encoded text shows (a fast pre-filter)."""
+    return bool(_ANY_LEGACY.search(text))
+
+
+def may_have_new_style(text: str) -> bool:
+    """Whether ``text`` holds any new-style vowel pair (a fast pre-filter)."""
+    return bool(_NEW_STYLE.search(text))
+
+
 def legacy_words(line: str) -> list[str]:
     """Return the words of ``line`` that look like TCVN3 or VNI text shown as Latin-1."""
     words = [m.group(0) for m in _LEGACY_WORD.finditer(line)]
@@ -58,9 +72,13 @@ def new_style_tones(line: str) -> list[tuple[str, str]]:
     """Return ``(word, house_style_word)`` for every new-style tone mark in ``line``."""
     found = []
     for match in _NEW_STYLE.finditer(line):
-        head, pair = match.group(1), match.group(2)
-        fixed = _retone(pair, _OLD_STYLE[pair[1].lower()])
-        found.append((head + pair, head + fixed))
+        start = match.start()
+        if not _PAIRS.fullmatch(match.group(0)) or (start and line[start - 1] in "qQ"):
+            continue
+        while start and (line[start - 1].isalnum() or line[start - 1] == "_"):
+            start -= 1
+        head, pair = line[start : match.start()], match.group(0)
+        found.append((head + pair, head + _retone(pair, _OLD_STYLE[pair[1].lower()])))
     return found
 
 
