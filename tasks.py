@@ -61,6 +61,8 @@ def check(c, content: str = "", format: str = "text"):  # noqa: A002 (the CLI fl
     from portal.findings import summary, to_json  # noqa: PLC0415
     from portal.metadata import sections_from_settings  # noqa: PLC0415
 
+    if format not in ("text", "json"):
+        raise Exit(f'Định dạng "{format}" không được hỗ trợ: dùng text hoặc json.', code=2)
     found = check_tree(
         Path(content or CONTENT), conf.ARTICLE_PATHS[0], conf.PAGE_PATHS[0],
         sections_from_settings(conf.SECTIONS),
