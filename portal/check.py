@@ -80,16 +80,7 @@ def media_findings(site: Site) -> list[Finding]:
     """Image and attachment findings of ``portal/media.py``, or none when it is not merged."""
     if check_media is None:
         return []
-    values = [
-        {
-            **doc.values,
-            "path": doc.source.path,
-            "kind": doc.kind,
-            "field_lines": {key: found.line for key, found in doc.source.fields.items()},
-        }
-        for doc in site.documents
-    ]
-    return list(check_media(site.content, values))
+    return list(check_media(site.content, [doc for doc in site.documents if doc.source.text]))
 
 
 def check_tree(

@@ -50,6 +50,8 @@ class Link:
 
     url: str
     line: int
+    markdown: bool = True  # False: from a raw HTML attribute
+    image: bool = False  # a Markdown image, ``![alt](src)``
 
 
 def _blank(match: re.Match) -> str:
@@ -98,12 +100,21 @@ def _line_at(body: str, offset: int, first_line: int) -> int:
 def links(body: str, first_line: int, found_tags: list[Tag]) -> list[Link]:
     """Return every link target: Markdown inline and reference links, and HTML URL attributes."""
     result = [
-        Link(match.group(1), _line_at(body, match.start(), first_line))
-        for pattern in (_INLINE_LINK, _REFERENCE)
-        for match in pattern.finditer(body)
+        Link(
+            match.group(1),
+            _line_at(body, match.start(), first_line),
+            image=body[match.start() - 1 : match.start()] == "!",
+        )
+        for match in _INLINE_LINK.finditer(body)
     ]
     result.extend(
-        Link(value, tag.line) for tag in found_tags for key, value in tag.attributes if key in URL_ATTRIBUTES
+        Link(match.group(1), _line_at(body, match.start(), first_line)) for match in _REFERENCE.finditer(body)
+    )
+    result.extend(
+        Link(value, tag.line, markdown=False)
+        for tag in found_tags
+        for key, value in tag.attributes
+        if key in URL_ATTRIBUTES
     )
     return sorted(result, key=lambda link: link.line)
 

@@ -7,6 +7,7 @@ gives each an id, a severity and a message is ``portal/rules.py``.
 from __future__ import annotations
 
 import difflib
+import importlib.util
 import os
 import re
 from collections.abc import Iterator
@@ -268,10 +269,20 @@ def _target_exists(doc: Document, site: Site, url: str) -> bool | None:
     return target.startswith(root + os.sep) and os.path.exists(target)
 
 
+# When portal/media.py is merged, Markdown images and links to files/ are its rules
+# (image-missing, attachment-missing…); a body link is then reported once, by its owner.
+MEDIA_OWNS_MARKDOWN_MEDIA = importlib.util.find_spec(f"{__package__}.media") is not None
+_MEDIA_PREFIX = re.compile(r"^(?:\{static\}|\{attach\})?/?files/")
+
+
+def _owned_by_media(link: markup.Link) -> bool:
+    return MEDIA_OWNS_MARKDOWN_MEDIA and link.markdown and (link.image or bool(_MEDIA_PREFIX.match(link.url)))
+
+
 def broken_link(doc: Document, site: Site) -> Iterator[Hit]:
-    """``{filename}``, ``{static}``, relative and site-absolute links to nothing."""
+    """Find ``{filename}``, ``{static}``, relative and site-absolute links to nothing."""
     for link in doc.links:
-        if not link.url or markup.scheme(link.url) in UNSAFE_SCHEMES:
+        if not link.url or markup.scheme(link.url) in UNSAFE_SCHEMES or _owned_by_media(link):
             continue
         if _target_exists(doc, site, link.url) is False:
             yield link.line, {"url": link.url}

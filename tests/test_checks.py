@@ -211,3 +211,23 @@ def test_new_article_passes_the_check_once_its_hints_are_filled_in(tmp_path):
     second = invoke("check", "--content", str(content))
     assert second.returncode == 0, second.stdout
     assert "0 lỗi, 0 cảnh báo." in second.stdout
+
+
+@pytest.mark.parametrize("media_merged", [False, True], ids=["alone", "with-portal-media"])
+def test_markdown_media_links_are_left_to_portal_media_once_it_is_merged(tmp_path, monkeypatch, media_merged):
+    from portal import predicates
+
+    monkeypatch.setattr(predicates, "MEDIA_OWNS_MARKDOWN_MEDIA", media_merged)
+    article = tmp_path / "articles/thanh-tra/2024/bai.md"
+    article.parent.mkdir(parents=True)
+    text = (INVALID / "future_date/articles/thanh-tra/2024/article_with_future_date.md").read_text("utf-8")
+    text = text.replace("2099", "2024") + (
+        "\n![Ảnh](/images/khong-co.jpg) [tệp]({static}/files/khong-co.pdf)\n"
+        '<a href="/files/khong-co.pdf">tệp</a> [bài]({filename}/articles/khong-co.md)\n'
+    )
+    article.write_text(text, encoding="utf-8")
+    monkeypatch.setattr("portal.check.check_media", None)
+    broken = [f.message.split('"')[1] for f in check(tmp_path, monkeypatch) if f.rule == "broken-link"]
+    owned = ["/images/khong-co.jpg", "{static}/files/khong-co.pdf"]
+    rest = ["/files/khong-co.pdf", "{filename}/articles/khong-co.md"]
+    assert sorted(broken) == sorted(rest if media_merged else owned + rest)
