@@ -71,6 +71,14 @@ def invisible_char(doc: Document, site: Site) -> Iterator[Hit]:
             yield line, {"codes": ", ".join(codes)}
 
 
+def html_in_field(doc: Document, site: Site) -> Iterator[Hit]:
+    """Find HTML tags in header fields, which are plain text and would show the tag as typed."""
+    for found in doc.source.fields.values():
+        tag = markup.HTML_TAG.search(found.value)
+        if tag:
+            yield found.line, {"key": found.key, "tag": tag.group(0)[:40]}
+
+
 def not_nfc(doc: Document, site: Site) -> Iterator[Hit]:
     """Decomposed (NFD) text: the first line holding it."""
     if doc.original is None:

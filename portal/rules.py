@@ -27,6 +27,7 @@ from .predicates import (
     empty_body,
     event_handler,
     future_date,
+    html_in_field,
     inline_style,
     invisible_char,
     legacy_encoding,
@@ -142,6 +143,13 @@ RULES: tuple[Rule, ...] = (
         "Dòng này chứa ký tự điều khiển hoặc ký tự ẩn ({codes}), thường do "
         "sao chép từ web hay Word. Gõ lại dòng này bằng tay.",
         invisible_char,
+    ),
+    Rule(
+        "html-in-field",
+        E,
+        'Trường "{key}" chứa thẻ HTML ("{tag}"). Các trường ở phần đầu bài chỉ nhận chữ thường, '
+        "thẻ sẽ hiện nguyên văn trên cổng. Xóa thẻ, chỉ giữ lại chữ.",
+        html_in_field,
     ),
     Rule(
         "not-nfc",
