@@ -68,8 +68,17 @@ def test_serve_reloads_on_edit_shows_errors_and_recovers(browser, preview):
         timeout=60_000,
     )
 
+    # An error that keeps the page: the overlay on the page names file, line and fix.
+    article.write_text(original + "\n<script>alert(1)</script>\n", "utf-8")
+    page.wait_for_selector("#portal-preview-overlay >> text=[html-dangerous-tag]", timeout=60_000)
+    overlay = page.locator("#portal-preview-overlay").inner_text().replace(str(content) + "/", "")
+    assert "Nội dung có lỗi cần sửa" in overlay
+    assert f"{ARTICLE}:20: error: [html-dangerous-tag]" in overlay
+
+    # An error that removes the page: the reload lands on an error page listing the findings.
     article.write_text(original.replace("Date: 2024-03-15 09:30", "Date: 2024-02-30 09:30"), "utf-8")
     page.wait_for_selector("text=[date-invalid]", timeout=60_000)
+    assert page.locator("h1").first.inner_text().startswith("Không có trang")
     shown = page.locator("body").inner_text()
     assert f"{ARTICLE}:2: error: [date-invalid]" in shown.replace(str(content) + "/", "")
     assert "ngày giờ không có thật" in shown
@@ -92,3 +101,13 @@ def test_serve_shows_drafts_marked_as_drafts(browser, preview):
     assert response.status == 200
     assert "Bản nháp" in page.locator(".portal-notice--draft").inner_text()
     page.close()
+
+
+def test_error_page_escapes_findings():
+    from portal.preview import BuildState, error_page
+
+    state = BuildState(findings=[{"severity": "error", "text": "a.md:1: error: [x] <script>alert(1)</script>"}])
+    page = error_page("/<b>/", state)
+    assert "<script>alert" not in page and "&lt;script&gt;alert(1)" in page
+    assert "/&lt;b&gt;/" in page
+    assert '<script src="/theme/js/preview.js" defer></script>' in page
