@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -51,11 +51,6 @@ class Document:
         """Link and image targets of the body, from Markdown and from raw HTML."""
         return markup.links(self.prose, self.source.body_line, self.tags)
 
-    def text_lines(self) -> Iterator[tuple[int, str]]:
-        """Header lines, then body lines without code, with their numbers."""
-        yield from self.header_lines
-        yield from enumerate(self.prose.split("\n"), start=self.source.body_line)
-
 
 @dataclass
 class Site:
@@ -65,6 +60,24 @@ class Site:
     sections: list[Section]
     documents: list[Document]
     now: datetime
+
+    @cached_property
+    def root(self) -> str:
+        """The content folder, absolute."""
+        return os.path.abspath(self.content)
+
+    @cached_property
+    def paths(self) -> frozenset[str]:
+        """Every file and folder under the content folder, absolute (links resolve against it)."""
+        found = set()
+        for folder, folders, files in os.walk(self.root):
+            found.update(os.path.join(folder, name) for name in (*folders, *files))
+        return frozenset(found)
+
+    @cached_property
+    def url_roots(self) -> frozenset[str]:
+        """First segments of site paths that name content: section slugs and page slugs."""
+        return frozenset({s.slug for s in self.sections} | set(self.slugs))
 
     @cached_property
     def slugs(self) -> dict[str, str]:

@@ -188,14 +188,16 @@ def name_variant(doc: Document, site: Site) -> Iterator[Hit]:
 
 
 def tone_style(doc: Document, site: Site) -> Iterator[Hit]:
-    """New-style tone marks (hoà, khoẻ, thuý) where the house style is old (hòa, khỏe, thúy)."""
-    if not spelling.may_have_new_style(doc.source.text):
-        return
-    for line, text in doc.text_lines():
-        pairs = spelling.new_style_tones(text)
-        if pairs:
-            listed = ", ".join(f'"{old}" → "{new}"' for old, new in dict.fromkeys(pairs))
-            yield line, {"words": listed}
+    """Find new-style tone marks (hoà, khoẻ, thuý) where the house style is old (hòa, khỏe, thúy)."""
+    header = "\n".join(text for _, text in doc.header_lines)
+    by_line: dict[int, list[tuple[str, str]]] = {}
+    for first_line, text in ((1, header), (doc.source.body_line, doc.prose)):
+        for offset, word, fixed in spelling.new_style_matches(text):
+            line = first_line + text.count("\n", 0, offset)
+            by_line.setdefault(line, []).append((word, fixed))
+    for line, pairs in sorted(by_line.items()):
+        listed = ", ".join(f'"{old}" → "{new}"' for old, new in dict.fromkeys(pairs))
+        yield line, {"words": listed}
 
 
 # --- predicates: body markup and links ----------------------------------------------------------
@@ -267,14 +269,11 @@ def _target_exists(doc: Document, site: Site, url: str) -> bool | None:
         return None
     elif path.startswith("/") and not path.startswith(("/images/", "/files/")):
         first = PurePosixPath(path).parts[1:2]
-        known = {s.slug for s in site.sections} | set(site.slugs)
-        if not first or first[0] not in known:
+        if not first or first[0] not in site.url_roots:
             return None
         return (path.rstrip("/") + "/") in site.article_urls
-    base = site.content if path.startswith("/") else Path(doc.source.path).parent
-    target = os.path.normpath(os.path.abspath(base / path.lstrip("/")))
-    root = os.path.abspath(site.content)
-    return target.startswith(root + os.sep) and os.path.exists(target)
+    base = site.root if path.startswith("/") else os.path.dirname(os.path.abspath(doc.source.path))
+    return os.path.normpath(os.path.join(base, path.lstrip("/"))) in site.paths
 
 
 # When portal/media.py is merged, Markdown images and links to files/ are its rules

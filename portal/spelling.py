@@ -51,11 +51,6 @@ def may_be_legacy(text: str) -> bool:
     return bool(_ANY_LEGACY.search(text))
 
 
-def may_have_new_style(text: str) -> bool:
-    """Whether ``text`` holds any new-style vowel pair (a fast pre-filter)."""
-    return bool(_NEW_STYLE.search(text))
-
-
 def legacy_words(line: str) -> list[str]:
     """Return the words of ``line`` that look like TCVN3 or VNI text shown as Latin-1."""
     words = [m.group(0) for m in _LEGACY_WORD.finditer(line)]
@@ -70,15 +65,20 @@ def is_double_utf8(line: str) -> bool:
 
 def new_style_tones(line: str) -> list[tuple[str, str]]:
     """Return ``(word, house_style_word)`` for every new-style tone mark in ``line``."""
+    return [(word, fixed) for _, word, fixed in new_style_matches(line)]
+
+
+def new_style_matches(text: str) -> list[tuple[int, str, str]]:
+    """Return ``(offset, word, house_style_word)`` for every new-style tone mark in ``text``."""
     found = []
-    for match in _NEW_STYLE.finditer(line):
+    for match in _NEW_STYLE.finditer(text):
         start = match.start()
-        if not _PAIRS.fullmatch(match.group(0)) or (start and line[start - 1] in "qQ"):
+        if not _PAIRS.fullmatch(match.group(0)) or (start and text[start - 1] in "qQ"):
             continue
-        while start and (line[start - 1].isalnum() or line[start - 1] == "_"):
+        while start and (text[start - 1].isalnum() or text[start - 1] == "_"):
             start -= 1
-        head, pair = line[start : match.start()], match.group(0)
-        found.append((head + pair, head + _retone(pair, _OLD_STYLE[pair[1].lower()])))
+        head, pair = text[start : match.start()], match.group(0)
+        found.append((start, head + pair, head + _retone(pair, _OLD_STYLE[pair[1].lower()])))
     return found
 
 
