@@ -57,16 +57,16 @@ def publish(c, content: str = "", output: str = ""):
 @task(help={"content": "content folder (default: content/)", "format": "text or json"})
 def check(c, content: str = "", format: str = "text"):  # noqa: A002 (the CLI flag is --format)
     """Check every content file; print path:line: severity: [rule] message; exit 1 on errors."""
-    from portal.check import check_tree  # noqa: PLC0415
+    from portal.check import Tree, check_tree  # noqa: PLC0415
     from portal.findings import summary, to_json  # noqa: PLC0415
     from portal.metadata import sections_from_settings  # noqa: PLC0415
 
     if format not in ("text", "json"):
         raise Exit(f'Định dạng "{format}" không được hỗ trợ: dùng text hoặc json.', code=2)
-    found = check_tree(
+    found = check_tree(Tree(
         Path(content or CONTENT), conf.ARTICLE_PATHS[0], conf.PAGE_PATHS[0],
-        sections_from_settings(conf.SECTIONS),
-    )
+        sections_from_settings(conf.SECTIONS), conf.DOCUMENT_SECTION,
+    ))
     if format == "json":
         print(to_json(found))
     else:

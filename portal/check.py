@@ -9,6 +9,7 @@ attachment rules come from ``portal/media.py`` when it is there (the images plug
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -51,12 +52,21 @@ def read_tree(content: Path, article_dir: str, page_dir: str, sections: list[Sec
     ]
 
 
-def make_site(
-    content: Path, article_dir: str, page_dir: str, sections: list[Section], now: datetime | None = None
-) -> Site:
+@dataclass(frozen=True)
+class Tree:
+    """Where the content is and what it may hold: read from the settings by each caller."""
+
+    content: Path
+    article_dir: str
+    page_dir: str
+    sections: list[Section]
+    document_section: str | None = None  # DOCUMENT_SECTION: where documents need a Doc_number
+
+
+def make_site(tree: Tree, now: datetime | None = None) -> Site:
     """Read the tree into what the rule table runs over."""
-    documents = read_tree(content, article_dir, page_dir, sections)
-    return Site(content, sections, documents, now or datetime.now(TIMEZONE))
+    documents = read_tree(tree.content, tree.article_dir, tree.page_dir, tree.sections)
+    return Site(tree.content, tree.sections, documents, now or datetime.now(TIMEZONE), tree.document_section)
 
 
 def _entries(documents: list[Document]) -> list[collisions.Entry]:
@@ -83,11 +93,9 @@ def media_findings(site: Site) -> list[Finding]:
     return list(check_media(site.content, [doc for doc in site.documents if doc.source.text]))
 
 
-def check_tree(
-    content: Path, article_dir: str, page_dir: str, sections: list[Section], now: datetime | None = None
-) -> list[Finding]:
-    """Return every finding of every file under ``content``, sorted by path and line."""
-    site = make_site(content, article_dir, page_dir, sections, now)
+def check_tree(tree: Tree, now: datetime | None = None) -> list[Finding]:
+    """Return every finding of every file under ``tree.content``, sorted by path and line."""
+    site = make_site(tree, now)
     found = [f for doc in site.documents for f in doc.source.findings]
     found.extend(collisions.find(_entries(site.documents))[0])
     found.extend(rules.run(site))

@@ -60,6 +60,7 @@ class Site:
     sections: list[Section]
     documents: list[Document]
     now: datetime
+    document_section: str | None = None  # DOCUMENT_SECTION: where documents need a Doc_number
 
     @cached_property
     def root(self) -> str:

@@ -151,7 +151,7 @@ def doc_number_format(doc: Document, site: Site) -> Iterator[Hit]:
 def doc_number_missing(doc: Document, site: Site) -> Iterator[Hit]:
     """Find a document (in the documents section) without ``Doc_number``."""
     section = doc.values.get("category")
-    if section and section.slug == "van-ban" and "doc_number" not in doc.values:
+    if section and section.slug == site.document_section and "doc_number" not in doc.values:
         yield _line(doc, "doc_number"), {}
 
 

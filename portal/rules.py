@@ -203,7 +203,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "doc-number-missing",
         W,
-        'Văn bản trong chuyên mục "van-ban" chưa có số hiệu. Thêm dòng '
+        'Văn bản trong chuyên mục văn bản chưa có số hiệu. Thêm dòng '
         '"Doc_number: …" (ví dụ "123/QĐ-TTCP").',
         doc_number_missing,
     ),

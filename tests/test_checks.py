@@ -11,7 +11,7 @@ from conftest import ROOT, SITES, run_pelican
 
 import pelicanconf as conf
 from portal import rules, spelling
-from portal.check import check_tree
+from portal.check import Tree, check_tree
 from portal.metadata import sections_from_settings
 
 INVALID = SITES / "invalid"
@@ -22,7 +22,7 @@ VIETNAMESE = re.compile(r"[ăâđêôơưạảấầẩẫậắằẳẵặẹ
 
 def check(content: Path, monkeypatch) -> list:
     monkeypatch.chdir(content)
-    return check_tree(Path("."), "articles", "pages", sections_from_settings(conf.SECTIONS))
+    return check_tree(Tree(Path("."), "articles", "pages", sections_from_settings(conf.SECTIONS), conf.DOCUMENT_SECTION))
 
 
 def invoke(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:

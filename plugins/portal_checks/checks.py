@@ -14,7 +14,7 @@ from pathlib import Path
 from pelican import signals
 
 from portal import rules
-from portal.check import make_site
+from portal.check import Tree, make_site
 from portal.findings import ERROR, Finding
 from portal.metadata import sections_from_settings
 from portal.text import TIMEZONE
@@ -32,13 +32,14 @@ def check_settings(pelican) -> None:
 
 def site_findings(settings) -> list[Finding]:
     """Run the rule table over the content folder of this build."""
-    site = make_site(
+    tree = Tree(
         Path(settings["PATH"]),
         settings["ARTICLE_PATHS"][0],
         settings["PAGE_PATHS"][0],
         sections_from_settings(settings["SECTIONS"]),
-        datetime.now(TIMEZONE),
+        settings.get("DOCUMENT_SECTION"),
     )
+    site = make_site(tree, datetime.now(TIMEZONE))
     return rules.run(site)
 
 

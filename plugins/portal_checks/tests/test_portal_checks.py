@@ -10,9 +10,23 @@ INVALID = ROOT / "tests" / "fixtures" / "sites" / "invalid"
 
 def pelican(content: Path, output: Path, settings: str, *extra: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "pelican", str(content), "-s", str(ROOT / settings), "-o", str(output),
-         "--log-handler", "plain", *extra],
-        capture_output=True, text=True, cwd=INVALID / "raw_html", check=False,
+        [
+            sys.executable,
+            "-m",
+            "pelican",
+            str(content),
+            "-s",
+            str(ROOT / settings),
+            "-o",
+            str(output),
+            "--log-handler",
+            "plain",
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=INVALID / "raw_html",
+        check=False,
     )
 
 
