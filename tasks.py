@@ -114,7 +114,39 @@ def clean(c):
 def update_golden(c):
     """Rebuild the golden output of the minimal fixture site (only on purpose, then review)."""
     shutil.rmtree(GOLDEN_OUTPUT, ignore_errors=True)
-    _pelican(c, "publishconf.py", GOLDEN_SITE, GOLDEN_OUTPUT, "--fatal warnings")
+    with c.prefix("export SOURCE_DATE_EPOCH=1767225600 SOURCE_COMMIT=" + "0" * 40):  # as tests/conftest.py
+        _pelican(c, "publishconf.py", GOLDEN_SITE, GOLDEN_OUTPUT, "--fatal warnings")
 
 
-ns = Collection(build, publish, check, new, serve, clean, update_golden)
+
+
+# Release and deploy (docs/deploy.md). Nodes and load balancers are read from deploy/nodes.toml.
+DEPLOY = ROOT / "deploy"
+RELEASES = ROOT / "releases"
+
+
+@task(help={"content": "content folder", "output": "output folder", "releases": "tarball folder"})
+def release(c, content: str = "", output: str = "", releases: str = ""):
+    """Publish, then write the output as releases/<build id>.tar.gz (same commit, same bytes)."""
+    from portal.epoch import source_date_epoch  # noqa: PLC0415
+    from portal.release import read_manifest, tarball  # noqa: PLC0415
+
+    publish(c, content=content, output=output)
+    folder = Path(output or OUTPUT).resolve()
+    build_id = read_manifest(folder)["build_id"]
+    epoch = source_date_epoch(Path(content or CONTENT))
+    path = tarball(folder, Path(releases or RELEASES) / f"{build_id}.tar.gz", epoch)
+    print(f"Bản phát hành {build_id}: {path}")
+
+
+
+@task(name="nginx-config")
+def nginx_config(c):
+    """Regenerate deploy/nginx/security-headers.conf and portal.conf from pelicanconf.py."""
+    from portal.nginx import write_deploy_files  # noqa: PLC0415
+
+    for path in write_deploy_files(DEPLOY, conf.PORTAL_SECURITY_CSP, conf.PORTAL_SECURITY_HEADERS):
+        print(f"Đã ghi {path.relative_to(ROOT)}")
+
+
+ns = Collection(build, publish, check, new, serve, clean, update_golden, release, nginx_config)

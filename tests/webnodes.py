@@ -1,0 +1,70 @@
+"""Real nginx web nodes and a real HAProxy on 127.0.0.1 ports, for the system tests."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+from conftest import ROOT
+
+from portal.nginx import BROTLI_MODULE, Node, main_config, site
+
+HEADERS_INCLUDE = ROOT / "deploy" / "nginx" / "security-headers.conf"
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen, log: Path) -> None:
+    """Wait until something accepts on ``port``; fail with the log if the process died."""
+    for _ in range(200):
+        if process.poll() is not None:
+            raise RuntimeError(f"exited {process.returncode}: {log.read_text() if log.exists() else ''}")
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+class NginxNode:
+    """One nginx master in the foreground serving ``root/current`` with the committed include."""
+
+    def __init__(self, nginx: str, root: Path, work: Path) -> None:
+        self.nginx, self.root, self.work = nginx, root, work
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> NginxNode:
+        include = self.work / "include"
+        include.mkdir(parents=True, exist_ok=True)
+        shutil.copy(HEADERS_INCLUDE, include / "security-headers.conf")
+        node = Node(root=str(self.root), port=self.port, ipv6=False, include_dir=str(include),
+                    brotli=BROTLI_MODULE.exists())
+        (self.work / "site.conf").write_text(site(node).replace(f"listen {self.port};",
+                                                                f"listen 127.0.0.1:{self.port};"))
+        (self.work / "nginx.conf").write_text(
+            main_config(self.work / "site.conf", self.work, run_as_root=os.geteuid() == 0))
+        self.process = subprocess.Popen(
+            [self.nginx, "-p", str(self.work), "-c", str(self.work / "nginx.conf"), "-g", "daemon off;"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        wait_for_port(self.port, self.process, self.work / "error.log")
+        return self
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
