@@ -68,3 +68,37 @@ class NginxNode:
         if self.process and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=10)
+
+
+class HAProxy:
+    """One HAProxy in the foreground in front of ``servers`` (name, port), with an admin socket."""
+
+    def __init__(self, haproxy: str, work: Path, servers: list[tuple[str, int]]) -> None:
+        from portal.haproxy import Listener, config
+
+        self.haproxy, self.work = haproxy, work
+        self.port = free_port()
+        self.socket = str(work / "admin.sock")
+        listener = Listener(bind=(f"127.0.0.1:{self.port}",), admin_socket=self.socket,
+                            state_file=str(work / "server-state"))
+        work.mkdir(parents=True, exist_ok=True)
+        (work / "haproxy.cfg").write_text(
+            config(listener, [(name, f"127.0.0.1:{port}") for name, port in servers], foreground=True))
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> HAProxy:
+        log = self.work / "haproxy.log"
+        with log.open("w") as handle:
+            self.process = subprocess.Popen(
+                [self.haproxy, "-f", str(self.work / "haproxy.cfg"), "-db"], stdout=handle, stderr=handle)
+        wait_for_port(self.port, self.process, log)
+        return self
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
