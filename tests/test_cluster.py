@@ -67,3 +67,15 @@ def test_switch_is_a_symlink_swap_and_prune_keeps_current_previous_and_the_last_
     assert assets == sorted(f"portal.{b[-10:]}.css" for b in ids)
     with pytest.raises(ClusterError, match="no release"):
         switch(node, "20990101T000000Z-missing")
+
+
+def test_publish_workflow_runs_only_tasks_that_exist():
+    import re
+
+    import tasks
+
+    workflow = (ROOT / ".github" / "workflows" / "publish.yml").read_text()
+    used = set(re.findall(r"invoke ([a-z-]+)", workflow))
+    assert used == {"release", "deploy", "verify", "gh-pages"}
+    assert used <= set(tasks.ns.task_names)
+    assert "make install" in workflow and ".ci/run" in workflow and 'cron: "7 * * * *"' in workflow
