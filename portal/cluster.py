@@ -145,7 +145,7 @@ def _ssh(node: NodeSpec, script: str) -> str:
 
 
 def _rsync(args: list[str], node: NodeSpec) -> None:
-    done = subprocess.run(["rsync", "-a", "--delete", *args], capture_output=True, text=True, check=False)
+    done = subprocess.run(["rsync", "-a", *args], capture_output=True, text=True, check=False)
     if done.returncode:
         raise ClusterError(f"{node.name}: rsync: {done.stderr.strip()}")
 
@@ -166,10 +166,10 @@ def upload(node: NodeSpec, release: Path, build_id: str) -> None:
         return
     remote = shlex.quote(node.path)
     _ssh(node, f"mkdir -p {remote}/releases {remote}/assets")
-    _rsync([f"{release}/", f"{node.host}:{node.path}/releases/{build_id}/"], node)
+    _rsync(["--delete", f"{release}/", f"{node.host}:{node.path}/releases/{build_id}/"], node)
     filters = [f"--include={folder}***" for folder in ASSET_FOLDERS]
-    subprocess.run(["rsync", "-a", "--include=*/", *filters, "--exclude=*", "--prune-empty-dirs",
-                    f"{release}/", f"{node.host}:{node.path}/assets/"], check=True)
+    _rsync(["--include=*/", *filters, "--exclude=*", "--prune-empty-dirs",
+            f"{release}/", f"{node.host}:{node.path}/assets/"], node)
     _ssh(node, f"echo {shlex.quote(build_id)} >> {remote}/deployed.log")
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from portal.cluster import (
     Cluster,
@@ -100,10 +101,20 @@ def rolling_switch(cluster: Cluster, target: Callable[[NodeSpec], str], say: Say
             done.append((node, _switch_one(cluster, node, build_id, say)))
         except ClusterError as exc:
             say(f"{node.name}: LỖI {exc}; trả các máy đã chuyển về bản cũ")
-            for switched, old in reversed(done):
-                if old:
-                    _switch_one(cluster, switched, old, say)
-            raise DeployError(f"dừng triển khai ở {node.name}: {exc}") from exc
+            stuck = _restore(cluster, done, say)
+            raise DeployError(f"dừng triển khai ở {node.name}: {exc}{stuck}") from exc
+
+
+def _restore(cluster: Cluster, done: list[tuple[NodeSpec, str]], say: Say) -> str:
+    """Switch nodes back to what they served; return a note naming any that could not be."""
+    stuck = []
+    for node, old in reversed(done):
+        try:
+            if old:
+                _switch_one(cluster, node, old, say)
+        except ClusterError as exc:
+            stuck.append(f"{node.name} ({exc})")
+    return f"; KHÔNG trả về được: {', '.join(stuck)}" if stuck else ""
 
 
 def deploy(cluster: Cluster, release: Path, say: Say = print) -> str:
@@ -164,7 +175,7 @@ def _verify_http(node: NodeSpec, expected: dict[str, str], timeout: float) -> li
     found = []
     for path, digest in expected.items():
         try:
-            status, body, _ = http_get(f"{node.url}/{path}", timeout)
+            status, body, _ = http_get(f"{node.url}/{quote(path)}", timeout)
         except ClusterError:
             status, body = 0, b""
         if status != 200:

@@ -28,8 +28,8 @@ ATTRIBUTES = {
     "a": {"href", "hreflang", "download"},
     "img": {"src", "alt", "width", "height", "loading", "decoding", "srcset", "sizes"},
     "source": {"srcset", "sizes", "type", "media"},
-    "td": {"colspan", "rowspan"},
-    "th": {"colspan", "rowspan", "scope"},
+    "td": {"colspan", "rowspan", "align"},  # align= (not style=) keeps table alignment under CSP
+    "th": {"colspan", "rowspan", "scope", "align"},
     "ol": {"start", "reversed"},
     "time": {"datetime"},
     "abbr": {"title"},
