@@ -17,8 +17,23 @@ from pathlib import Path, PurePosixPath
 from portal.output import write_output
 
 FINGERPRINTED = re.compile(r"\.[0-9a-f]{10}\.[A-Za-z0-9]+$")
-ASSET_SUFFIXES = (".css", ".js", ".mjs", ".woff2", ".woff", ".ttf", ".otf", ".svg", ".png",
-                  ".jpg", ".jpeg", ".webp", ".avif", ".ico", ".gif")
+ASSET_SUFFIXES = (
+    ".css",
+    ".js",
+    ".mjs",
+    ".woff2",
+    ".woff",
+    ".ttf",
+    ".otf",
+    ".svg",
+    ".png",
+    ".jpg",
+    ".jpeg",
+    ".webp",
+    ".avif",
+    ".ico",
+    ".gif",
+)
 _CSS_URL = re.compile(r"""url\(\s*(['"]?)([^'")]+)\1\s*\)""")
 _TAG = re.compile(r"<(link|script)\b[^>]*>", re.IGNORECASE)
 _ATTR = re.compile(r'\s(href|src)="([^"]*)"')
@@ -54,7 +69,8 @@ def fingerprint_tree(output: Path, folder: str = "theme") -> dict[str, Asset]:
     if not root.is_dir():
         return {}
     files = sorted(
-        p for p in root.rglob("*")
+        p
+        for p in root.rglob("*")
         if p.is_file() and p.suffix.lower() in ASSET_SUFFIXES and not FINGERPRINTED.search(p.name)
     )
     assets: dict[str, Asset] = {}
@@ -111,7 +127,7 @@ def rewrite_html(html: str, siteurl: str, assets: dict[str, Asset]) -> str:
             return text
         url = found.group(2)
         prefix = next((p for p in sorted(prefixes, key=len, reverse=True) if url.startswith(p)), None)
-        asset = assets.get(url[len(prefix):]) if prefix else None
+        asset = assets.get(url[len(prefix) :]) if prefix else None
         if asset is None:
             return text
         text = text.replace(found.group(0), f' {found.group(1)}="{prefix}{asset.fingerprinted}"', 1)

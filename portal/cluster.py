@@ -79,11 +79,17 @@ def load_cluster(path: Path) -> Cluster:
         raise ClusterError(f"{path}: no [[node]]")
     if len({n.name for n in nodes}) != len(nodes):
         raise ClusterError(f"{path}: two nodes share a name")
-    return Cluster(nodes, balancers, int(data.get("keep", 5)),
-                   float(data.get("drain_timeout", 30)), float(data.get("check_timeout", 10)))
+    return Cluster(
+        nodes,
+        balancers,
+        int(data.get("keep", 5)),
+        float(data.get("drain_timeout", 30)),
+        float(data.get("check_timeout", 10)),
+    )
 
 
 # --- the HAProxy runtime API -------------------------------------------------------------------
+
 
 def haproxy_command(balancer: Balancer, command: str, timeout: float = 5.0) -> str:
     """Send one runtime API command and return HAProxy's answer."""
@@ -136,9 +142,11 @@ def wait_idle(balancer: Balancer, server: str, timeout: float) -> None:
 
 # --- a node's folder, local or over SSH ----------------------------------------------------------
 
+
 def _ssh(node: NodeSpec, script: str) -> str:
-    done = subprocess.run(["ssh", "-o", "BatchMode=yes", node.host, script],
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        ["ssh", "-o", "BatchMode=yes", node.host, script], capture_output=True, text=True, check=False
+    )
     if done.returncode:
         raise ClusterError(f"{node.name}: {done.stderr.strip() or script}")
     return done.stdout
@@ -168,8 +176,17 @@ def upload(node: NodeSpec, release: Path, build_id: str) -> None:
     _ssh(node, f"mkdir -p {remote}/releases {remote}/assets")
     _rsync(["--delete", f"{release}/", f"{node.host}:{node.path}/releases/{build_id}/"], node)
     filters = [f"--include={folder}***" for folder in ASSET_FOLDERS]
-    _rsync(["--include=*/", *filters, "--exclude=*", "--prune-empty-dirs",
-            f"{release}/", f"{node.host}:{node.path}/assets/"], node)
+    _rsync(
+        [
+            "--include=*/",
+            *filters,
+            "--exclude=*",
+            "--prune-empty-dirs",
+            f"{release}/",
+            f"{node.host}:{node.path}/assets/",
+        ],
+        node,
+    )
     _ssh(node, f"echo {shlex.quote(build_id)} >> {remote}/deployed.log")
 
 
@@ -203,9 +220,12 @@ def switch(node: NodeSpec, build_id: str) -> str:
                 os.replace(temporary, root / name)
         return old
     path = shlex.quote(node.path)
-    _ssh(node, f"cd {path} && test -d releases/{build_id} && "
-               + (f"ln -sfn releases/{old} .previous.tmp && mv -T .previous.tmp previous && " if old else "")
-               + f"ln -sfn releases/{build_id} .current.tmp && mv -T .current.tmp current")
+    _ssh(
+        node,
+        f"cd {path} && test -d releases/{build_id} && "
+        + (f"ln -sfn releases/{old} .previous.tmp && mv -T .previous.tmp previous && " if old else "")
+        + f"ln -sfn releases/{build_id} .current.tmp && mv -T .current.tmp current",
+    )
     return old
 
 
@@ -238,6 +258,7 @@ def prune(node: NodeSpec, keep: int) -> list[str]:
 
 
 # --- a node over HTTP ----------------------------------------------------------------------------
+
 
 def http_get(url: str, timeout: float) -> tuple[int, bytes, dict[str, str]]:
     """GET ``url`` (no compression); return status, body and headers."""

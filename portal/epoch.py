@@ -16,7 +16,10 @@ def git(folder: str | os.PathLike, *args: str) -> str:
     """Return git's output for ``folder``'s repository, or "" outside one (or without git)."""
     try:
         done = subprocess.run(
-            ["git", "-C", str(folder), *args], capture_output=True, text=True, check=False,
+            ["git", "-C", str(folder), *args],
+            capture_output=True,
+            text=True,
+            check=False,
         )
     except FileNotFoundError:
         return ""

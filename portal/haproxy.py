@@ -30,7 +30,9 @@ def config(listener: Listener, servers: list[tuple[str, str]], foreground: bool 
         f"    server {name} {address} check inter 500ms fall 2 rise 2\n" for name, address in servers
     )
     daemon = "" if foreground else "    daemon\n"
-    return HEADER + f"""global
+    return (
+        HEADER
+        + f"""global
 {daemon}    maxconn 4096
     stats socket {listener.admin_socket} mode 600 level admin
     server-state-file {listener.state_file}
@@ -61,3 +63,4 @@ backend {listener.backend}
     # No cookie, no stickiness: every node serves the same bytes.
     http-response del-header Set-Cookie
 {lines}"""
+    )

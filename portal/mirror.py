@@ -42,14 +42,30 @@ def push_mirror(output: Path, remote: str, branch: str, project: Path) -> str:
         _git(work, "config", "user.name", "Cổng TTCP publish")
         _git(work, "config", "user.email", "noreply@thanhtra.gov.vn")
         _git(work, "remote", "add", "mirror", url)
-        subprocess.run(["git", "-C", str(work), "fetch", "-q", "mirror", branch],
-                       capture_output=True, check=False)  # a first push has no branch yet
+        subprocess.run(
+            ["git", "-C", str(work), "fetch", "-q", "mirror", branch], capture_output=True, check=False
+        )  # a first push has no branch yet
         if git(work, "rev-parse", "-q", "--verify", "FETCH_HEAD"):
             _git(work, "update-ref", f"refs/remotes/mirror/{branch}", "FETCH_HEAD")
         done = subprocess.run(
-            [sys.executable, "-m", "ghp_import", "--no-jekyll", "--push", "--remote", "mirror",
-             "--branch", branch, "--message", f"Xuất bản {commit}", str(output.resolve())],
-            cwd=work, capture_output=True, text=True, check=False,
+            [
+                sys.executable,
+                "-m",
+                "ghp_import",
+                "--no-jekyll",
+                "--push",
+                "--remote",
+                "mirror",
+                "--branch",
+                branch,
+                "--message",
+                f"Xuất bản {commit}",
+                str(output.resolve()),
+            ],
+            cwd=work,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if done.returncode:
             raise MirrorError(done.stderr.strip() or done.stdout.strip())

@@ -13,11 +13,34 @@ from pathlib import Path
 
 # Every feature of the Permissions-Policy registry a public news site never uses.
 PERMISSIONS = (
-    "accelerometer", "ambient-light-sensor", "autoplay", "battery", "bluetooth", "camera",
-    "display-capture", "document-domain", "encrypted-media", "fullscreen", "gamepad",
-    "geolocation", "gyroscope", "hid", "idle-detection", "local-fonts", "magnetometer",
-    "microphone", "midi", "payment", "picture-in-picture", "publickey-credentials-get",
-    "screen-wake-lock", "serial", "storage-access", "usb", "web-share", "xr-spatial-tracking",
+    "accelerometer",
+    "ambient-light-sensor",
+    "autoplay",
+    "battery",
+    "bluetooth",
+    "camera",
+    "display-capture",
+    "document-domain",
+    "encrypted-media",
+    "fullscreen",
+    "gamepad",
+    "geolocation",
+    "gyroscope",
+    "hid",
+    "idle-detection",
+    "local-fonts",
+    "magnetometer",
+    "microphone",
+    "midi",
+    "payment",
+    "picture-in-picture",
+    "publickey-credentials-get",
+    "screen-wake-lock",
+    "serial",
+    "storage-access",
+    "usb",
+    "web-share",
+    "xr-spatial-tracking",
 )
 CACHE_IMMUTABLE = "public, max-age=31536000, immutable"
 BROTLI_MODULE = Path("/usr/lib/nginx/modules/ngx_http_brotli_static_module.so")
@@ -36,9 +59,12 @@ def permissions_policy() -> str:
 
 def security_headers(policy: dict[str, list[str]], headers: dict[str, str]) -> str:
     """Return the ``security-headers.conf`` include: every header, ``always`` (errors get them too)."""
-    values = {"Content-Security-Policy": csp(policy), **headers,
-              "Permissions-Policy": permissions_policy(),
-              "Cache-Control": "$portal_cache_control"}
+    values = {
+        "Content-Security-Policy": csp(policy),
+        **headers,
+        "Permissions-Policy": permissions_policy(),
+        "Cache-Control": "$portal_cache_control",
+    }
     lines = [HEADER, "# Included once, at server level; no location adds its own headers.\n"]
     lines += [f'add_header {name} "{value}" always;\n' for name, value in values.items()]
     return "".join(lines)
@@ -73,7 +99,10 @@ def site(node: Node) -> str:
     """Return the server block of a web node (http context), serving ``root/current``."""
     brotli = "    brotli_static on;" if node.brotli else "    # brotli_static: module not installed"
     listen = f"    listen {node.port};\n" + (f"    listen [::]:{node.port};\n" if node.ipv6 else "")
-    return HEADER + cache_map() + f"""
+    return (
+        HEADER
+        + cache_map()
+        + f"""
 map $uri $portal_redirect {{
     default "";
     include {node.include_dir}/redirects*.map;
@@ -128,6 +157,7 @@ server {{
     }}
 }}
 """
+    )
 
 
 def main_config(site_conf: Path, prefix: Path, run_as_root: bool = False) -> str:

@@ -19,11 +19,28 @@ from lxml import etree
 DATA_SCRIPT_TYPES = {"application/ld+json", "application/json", "importmap"}
 BAD_SCHEMES = ("javascript:", "data:", "vbscript:")
 FORBIDDEN_TAGS = {"style", "iframe", "frame", "object", "embed", "applet", "base", "frameset"}
-SUBRESOURCE_ATTRS = {("script", "src"), ("img", "src"), ("img", "srcset"), ("source", "src"),
-                     ("source", "srcset"), ("video", "src"), ("video", "poster"), ("audio", "src"),
-                     ("track", "src"), ("input", "src")}
-LINK_SUBRESOURCE_RELS = {"stylesheet", "icon", "preload", "modulepreload", "prefetch", "manifest",
-                         "apple-touch-icon", "mask-icon"}
+SUBRESOURCE_ATTRS = {
+    ("script", "src"),
+    ("img", "src"),
+    ("img", "srcset"),
+    ("source", "src"),
+    ("source", "srcset"),
+    ("video", "src"),
+    ("video", "poster"),
+    ("audio", "src"),
+    ("track", "src"),
+    ("input", "src"),
+}
+LINK_SUBRESOURCE_RELS = {
+    "stylesheet",
+    "icon",
+    "preload",
+    "modulepreload",
+    "prefetch",
+    "manifest",
+    "apple-touch-icon",
+    "mask-icon",
+}
 HTML_JSON_KEYS = {"content", "content_html", "body", "html", "body_html"}
 HTML_XML_TAGS = {"description", "content", "summary", "encoded"}
 
@@ -70,7 +87,8 @@ class _Checker(HTMLParser):
             ).replace("\n", "").startswith(BAD_SCHEMES):
                 self._flag("bad-url-scheme", f"<{tag} {name}={value}>")
             if (tag, name) in SUBRESOURCE_ATTRS or (
-                tag == "link" and name == "href"
+                tag == "link"
+                and name == "href"
                 and LINK_SUBRESOURCE_RELS & set((values.get("rel") or "").lower().split())
             ):
                 self._subresource(tag, name, value)
@@ -118,7 +136,8 @@ def check_file(path: Path, relative: str, origin: str) -> list[Violation]:
     if suffix == ".xml":
         root = etree.fromstring(path.read_bytes(), etree.XMLParser(resolve_entities=False))
         fragments = [
-            el.text for el in root.iter()
+            el.text
+            for el in root.iter()
             if isinstance(el.tag, str) and etree.QName(el).localname in HTML_XML_TAGS and el.text
         ]
         return [v for html in fragments for v in check_html(html, relative, origin)]

@@ -24,16 +24,39 @@ from portal.output import write_output
 MANIFEST = "manifest.json"
 VERSION = "version.json"
 HEALTHZ = "healthz"
-COMPRESSIBLE = (".html", ".css", ".js", ".mjs", ".json", ".xml", ".txt", ".svg", ".xsl",
-                ".webmanifest", ".map", ".md")
+COMPRESSIBLE = (
+    ".html",
+    ".css",
+    ".js",
+    ".mjs",
+    ".json",
+    ".xml",
+    ".txt",
+    ".svg",
+    ".xsl",
+    ".webmanifest",
+    ".map",
+    ".md",
+)
 MIN_COMPRESS_SIZE = 256  # below this a compressed copy saves less than a packet's headers
 TYPES = {
-    ".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8", ".mjs": "text/javascript; charset=utf-8",
-    ".json": "application/json", ".xml": "application/xml", ".txt": "text/plain; charset=utf-8",
-    ".svg": "image/svg+xml", ".woff2": "font/woff2", ".woff": "font/woff", ".gz": "application/gzip",
-    ".br": "application/x-brotli", ".pdf": "application/pdf", ".webp": "image/webp",
-    ".avif": "image/avif", ".ico": "image/x-icon", ".wasm": "application/wasm",
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
+    ".json": "application/json",
+    ".xml": "application/xml",
+    ".txt": "text/plain; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".woff2": "font/woff2",
+    ".woff": "font/woff",
+    ".gz": "application/gzip",
+    ".br": "application/x-brotli",
+    ".pdf": "application/pdf",
+    ".webp": "image/webp",
+    ".avif": "image/avif",
+    ".ico": "image/x-icon",
+    ".wasm": "application/wasm",
 }
 
 
@@ -112,12 +135,21 @@ def build_id(output: Path, epoch: int, commit: str) -> str:
 def manifest(output: Path, version: Version) -> dict:
     """Return the manifest of ``output``: path, sha256, size and content type of every file but itself."""
     entries = [
-        {"path": rel, "sha256": sha256_of(output / rel), "size": (output / rel).stat().st_size,
-         "type": content_type(rel)}
-        for rel in files_of(output) if rel != MANIFEST
+        {
+            "path": rel,
+            "sha256": sha256_of(output / rel),
+            "size": (output / rel).stat().st_size,
+            "type": content_type(rel),
+        }
+        for rel in files_of(output)
+        if rel != MANIFEST
     ]
-    return {"build_id": version.build_id, "commit": version.commit, "built_at": version.built_at,
-            "files": entries}
+    return {
+        "build_id": version.build_id,
+        "commit": version.commit,
+        "built_at": version.built_at,
+        "files": entries,
+    }
 
 
 def fix_mtimes(output: Path, epoch: int) -> None:
@@ -132,8 +164,9 @@ def finish(output: Path, epoch: int, commit: str, compress: bool = True) -> Vers
     write_output(output, HEALTHZ, "ok\n")
     if compress:
         precompress(output)
-    version = Version(build_id(output, epoch, commit), commit,
-                      as_datetime(epoch).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    version = Version(
+        build_id(output, epoch, commit), commit, as_datetime(epoch).strftime("%Y-%m-%dT%H:%M:%SZ")
+    )
     write_output(output, VERSION, version.to_json())
     write_output(output, MANIFEST, json.dumps(manifest(output, version), indent=1, sort_keys=True) + "\n")
     fix_mtimes(output, epoch)

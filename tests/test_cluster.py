@@ -21,17 +21,24 @@ def test_haproxy_config_retries_on_another_node_and_sets_no_header():
     text = config(Listener(), [("web1", "10.0.0.1:80")])
     assert "option redispatch" in text and "retry-on conn-failure empty-response" in text
     assert "uri /healthz" in text and "server-state-file" in text and "level admin" in text
-    assert "add-header" not in text and "set-header" not in text and "cookie" not in text.replace(
-        "No cookie", "").replace("Set-Cookie", "")
+    assert (
+        "add-header" not in text
+        and "set-header" not in text
+        and "cookie" not in text.replace("No cookie", "").replace("Set-Cookie", "")
+    )
 
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("keep = 3\n", r"no \[\[node\]\]"),
-     ('[[node]]\nname = "a"\npath = "/x"\nurl = "http://a"\n[[node]]\nname = "a"\npath = "/y"\nurl = "http://b"\n',
-      "share a name"),
-     ('[[node]]\nname = "a"\npath = "/x"\n', "url"),
-     ("[[node]\n", "nodes.toml")],
+    [
+        ("keep = 3\n", r"no \[\[node\]\]"),
+        (
+            '[[node]]\nname = "a"\npath = "/x"\nurl = "http://a"\n[[node]]\nname = "a"\npath = "/y"\nurl = "http://b"\n',
+            "share a name",
+        ),
+        ('[[node]]\nname = "a"\npath = "/x"\n', "url"),
+        ("[[node]\n", "nodes.toml"),
+    ],
     ids=["no-node", "duplicate-name", "missing-url", "bad-toml"],
 )
 def test_a_bad_cluster_file_is_an_error_naming_it(tmp_path, text, message):

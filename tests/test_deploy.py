@@ -26,8 +26,14 @@ Nội dung bài mới.
 
 
 def invoke(*args, check=True):
-    done = subprocess.run([sys.executable, "-m", "invoke", *args], cwd=ROOT, capture_output=True,
-                          text=True, env=build_env(), check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "invoke", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=build_env(),
+        check=False,
+    )
     if check:
         assert done.returncode == 0, done.stdout + done.stderr
     return done
@@ -63,14 +69,17 @@ def cluster(tmp_path_factory):
         (root / "releases").mkdir(parents=True)
         (root / "assets").mkdir()
         nodes.append(NginxNode(nginx, root, work / f"nginx{number}").start())
-    balancer = HAProxy(haproxy, work / "haproxy", [(f"web{n}", node.port) for n, node in
-                                                   zip((1, 2, 3), nodes, strict=True)]).start()
+    balancer = HAProxy(
+        haproxy, work / "haproxy", [(f"web{n}", node.port) for n, node in zip((1, 2, 3), nodes, strict=True)]
+    ).start()
     spec = work / "nodes.toml"
     spec.write_text(
         "keep = 3\ndrain_timeout = 10\ncheck_timeout = 5\n"
         f'[[balancer]]\nsocket = "{balancer.socket}"\nbackend = "portal"\n'
-        + "".join(f'[[node]]\nname = "web{n}"\npath = "{node.root}"\nurl = "{node.url}"\n'
-                  for n, node in zip((1, 2, 3), nodes, strict=True))
+        + "".join(
+            f'[[node]]\nname = "web{n}"\npath = "{node.root}"\nurl = "{node.url}"\n'
+            for n, node in zip((1, 2, 3), nodes, strict=True)
+        )
     )
     yield {"nodes": nodes, "balancer": balancer, "spec": spec}
     balancer.stop()
@@ -80,6 +89,7 @@ def cluster(tmp_path_factory):
 
 def _pages(releases):
     """Pages, feeds and JSON present in both releases (what readers may ask for any time)."""
+
     def paths(folder):
         return {p["path"] for p in json.loads((folder / "manifest.json").read_text())["files"]}
 
@@ -91,8 +101,11 @@ def _pages(releases):
 def _under_load(cluster, releases, seconds, action):
     """Run ``action`` while 30 clients hammer HAProxy for ``seconds``; return the tally."""
     result = {}
-    load = threading.Thread(target=lambda: result.setdefault(
-        "tally", run_load(cluster["balancer"].port, _pages(releases), seconds)))
+    load = threading.Thread(
+        target=lambda: result.setdefault(
+            "tally", run_load(cluster["balancer"].port, _pages(releases), seconds)
+        )
+    )
     load.start()
     time.sleep(1)
     outcome = action()
@@ -124,12 +137,15 @@ def test_rolling_deploy_and_rollback_under_load_fail_no_request(cluster, release
         rolled = invoke("rollback", "--nodes", str(cluster["spec"]))
         return deployed.stdout, states, rolled.stdout
 
-    tally, (deploy_log, states_after_b, rollback_log) = _under_load(cluster, releases, 20, deploy_then_roll_back)
+    tally, (deploy_log, states_after_b, rollback_log) = _under_load(
+        cluster, releases, 20, deploy_then_roll_back
+    )
     record_property("load_requests", tally.requests)
     record_property("load_failures", len(tally.failures))
     (ROOT / "tests" / "artifacts").mkdir(exist_ok=True)
     (ROOT / "tests" / "artifacts" / "deploy-load.json").write_text(
-        json.dumps({"requests": tally.requests, "failures": tally.failures[:50]}, indent=1))
+        json.dumps({"requests": tally.requests, "failures": tally.failures[:50]}, indent=1)
+    )
     print(f"load: {tally.requests} requests, {len(tally.failures)} failed")
     assert tally.failures == [] and tally.requests > 1000
     assert states_after_b == [b, b, b]
@@ -152,8 +168,9 @@ def test_every_node_serves_identical_etags_and_last_modified(cluster, releases):
             response = connection.getresponse()
             response.read()
             assert response.status == 200, entry["path"]
-            seen.setdefault(entry["path"], set()).add((response.getheader("ETag"),
-                                                       response.getheader("Last-Modified")))
+            seen.setdefault(entry["path"], set()).add(
+                (response.getheader("ETag"), response.getheader("Last-Modified"))
+            )
         connection.close()
     assert {path: tags for path, tags in seen.items() if len(tags) != 1} == {}
 
@@ -164,7 +181,9 @@ def test_old_assets_stay_reachable_after_the_switch(cluster, releases):
     import urllib.request
 
     html_b = (releases["b"] / "index.html").read_text()
-    css_b = re.search(r'href="https://thanhtra\.gov\.vn(/theme/css/portal\.[0-9a-f]{10}\.css)"', html_b).group(1)
+    css_b = re.search(
+        r'href="https://thanhtra\.gov\.vn(/theme/css/portal\.[0-9a-f]{10}\.css)"', html_b
+    ).group(1)
     # Every node serves A now, yet B's stylesheet (uploaded earlier) is still served.
     for node in cluster["nodes"]:
         with urllib.request.urlopen(node.url + css_b) as response:  # noqa: S310 (local node)
@@ -190,8 +209,14 @@ def test_verify_finds_a_file_changed_on_one_node(cluster, releases):
         "web2 (http): differs: gioi-thieu/index.html",
         "web3 (disk): extra: extra.html",
     ]
-    assert verify(load_cluster(cluster["spec"]), json.loads((releases["a"] / "manifest.json").read_text()),
-                  say=lambda _: None) == []
+    assert (
+        verify(
+            load_cluster(cluster["spec"]),
+            json.loads((releases["a"] / "manifest.json").read_text()),
+            say=lambda _: None,
+        )
+        == []
+    )
 
 
 @pytest.mark.system
@@ -200,9 +225,11 @@ def test_a_down_node_stops_the_deploy_and_the_cluster_keeps_serving(cluster, rel
     down = cluster["nodes"][1]
     down.stop()
     try:
+
         def deploy_b():
-            return invoke("deploy", "--nodes", str(cluster["spec"]), "--release", str(releases["b"]),
-                          check=False)
+            return invoke(
+                "deploy", "--nodes", str(cluster["spec"]), "--release", str(releases["b"]), check=False
+            )
 
         tally, done = _under_load(cluster, releases, 6, deploy_b)
     finally:
@@ -234,11 +261,15 @@ def test_gh_pages_branch_holds_exactly_the_output(tmp_path, releases):
         invoke("gh-pages", "--output", str(folder), "--remote", str(remote))
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "-q", "-b", "gh-pages", str(remote), str(clone)], check=True)
-    files = sorted(p.relative_to(clone).as_posix() for p in clone.rglob("*")
-                   if p.is_file() and ".git" not in p.relative_to(clone).parts)
+    files = sorted(
+        p.relative_to(clone).as_posix()
+        for p in clone.rglob("*")
+        if p.is_file() and ".git" not in p.relative_to(clone).parts
+    )
     output = sorted(p.relative_to(releases["a"]).as_posix() for p in releases["a"].rglob("*") if p.is_file())
     assert files == sorted([*output, ".nojekyll"])
     assert all((clone / f).read_bytes() == (releases["a"] / f).read_bytes() for f in output)
-    log = subprocess.run(["git", "-C", str(clone), "log", "--format=%s"], capture_output=True, text=True,
-                         check=True).stdout.splitlines()
+    log = subprocess.run(
+        ["git", "-C", str(clone), "log", "--format=%s"], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
     assert len(log) == 2 and log[0].startswith("Xuất bản ")

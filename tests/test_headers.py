@@ -67,8 +67,11 @@ def fetch(node, path, method="GET", headers=None):
 
 
 def _css_path(build):
-    return next(f for f in build.files() if f.startswith("theme/css/portal.") and f.endswith(".css")
-                and f != "theme/css/portal.css")
+    return next(
+        f
+        for f in build.files()
+        if f.startswith("theme/css/portal.") and f.endswith(".css") and f != "theme/css/portal.css"
+    )
 
 
 KINDS = {
@@ -121,10 +124,24 @@ def test_only_get_and_head(node, method):
 @pytest.mark.system
 @pytest.mark.parametrize(
     "path",
-    ["/theme%2Fcss/portal.css", "/theme%5Ccss%5Cportal.css", "/theme/../theme/css/portal.css",
-     "/%2e%2e/%2e%2e/etc/passwd", "/theme/", "/theme/css/", "/.git/config"],
-    ids=["encoded-slash", "encoded-backslash", "dot-dot", "encoded-dot-dot", "no-listing", "no-listing-2",
-         "dotfile"],
+    [
+        "/theme%2Fcss/portal.css",
+        "/theme%5Ccss%5Cportal.css",
+        "/theme/../theme/css/portal.css",
+        "/%2e%2e/%2e%2e/etc/passwd",
+        "/theme/",
+        "/theme/css/",
+        "/.git/config",
+    ],
+    ids=[
+        "encoded-slash",
+        "encoded-backslash",
+        "dot-dot",
+        "encoded-dot-dot",
+        "no-listing",
+        "no-listing-2",
+        "dotfile",
+    ],
 )
 def test_tricky_paths_give_404(node, path):
     assert fetch(node[0], path)[0].status == 404
@@ -155,19 +172,28 @@ def test_mdn_observatory_gives_every_test_its_best_result_but_https(node):
     node_binary = _observatory()
     done = subprocess.run(
         [node_binary, str(OBSERVATORY / "bin" / "wrapper.js"), f"127.0.0.1:{node[0].port}"],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     result = json.loads(done.stdout)
     tests = result["tests"]
     (ROOT / "tests" / "artifacts").mkdir(exist_ok=True)
     (ROOT / "tests" / "artifacts" / "observatory.json").write_text(json.dumps(result, indent=2))
     # No certificate on 127.0.0.1: the HTTPS redirect and HSTS cannot pass here.
-    failing = {name: t["result"] for name, t in tests.items()
-               if not t["pass"] and name not in ("redirection", "strict-transport-security")}
+    failing = {
+        name: t["result"]
+        for name, t in tests.items()
+        if not t["pass"] and name not in ("redirection", "strict-transport-security")
+    }
     assert failing == {}
     assert tests["content-security-policy"]["scoreModifier"] >= 0
-    below_best = {name: t["scoreModifier"] for name, t in tests.items()
-                  if t["scoreModifier"] < 0 and name not in ("redirection", "strict-transport-security")}
+    below_best = {
+        name: t["scoreModifier"]
+        for name, t in tests.items()
+        if t["scoreModifier"] < 0 and name not in ("redirection", "strict-transport-security")
+    }
     assert below_best == {}
 
 
@@ -175,8 +201,15 @@ def test_mdn_observatory_gives_every_test_its_best_result_but_https(node):
 def test_pages_work_under_the_production_csp_without_a_violation(node, browser):
     served, _ = node
     site_url = pelicanconf_publish_siteurl()
-    pages = ["/", "/thanh-tra/doan-thanh-tra-lam-viec-tai-dak-lak/", "/thanh-tra/", "/chu-de/",
-             "/van-ban/quyet-dinh-12-qd-ttcp/", "/gioi-thieu/", "/khong-co-trang-nay/"]
+    pages = [
+        "/",
+        "/thanh-tra/doan-thanh-tra-lam-viec-tai-dak-lak/",
+        "/thanh-tra/",
+        "/chu-de/",
+        "/van-ban/quyet-dinh-12-qd-ttcp/",
+        "/gioi-thieu/",
+        "/khong-co-trang-nay/",
+    ]
     context = browser.new_context()
     foreign = []
 
@@ -188,7 +221,7 @@ def test_pages_work_under_the_production_csp_without_a_violation(node, browser):
             foreign.append(url)
             route.abort()
             return
-        route.fulfill(response=route.fetch(url=served.url + url[len(site_url):]))
+        route.fulfill(response=route.fetch(url=served.url + url[len(site_url) :]))
 
     context.route("**/*", through_nginx)
     page = context.new_page()

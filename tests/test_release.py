@@ -18,15 +18,29 @@ from portal.release import gzip_bytes
 def _snapshot(output):
     return {
         p.relative_to(output).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns)
-        for p in sorted(output.rglob("*")) if p.is_file()
+        for p in sorted(output.rglob("*"))
+        if p.is_file()
     }
 
 
 def _publish_at_commit_time(output):
     env = {k: v for k, v in os.environ.items() if k not in ("SOURCE_DATE_EPOCH", "SOURCE_COMMIT")}
     done = subprocess.run(
-        [sys.executable, "-m", "pelican", str(SITES / "minimal"), "-s", str(ROOT / "publishconf.py"),
-         "-o", str(output)], cwd=ROOT, env=env, capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "pelican",
+            str(SITES / "minimal"),
+            "-s",
+            str(ROOT / "publishconf.py"),
+            "-o",
+            str(output),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     return _snapshot(output)
@@ -38,8 +52,11 @@ def test_two_publishes_of_one_commit_are_byte_identical_with_identical_mtimes(tm
     two = _publish_at_commit_time(tmp_path / "two" / "deeper" / "output")
     assert one.keys() == two.keys()
     assert [p for p in one if one[p] != two[p]] == []
-    commit_time = int(subprocess.run(["git", "-C", str(ROOT), "log", "-1", "--format=%ct"],
-                                     capture_output=True, text=True, check=True).stdout)
+    commit_time = int(
+        subprocess.run(
+            ["git", "-C", str(ROOT), "log", "-1", "--format=%ct"], capture_output=True, text=True, check=True
+        ).stdout
+    )
     assert {mtime for _, mtime in one.values()} == {commit_time * 10**9}
     assert str(tmp_path) not in "".join(data.decode("utf-8", "replace") for data, _ in one.values())
 
@@ -65,7 +82,11 @@ def test_manifest_lists_every_file_with_its_sha256_size_and_type(minimal):
 
 def test_version_and_healthz(minimal):
     version = json.loads(minimal.read("version.json"))
-    assert version == {"build_id": version["build_id"], "commit": "0" * 40, "built_at": "2026-01-01T00:00:00Z"}
+    assert version == {
+        "build_id": version["build_id"],
+        "commit": "0" * 40,
+        "built_at": "2026-01-01T00:00:00Z",
+    }
     assert version["build_id"].startswith("20260101T000000Z-")
     assert minimal.read("healthz") == "ok\n"
 
@@ -98,9 +119,23 @@ def test_release_task_writes_a_reproducible_tarball_named_by_build_id(tmp_path):
     def release(name):
         out = tmp_path / name
         done = subprocess.run(
-            [sys.executable, "-m", "invoke", "release", "--content", str(SITES / "minimal"),
-             "--output", str(out / "output"), "--releases", str(out / "releases")],
-            cwd=ROOT, capture_output=True, text=True, env=build_env(), check=False,
+            [
+                sys.executable,
+                "-m",
+                "invoke",
+                "release",
+                "--content",
+                str(SITES / "minimal"),
+                "--output",
+                str(out / "output"),
+                "--releases",
+                str(out / "releases"),
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            env=build_env(),
+            check=False,
         )
         assert done.returncode == 0, done.stdout + done.stderr
         return sorted((out / "releases").iterdir())

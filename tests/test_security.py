@@ -31,8 +31,19 @@ HOST = "thanhtra.gov.vn"
         ('<img src="http://evil.example/p.png">', "evil.example"),
         ("<style>body{}</style>", "style"),
     ],
-    ids=["script", "handler", "javascript-url", "data-url", "style-attr", "iframe", "object-embed",
-         "form", "third-party-image", "http-image", "style-element"],
+    ids=[
+        "script",
+        "handler",
+        "javascript-url",
+        "data-url",
+        "style-attr",
+        "iframe",
+        "object-embed",
+        "form",
+        "third-party-image",
+        "http-image",
+        "style-element",
+    ],
 )
 def test_sanitize_drops_what_can_execute_or_load(dirty, gone):
     assert gone not in sanitize_html(dirty, HOST)
@@ -42,7 +53,7 @@ def test_sanitize_keeps_what_the_portal_needs():
     html = (
         '<h2 id="muc-1">M</h2><p><sup id="fnref:1"><a class="footnote-ref" href="#fn:1">1</a></sup></p>'
         '<figure><img src="/images/a.png" alt="a"><figcaption>c</figcaption></figure>'
-        '<table><thead><tr><th>a</th></tr></thead><tbody><tr><td>1</td></tr></tbody></table>'
+        "<table><thead><tr><th>a</th></tr></thead><tbody><tr><td>1</td></tr></tbody></table>"
         '<pre><code class="language-python">x = 1</code></pre>'
         '<p><a href="mailto:a@b.vn">m</a> <a href="tel:+842438254997">t</a> <a href="/x/">r</a></p>'
     )
@@ -50,7 +61,9 @@ def test_sanitize_keeps_what_the_portal_needs():
 
 
 def test_only_external_links_get_rel():
-    html = sanitize_html('<a href="https://example.org/">e</a><a href="https://thanhtra.gov.vn/x">s</a>', HOST)
+    html = sanitize_html(
+        '<a href="https://example.org/">e</a><a href="https://thanhtra.gov.vn/x">s</a>', HOST
+    )
     assert html == (
         '<a href="https://example.org/" rel="noopener noreferrer">e</a>'
         '<a href="https://thanhtra.gov.vn/x">s</a>'
@@ -64,8 +77,15 @@ def test_policy_reports_every_kind_of_breach():
         '<script type="application/ld+json">{}</script><script src="/theme/js/a.js"></script>'
     )
     rules = [v.rule for v in check_html(html, "p.html", ORIGIN)]
-    assert rules == ["inline-script", "forbidden-tag", "style-attribute", "event-handler",
-                     "bad-url-scheme", "http-subresource", "third-party-subresource"]
+    assert rules == [
+        "inline-script",
+        "forbidden-tag",
+        "style-attribute",
+        "event-handler",
+        "bad-url-scheme",
+        "http-subresource",
+        "third-party-subresource",
+    ]
 
 
 def test_minimal_site_obeys_the_output_policy(build_site):
@@ -79,8 +99,9 @@ def hostile(tmp_path_factory):
     from conftest import SITES, run_pelican
 
     # Not strict: portal_checks reports this raw HTML as errors; here we prove the output is safe anyway.
-    build = run_pelican(SITES / "hostile", tmp_path_factory.mktemp("hostile"), "publishconf.py",
-                        "-e", "PORTAL_STRICT=false")
+    build = run_pelican(
+        SITES / "hostile", tmp_path_factory.mktemp("hostile"), "publishconf.py", "-e", "PORTAL_STRICT=false"
+    )
     assert build.returncode == 0, build.log
     return build
 
@@ -97,11 +118,18 @@ def _page(hostile, relative):
 
 def test_hostile_metadata_is_shown_as_text_not_dropped(hostile):
     page = _page(hostile, "tin-tuc-su-kien/bai-co-ma-doc/index.html")
-    assert page.h1.get_text() == "Tin <img src=x onerror=alert(1)> {{ 7*7 }} </script><script>alert(2)</script>"
+    assert (
+        page.h1.get_text() == "Tin <img src=x onerror=alert(1)> {{ 7*7 }} </script><script>alert(2)</script>"
+    )
     text = page.get_text()
-    for shown in ["Sapo <script>alert(5)</script>", '<a href="javascript:alert(7)">Báo</a>',
-                  '<iframe src="https://evil.example/"></iframe>', "<style>body{display:none}</style>",
-                  '"><svg onload=alert(4)>', "<b onmouseover=alert(3)>thẻ</b>"]:
+    for shown in [
+        "Sapo <script>alert(5)</script>",
+        '<a href="javascript:alert(7)">Báo</a>',
+        '<iframe src="https://evil.example/"></iframe>',
+        "<style>body{display:none}</style>",
+        '"><svg onload=alert(4)>',
+        "<b onmouseover=alert(3)>thẻ</b>",
+    ]:
         assert shown in text
     assert page.find("meta", attrs={"name": "description"})["content"].startswith("Sapo <script>")
     assert page.title.get_text().startswith("Tin <img src=x")

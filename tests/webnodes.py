@@ -51,15 +51,23 @@ class NginxNode:
         include = self.work / "include"
         include.mkdir(parents=True, exist_ok=True)
         shutil.copy(HEADERS_INCLUDE, include / "security-headers.conf")
-        node = Node(root=str(self.root), port=self.port, ipv6=False, include_dir=str(include),
-                    brotli=BROTLI_MODULE.exists())
-        (self.work / "site.conf").write_text(site(node).replace(f"listen {self.port};",
-                                                                f"listen 127.0.0.1:{self.port};"))
+        node = Node(
+            root=str(self.root),
+            port=self.port,
+            ipv6=False,
+            include_dir=str(include),
+            brotli=BROTLI_MODULE.exists(),
+        )
+        (self.work / "site.conf").write_text(
+            site(node).replace(f"listen {self.port};", f"listen 127.0.0.1:{self.port};")
+        )
         (self.work / "nginx.conf").write_text(
-            main_config(self.work / "site.conf", self.work, run_as_root=os.geteuid() == 0))
+            main_config(self.work / "site.conf", self.work, run_as_root=os.geteuid() == 0)
+        )
         self.process = subprocess.Popen(
             [self.nginx, "-p", str(self.work), "-c", str(self.work / "nginx.conf"), "-g", "daemon off;"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         wait_for_port(self.port, self.process, self.work / "error.log")
         return self
@@ -79,11 +87,13 @@ class HAProxy:
         self.haproxy, self.work = haproxy, work
         self.port = free_port()
         self.socket = str(work / "admin.sock")
-        listener = Listener(bind=(f"127.0.0.1:{self.port}",), admin_socket=self.socket,
-                            state_file=str(work / "server-state"))
+        listener = Listener(
+            bind=(f"127.0.0.1:{self.port}",), admin_socket=self.socket, state_file=str(work / "server-state")
+        )
         work.mkdir(parents=True, exist_ok=True)
         (work / "haproxy.cfg").write_text(
-            config(listener, [(name, f"127.0.0.1:{port}") for name, port in servers], foreground=True))
+            config(listener, [(name, f"127.0.0.1:{port}") for name, port in servers], foreground=True)
+        )
         self.process: subprocess.Popen | None = None
 
     @property
@@ -94,7 +104,8 @@ class HAProxy:
         log = self.work / "haproxy.log"
         with log.open("w") as handle:
             self.process = subprocess.Popen(
-                [self.haproxy, "-f", str(self.work / "haproxy.cfg"), "-db"], stdout=handle, stderr=handle)
+                [self.haproxy, "-f", str(self.work / "haproxy.cfg"), "-db"], stdout=handle, stderr=handle
+            )
         wait_for_port(self.port, self.process, log)
         return self
 

@@ -29,7 +29,9 @@ def finish_release(pelican) -> None:
     values = validate(pelican.settings)
     content = pelican.settings["PATH"]
     version = finish(
-        Path(pelican.output_path), source_date_epoch(content), commit_of(content),
+        Path(pelican.output_path),
+        source_date_epoch(content),
+        commit_of(content),
         compress=values["PORTAL_RELEASE_PRECOMPRESS"],
     )
     logger.info("portal_release: bản dựng %s", version.build_id)

@@ -24,8 +24,14 @@ from .settings import SecuritySettingsError, validate
 
 logger = logging.getLogger(__name__)
 SECURITY_TXT = ".well-known/security.txt"
-_SCRIPT_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "'": "\\u0027",
-                   "\u2028": "\\u2028", "\u2029": "\\u2029"}
+_SCRIPT_ESCAPES = {
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "'": "\\u0027",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
 
 
 def check_settings(pelican) -> None:
