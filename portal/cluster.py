@@ -37,6 +37,7 @@ class NodeSpec:
     path: str
     url: str
     host: str = ""  # "" for a local folder, else an SSH destination (``deploy@10.0.1.12``)
+    ssh: str = "ssh -o BatchMode=yes"  # the SSH command for ``ssh`` and ``rsync -e`` (port, key…)
 
     @property
     def is_local(self) -> bool:
@@ -145,7 +146,7 @@ def wait_idle(balancer: Balancer, server: str, timeout: float) -> None:
 
 def _ssh(node: NodeSpec, script: str) -> str:
     done = subprocess.run(
-        ["ssh", "-o", "BatchMode=yes", node.host, script], capture_output=True, text=True, check=False
+        [*shlex.split(node.ssh), node.host, script], capture_output=True, text=True, check=False
     )
     if done.returncode:
         raise ClusterError(f"{node.name}: {done.stderr.strip() or script}")
@@ -153,7 +154,7 @@ def _ssh(node: NodeSpec, script: str) -> str:
 
 
 def _rsync(args: list[str], node: NodeSpec) -> None:
-    done = subprocess.run(["rsync", "-a", *args], capture_output=True, text=True, check=False)
+    done = subprocess.run(["rsync", "-a", "-e", node.ssh, *args], capture_output=True, text=True, check=False)
     if done.returncode:
         raise ClusterError(f"{node.name}: rsync: {done.stderr.strip()}")
 

@@ -10,7 +10,7 @@ import time
 import pytest
 from conftest import ROOT, SITES, build_env, require, run_pelican
 from loadgen import run_load
-from webnodes import HAProxy, NginxNode
+from webnodes import HAProxy, NginxNode, SSHServer
 
 from portal.cluster import load_cluster, read_link
 from portal.deploy import verify
@@ -273,3 +273,41 @@ def test_gh_pages_branch_holds_exactly_the_output(tmp_path, releases):
         ["git", "-C", str(clone), "log", "--format=%s"], capture_output=True, text=True, check=True
     ).stdout.splitlines()
     assert len(log) == 2 and log[0].startswith("Xuất bản ")
+
+
+@pytest.mark.system
+def test_deploy_rollback_and_verify_on_a_node_reached_over_ssh(releases, tmp_path):
+    import getpass
+    import os
+
+    if os.geteuid() != 0:
+        pytest.skip("sshd on a test port needs root here (as in CI)")
+    sshd = SSHServer(require("sshd"), tmp_path / "ssh").start()
+    require("rsync")
+    root = tmp_path / "remote"
+    web = NginxNode(require("nginx"), root, tmp_path / "nginx").start()
+    try:
+        spec = tmp_path / "nodes.toml"
+        spec.write_text(
+            f'keep = 1\n[[node]]\nname = "web9"\nhost = "{getpass.getuser()}@127.0.0.1"\n'
+            f'path = "{root}"\nurl = "{web.url}"\nssh = "{sshd.command}"\n'
+        )
+        a, b = releases["ids"]
+        for folder in ("a", "b"):
+            invoke("deploy", "--nodes", str(spec), "--release", str(releases[folder]))
+        node = load_cluster(spec).nodes[0]
+        assert (read_link(node, "current"), read_link(node, "previous")) == (b, a)
+        assert invoke("verify", "--nodes", str(spec), "--release", str(releases["b"])).returncode == 0
+        # rsync kept the build's mtimes: same Last-Modified as on a local node.
+        page = root / "current" / "index.html"
+        assert page.stat().st_mtime == (releases["b"] / "index.html").stat().st_mtime
+        invoke("rollback", "--nodes", str(spec))
+        assert read_link(node, "current") == a
+        page.write_text("defaced")  # on disk the remote is not walked: HTTP finds it
+        done = invoke("verify", "--nodes", str(spec), "--release", str(releases["a"]), check=False)
+        assert done.returncode == 1 and "web9 (http): differs: index.html" in done.stdout
+        css = sorted(p.name for p in (root / "assets" / "theme" / "css").iterdir() if p.suffix == ".css")
+        assert len(css) == 3  # portal.css, and A's and B's fingerprinted copies
+    finally:
+        web.stop()
+        sshd.stop()

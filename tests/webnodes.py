@@ -113,3 +113,49 @@ class HAProxy:
         if self.process and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=10)
+
+
+class SSHServer:
+    """Debian's sshd in the foreground on a 127.0.0.1 port, letting in one generated key."""
+
+    def __init__(self, sshd: str, work: Path) -> None:
+        self.sshd, self.work = sshd, work
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+        work.mkdir(parents=True, exist_ok=True)
+        for name in ("host_key", "client_key"):
+            subprocess.run(
+                ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(work / name)], check=True
+            )
+        shutil.copy(work / "client_key.pub", work / "authorized_keys")
+        (work / "sshd_config").write_text(
+            f"Port {self.port}\nListenAddress 127.0.0.1\nHostKey {work / 'host_key'}\n"
+            f"AuthorizedKeysFile {work / 'authorized_keys'}\nPidFile {work / 'sshd.pid'}\n"
+            "PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\n"
+            "PermitRootLogin prohibit-password\nSubsystem sftp internal-sftp\n"
+        )
+
+    @property
+    def command(self) -> str:
+        """The ``ssh`` command a node of the cluster file uses to reach this server."""
+        return (
+            f"ssh -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "
+            f"-o LogLevel=ERROR -p {self.port} -i {self.work / 'client_key'}"
+        )
+
+    def start(self) -> SSHServer:
+        Path("/run/sshd").mkdir(exist_ok=True)  # sshd's privilege separation folder
+        log = self.work / "sshd.log"
+        with log.open("w") as handle:
+            self.process = subprocess.Popen(
+                [self.sshd, "-D", "-e", "-f", str(self.work / "sshd_config")],
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+            )
+        wait_for_port(self.port, self.process, log)
+        return self
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
