@@ -43,6 +43,19 @@ LINK_SUBRESOURCE_RELS = {
 }
 HTML_JSON_KEYS = {"content", "content_html", "body", "html", "body_html"}
 HTML_XML_TAGS = {"description", "content", "summary", "encoded"}
+ATOM = "http://www.w3.org/2005/Atom"
+
+
+def _carries_html(element) -> bool:
+    """Return True for a feed element readers render as HTML (RSS description, Atom type=html)."""
+    if not isinstance(element.tag, str) or not element.text:
+        return False
+    name = etree.QName(element)
+    if name.localname not in HTML_XML_TAGS:
+        return False
+    if name.namespace == ATOM:  # Atom text constructs are plain text unless type says otherwise
+        return element.get("type") in ("html", "xhtml")
+    return True
 
 
 @dataclass(frozen=True, order=True)
@@ -135,11 +148,7 @@ def check_file(path: Path, relative: str, origin: str) -> list[Violation]:
         return [v for html in _json_html(data) for v in check_html(html, relative, origin)]
     if suffix == ".xml":
         root = etree.fromstring(path.read_bytes(), etree.XMLParser(resolve_entities=False))
-        fragments = [
-            el.text
-            for el in root.iter()
-            if isinstance(el.tag, str) and etree.QName(el).localname in HTML_XML_TAGS and el.text
-        ]
+        fragments = [el.text for el in root.iter() if _carries_html(el)]
         return [v for html in fragments for v in check_html(html, relative, origin)]
     return []
 

@@ -234,6 +234,10 @@ def test_a_down_node_stops_the_deploy_and_the_cluster_keeps_serving(cluster, rel
         tally, done = _under_load(cluster, releases, 6, deploy_b)
     finally:
         down.start()
+    print(f"load with a node down: {tally.requests} requests, {len(tally.failures)} failed")
+    (ROOT / "tests" / "artifacts" / "deploy-node-down-load.json").write_text(
+        json.dumps({"requests": tally.requests, "failures": tally.failures[:50]}, indent=1)
+    )
     assert done.returncode == 1 and "web2" in done.stderr
     assert tally.failures == [] and tally.requests > 100
     nodes = load_cluster(cluster["spec"]).nodes

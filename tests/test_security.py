@@ -178,3 +178,21 @@ def test_security_txt_is_valid_and_expires_within_a_year_of_the_build(build_site
 def test_security_txt_refuses_a_lifetime_of_a_year_or_more():
     with pytest.raises(SecurityTxtError):
         SecurityTxt(("mailto:a@b.vn",), f"{ORIGIN}/.well-known/security.txt", lifetime_days=365).render(0)
+
+
+def test_policy_reads_feeds_as_their_readers_do(tmp_path):
+    from portal.policy import check_file
+
+    rss = tmp_path / "all.rss.xml"
+    rss.write_text(
+        "<rss><channel><item><title>&lt;b&gt;</title>"
+        "<description>&lt;script&gt;alert(1)&lt;/script&gt;</description></item></channel></rss>"
+    )
+    atom = tmp_path / "all.atom.xml"
+    atom.write_text(
+        '<feed xmlns="http://www.w3.org/2005/Atom"><entry>'
+        '<summary type="text">&lt;script&gt;shown as text&lt;/script&gt;</summary>'
+        '<content type="html">&lt;img src=x onerror=alert(1)&gt;</content></entry></feed>'
+    )
+    assert [v.rule for v in check_file(rss, "all.rss.xml", ORIGIN)] == ["inline-script"]
+    assert [v.rule for v in check_file(atom, "all.atom.xml", ORIGIN)] == ["event-handler"]
