@@ -145,3 +145,12 @@ def test_release_task_writes_a_reproducible_tarball_named_by_build_id(tmp_path):
     build_id = json.loads((tmp_path / "one" / "output" / "version.json").read_text())["build_id"]
     assert [p.name for p in first] == [f"{build_id}.tar.gz"]
     assert first[0].read_bytes() == second[0].read_bytes()
+
+
+def test_a_release_tarball_unpacks_to_the_same_files_and_mtimes(minimal, tmp_path):
+    from portal.deploy import release_folder
+    from portal.release import tarball
+
+    path = tarball(minimal.output, tmp_path / "r.tar.gz", 1767225600)
+    with release_folder(path) as folder:
+        assert _snapshot(folder) == _snapshot(minimal.output)
