@@ -61,8 +61,11 @@ ANNOUNCEMENT_SECTION = "thong-bao"
 
 PLUGIN_PATHS = [str(ROOT / "plugins")]
 PLUGINS = [
+    "portal_security",
     "portal_content",
     "portal_checks",
+    "portal_assets",
+    "portal_release",
 ]
 PORTAL_STRICT = False
 
@@ -150,3 +153,32 @@ TYPOGRIFY = False
 LOG_FILTER = []
 PREVIEW = False  # ``invoke serve`` turns it on: adds the reload and error-overlay script
 THEME_STATIC_PATHS = ["static"]  # the preview adds "preview" (its reload script)
+
+# Release files (portal_release): development builds skip the .gz/.br copies.
+PORTAL_RELEASE_PRECOMPRESS = False
+
+# Security headers (portal_security; deploy/nginx/security-headers.conf is generated from these by
+# `invoke nginx-config`, and a test checks the committed file matches). The site needs no more than
+# this: own scripts, styles, fonts and images; no frames, no plugins, no third parties.
+PORTAL_SECURITY_CSP = {
+    "default-src": ["'none'"],
+    "script-src": ["'self'"],  # add "'wasm-unsafe-eval'" only if search runs WebAssembly
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "worker-src": ["'self'"],
+    "manifest-src": ["'self'"],
+    "base-uri": ["'none'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+    "object-src": ["'none'"],
+}
+PORTAL_SECURITY_HEADERS = {
+    "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "Cross-Origin-Resource-Policy": "same-site",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
