@@ -62,8 +62,15 @@ ANNOUNCEMENT_SECTION = "thong-bao"
 PLUGIN_PATHS = [str(ROOT / "plugins")]
 PLUGINS = [
     "portal_content",
+    "portal_theme",
 ]
 PORTAL_STRICT = False
+
+# Services a static portal cannot run; their pages (content/pages/<slug>.md) link to them.
+PORTAL_THEME_SERVICES = {
+    "hoi-dap": ("Cổng Dịch vụ công quốc gia", "https://dichvucong.gov.vn/p/phananhkiennghi/pakn-gui-pakn.html"),
+    "gop-y-du-thao": ("Cổng Thông tin điện tử Chính phủ – Lấy ý kiến dự thảo", "https://chinhphu.vn/du-thao-vbqppl"),
+}
 
 MARKDOWN = {
     "extensions": [
@@ -116,7 +123,9 @@ DAY_ARCHIVE_SAVE_AS = ""
 INDEX_SAVE_AS = "index.html"
 DIRECT_TEMPLATES = ["index", "categories", "tags", "authors", "archives", "404"]
 TEMPLATE_PAGES = {}
-PAGINATED_TEMPLATES = {"index": 1, "category": None, "tag": None, "author": None}
+PAGINATED_TEMPLATES = {
+    "index": 1, "category": None, "tag": None, "author": None, "period_archives": None,
+}
 DEFAULT_PAGINATION = 20
 PAGINATION_PATTERNS = (
     (1, "{url}", "{save_as}"),
