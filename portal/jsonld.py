@@ -1,4 +1,4 @@
-"""schema.org ``NewsArticle`` data for an article page (a JSON-LD data block, never script).
+r"""schema.org ``NewsArticle`` data for an article page (a JSON-LD data block, never script).
 
 The JSON is made safe to embed in HTML by escaping ``<``, ``>`` and ``&`` as ``\\u`` sequences,
 so no metadata value can close the ``<script type="application/ld+json">`` element.
@@ -7,44 +7,47 @@ so no metadata value can close the ``<script type="application/ld+json">`` eleme
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 
 
-def news_article(
-    *,
-    url: str,
-    headline: str,
-    description: str,
-    published: datetime,
-    modified: datetime | None,
-    authors: list[str],
-    section: str,
-    publisher: str,
-    logo: str,
-    image: str | None = None,
-    language: str = "vi",
-) -> dict:
+@dataclass(frozen=True)
+class NewsItem:
+    """The fields of an article that ``NewsArticle`` carries."""
+
+    url: str
+    headline: str
+    description: str
+    published: datetime
+    modified: datetime | None
+    authors: list[str]
+    section: str
+    image: str | None = None
+    language: str = "vi"
+
+
+def news_article(item: NewsItem, publisher: str, logo: str) -> dict:
     """Return the ``NewsArticle`` object Google and aggregators read."""
     data = {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
-        "mainEntityOfPage": {"@type": "WebPage", "@id": url},
-        "url": url,
-        "headline": headline[:110],
-        "description": description,
-        "datePublished": published.isoformat(),
-        "dateModified": (modified or published).isoformat(),
-        "author": [{"@type": "Person", "name": name} for name in authors],
-        "articleSection": section,
-        "inLanguage": language,
+        "mainEntityOfPage": {"@type": "WebPage", "@id": item.url},
+        "url": item.url,
+        "headline": item.headline[:110],
+        "description": item.description,
+        "datePublished": item.published.isoformat(),
+        "dateModified": (item.modified or item.published).isoformat(),
+        "author": [{"@type": "Person", "name": name} for name in item.authors],
+        "articleSection": item.section,
+        "inLanguage": item.language,
         "publisher": {
             "@type": "GovernmentOrganization",
             "name": publisher,
             "logo": {"@type": "ImageObject", "url": logo},
         },
     }
-    if image:
-        data["image"] = [image]
+    if item.image:
+        data["image"] = [item.image]
     return data
 
 

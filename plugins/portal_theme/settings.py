@@ -22,8 +22,11 @@ def validate(settings) -> dict:
     if unknown:
         raise ThemeSettingsError(f"portal_theme: unknown settings {', '.join(unknown)}")
     values = {key: settings.get(key, default) for key, default in DEFAULTS.items()}
-    for key in ("PORTAL_THEME_HOME_PER_SECTION", "PORTAL_THEME_ANNOUNCEMENTS",
-                "PORTAL_THEME_PAGINATION_RADIUS"):
+    for key in (
+        "PORTAL_THEME_HOME_PER_SECTION",
+        "PORTAL_THEME_ANNOUNCEMENTS",
+        "PORTAL_THEME_PAGINATION_RADIUS",
+    ):
         if not isinstance(values[key], int) or values[key] < 1:
             raise ThemeSettingsError(f"portal_theme: {key} must be a positive whole number")
     services = values["PORTAL_THEME_SERVICES"]

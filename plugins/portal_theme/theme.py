@@ -1,5 +1,7 @@
-"""Template helpers of the portal theme: home blocks, related and neighbouring articles, photo
-sizes, attachment details, the byline, JSON-LD and a small pagination window.
+"""Template helpers of the portal theme, computed once per build in linear time.
+
+Home blocks, related and neighbouring articles, photo sizes, attachment details, the byline,
+JSON-LD and a small pagination window.
 
 Everything a page shows that would cost a scan of all articles per page is computed here once,
 in linear time, so a 10,000-article build stays linear.
@@ -15,7 +17,7 @@ from PIL import Image, UnidentifiedImageError
 
 from portal.attachments import describe
 from portal.byline import strip_trailing_byline
-from portal.jsonld import news_article, to_script_json
+from portal.jsonld import NewsItem, news_article, to_script_json
 from portal.pagination import page_window
 
 from .settings import validate
@@ -51,7 +53,7 @@ def add_helpers(generator) -> None:
 
 def _news_article(article, siteurl: str, sitename: str) -> dict:
     image = getattr(article, "image", None)
-    return news_article(
+    item = NewsItem(
         url=f"{siteurl}/{article.url}",
         headline=article.title,
         description=getattr(article, "summary", "") or "",
@@ -59,11 +61,10 @@ def _news_article(article, siteurl: str, sitename: str) -> dict:
         modified=getattr(article, "modified", None),
         authors=[author.name for author in getattr(article, "authors", [])],
         section=article.category.name,
-        publisher=sitename,
-        logo=f"{siteurl}/theme/images/logo.png",
         image=f"{siteurl}/{image}" if image else None,
         language=getattr(article, "lang", "vi"),
     )
+    return news_article(item, sitename, f"{siteurl}/theme/images/logo.png")
 
 
 def image_size(content_root: Path, relative: str | None) -> tuple[int, int] | None:
@@ -104,12 +105,26 @@ def _home_blocks(generator, by_section: dict[str, list]) -> None:
     values = validate(generator.settings)
     count = values["PORTAL_THEME_HOME_PER_SECTION"]
     announcements = generator.settings.get("ANNOUNCEMENT_SECTION")
-    generator.context["HOME_SECTIONS"] = {
-        slug: listed[:count] for slug, listed in by_section.items()
-    }
+    generator.context["HOME_SECTIONS"] = {slug: listed[:count] for slug, listed in by_section.items()}
     generator.context["ANNOUNCEMENTS"] = by_section.get(announcements, [])[
         : values["PORTAL_THEME_ANNOUNCEMENTS"]
     ]
+    generator.context["HOME_FEATURED"] = featured(generator.articles, announcements)
+
+
+def featured(articles: list, announcements: str | None, lookback: int = 10) -> list:
+    """Return the home page's lead story first, then the next latest four.
+
+    The lead is the newest news item with a photo among the latest ``lookback`` (announcements
+    have their own block), else simply the newest item.
+    """
+    recent = articles[:lookback]
+    news = [a for a in recent if a.category.slug != announcements] or recent
+    lead = next((a for a in news if getattr(a, "image", None)), news[0] if news else None)
+    if lead is None:
+        return []
+    rest = [a for a in articles[: lookback + 1] if a is not lead and a.category.slug != announcements]
+    return [lead, *rest[:4]]
 
 
 def decorate_pages(generator) -> None:
