@@ -157,8 +157,8 @@ def font_size(page) -> float:
 def test_text_size_and_contrast_change_and_persist_across_pages(open_page, base_url):
     page = open_page("/", 1280)
     normal = font_size(page)
-    page.get_by_role("button", name="Tăng cỡ chữ").click()
-    page.get_by_role("button", name="Tăng cỡ chữ").click()
+    page.get_by_role("button", name="tăng cỡ chữ").click()
+    page.get_by_role("button", name="tăng cỡ chữ").click()
     bigger = font_size(page)
     assert bigger > normal
     contrast = page.get_by_role("button", name="Tương phản cao")
@@ -170,7 +170,7 @@ def test_text_size_and_contrast_change_and_persist_across_pages(open_page, base_
     assert font_size(page) == bigger
     assert page.evaluate("document.documentElement.classList.contains('portal-contrast')")
     assert page.get_by_role("button", name="Tương phản cao").get_attribute("aria-pressed") == "true"
-    page.get_by_role("button", name="Cỡ chữ mặc định").click()
+    page.get_by_role("button", name="cỡ chữ mặc định").click()
     page.get_by_role("button", name="Tương phản cao").click()
     page.reload()
     assert font_size(page) == normal

@@ -42,12 +42,10 @@ function initPrefs(panel) {
     sync();
   });
   sync();
-  panel.hidden = false;
 }
 
 function initMenu(nav) {
   const toggle = nav.querySelector(".portal-nav__toggle");
-  const list = nav.querySelector(".portal-nav__list");
   const setOpen = (open) => {
     toggle.setAttribute("aria-expanded", String(open));
     nav.classList.toggle("portal-nav--open", open);
@@ -59,8 +57,6 @@ function initMenu(nav) {
       toggle.focus();
     }
   });
-  toggle.hidden = false;
-  list.classList.add("portal-nav__list--collapsible");
   setOpen(false);
 }
 
