@@ -264,7 +264,27 @@ def render_example(example_file: Path) -> list[str]:
         f'{{% from "components/{spec["name"]}/macro.html" import {spec["macro"]} with context %}}'
         f"{{{{ {spec['macro']}(*args) }}}}"
     )
-    return [template.render(args=_values(example["args"])) for example in spec["examples"]]
+    return [template.render(args=_arguments(example)) for example in spec["examples"]]
+
+
+def _arguments(example: dict) -> list:
+    """The macro's arguments; ``paginator`` examples become Pelican's own Paginator and Pages."""
+    if "paginator" not in example:
+        return _values(example["args"])
+    from pelican.paginator import PaginationRule, Paginator
+
+    import pelicanconf
+
+    spec = example["paginator"]
+    settings = {
+        "DEFAULT_ORPHANS": 0,
+        "PAGINATION_PATTERNS": [PaginationRule(*rule) for rule in pelicanconf.PAGINATION_PATTERNS],
+    }
+    paginator = Paginator(spec["save_as"], spec["url"], range(spec["count"]), settings, per_page=20)
+    current = spec["current"]
+    before = paginator.page(current - 1) if current > 1 else None
+    after = paginator.page(current + 1) if current < paginator.num_pages else None
+    return [paginator.page(current), paginator, before, after]
 
 
 @pytest.mark.parametrize("example_file", COMPONENTS, ids=[p.parent.name for p in COMPONENTS])
@@ -273,6 +293,16 @@ def test_every_component_renders_its_examples(example_file):
         parsed = Page(html)
         assert parsed.tags, html
         assert "Undefined" not in html and "None" not in parsed.words
+
+
+def test_the_pagination_of_a_huge_section_stays_small():
+    first, middle, small = render_example(ROOT / "theme/templates/components/pagination/example.json")
+    assert first.count("portal-pagination__link") == 4  # 2, 3, 500 and "Trang sau"
+    assert 'href="https://thanhtra.gov.vn/thanh-tra/trang/500/"' in first
+    assert middle.count("<li") <= 11 and 'rel="prev"' in middle and 'rel="next"' in middle
+    assert 'href="https://thanhtra.gov.vn/thanh-tra/trang/249/"' in middle
+    assert 'aria-current="page"><span class="portal-visually-hidden">Trang </span>3<' in small
+    assert 'rel="next"' not in small
 
 
 def test_component_text_is_escaped():

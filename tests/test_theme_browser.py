@@ -202,3 +202,16 @@ def test_the_print_button_appears_with_javascript_and_prints_the_article_only(op
     assert not page.locator(".portal-share").is_visible()
     assert page.locator(".portal-article__body").is_visible()
     assert page.locator(".portal-article__byline").is_visible()
+
+
+def test_every_component_example_passes_axe(open_page):
+    """GOV.UK's practice: each component's examples, rendered and checked on their own."""
+    from test_theme import COMPONENTS, render_example
+
+    page = open_page("/404.html", 375)
+    examples = "".join(
+        f"<section><h2>{f.parent.name}</h2>{''.join(render_example(f))}</section>" for f in COMPONENTS
+    )
+    page.evaluate("html => { document.querySelector('main').innerHTML = html; }", examples)
+    assert page.locator("main > section").count() == len(COMPONENTS) >= 8
+    assert axe_violations(page) == []
