@@ -121,10 +121,11 @@ YEAR_ARCHIVE_SAVE_AS = "luu-tru/{date:%Y}/index.html"
 MONTH_ARCHIVE_SAVE_AS = ""
 DAY_ARCHIVE_SAVE_AS = ""
 INDEX_SAVE_AS = "index.html"
+INDEX_URL = ""  # page 1 of the home is "/", never "/index.html"
 DIRECT_TEMPLATES = ["index", "categories", "tags", "authors", "archives", "404"]
 TEMPLATE_PAGES = {}
 PAGINATED_TEMPLATES = {
-    "index": 1, "category": None, "tag": None, "author": None, "period_archives": None,
+    "index": None, "category": None, "tag": None, "author": None, "period_archives": None,
 }
 DEFAULT_PAGINATION = 20
 PAGINATION_PATTERNS = (

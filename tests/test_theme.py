@@ -309,3 +309,10 @@ def test_component_text_is_escaped():
     html = render_example(ROOT / "theme/templates/components/share/example.json")[0]
     assert "%20%26%20Gia%20Lai" in html  # the title is URL-encoded in share links
     assert "& Gia" not in html
+
+
+def test_the_home_is_paginated_twenty_a_page(site):
+    second = page(site, "trang/2/index.html")
+    assert len(second.find("article", class_="portal-card")) == 20
+    assert second.find("link", rel="prev", href=f"{SITEURL}/")
+    assert "Trang 2 / 3" in second.words
