@@ -215,3 +215,15 @@ def test_every_component_example_passes_axe(open_page):
     page.evaluate("html => { document.querySelector('main').innerHTML = html; }", examples)
     assert page.locator("main > section").count() == len(COMPONENTS) >= 8
     assert axe_violations(page) == []
+
+
+@pytest.mark.parametrize("name", ["home", "article", "documents"])
+def test_largest_text_in_high_contrast_still_reflows_at_320px_and_passes_axe(open_page, base_url, name):
+    page = open_page("/", 320)
+    for _ in range(3):
+        page.get_by_role("button", name="tăng cỡ chữ").click()
+    page.get_by_role("button", name="Tương phản cao").click()
+    page.goto(base_url + PAGES[name])
+    assert page.evaluate("document.documentElement.getAttribute('data-font-size')") == "3"
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    assert axe_violations(page) == []
