@@ -64,10 +64,17 @@ PLUGINS = [
     "portal_security",
     "portal_content",
     "portal_checks",
+    "portal_theme",
     "portal_assets",
     "portal_release",
 ]
 PORTAL_STRICT = False
+
+# Services a static portal cannot run; their pages (content/pages/<slug>.md) link to them.
+PORTAL_THEME_SERVICES = {
+    "hoi-dap": ("Cổng Dịch vụ công quốc gia", "https://dichvucong.gov.vn/p/phananhkiennghi/pakn-gui-pakn.html"),
+    "gop-y-du-thao": ("Cổng Thông tin điện tử Chính phủ – Lấy ý kiến dự thảo", "https://chinhphu.vn/du-thao-vbqppl"),
+}
 
 MARKDOWN = {
     "extensions": [
@@ -118,9 +125,12 @@ YEAR_ARCHIVE_SAVE_AS = "luu-tru/{date:%Y}/index.html"
 MONTH_ARCHIVE_SAVE_AS = ""
 DAY_ARCHIVE_SAVE_AS = ""
 INDEX_SAVE_AS = "index.html"
+INDEX_URL = ""  # page 1 of the home is "/", never "/index.html"
 DIRECT_TEMPLATES = ["index", "categories", "tags", "authors", "archives", "404"]
 TEMPLATE_PAGES = {}
-PAGINATED_TEMPLATES = {"index": 1, "category": None, "tag": None, "author": None}
+PAGINATED_TEMPLATES = {
+    "index": None, "category": None, "tag": None, "author": None, "period_archives": None,
+}
 DEFAULT_PAGINATION = 20
 PAGINATION_PATTERNS = (
     (1, "{url}", "{save_as}"),

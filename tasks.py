@@ -140,7 +140,6 @@ def release(c, content: str = "", output: str = "", releases: str = ""):
     print(f"Bản phát hành {build_id}: {path}")
 
 
-
 @task(name="nginx-config")
 def nginx_config(c):
     """Regenerate deploy/nginx/security-headers.conf and portal.conf from pelicanconf.py."""
@@ -236,5 +235,29 @@ def haproxy_config(c, nodes: str = ""):
     print(f"Đã ghi {path.relative_to(ROOT)}")
 
 
-ns = Collection(build, publish, check, new, serve, clean, update_golden, release, nginx_config,
+LIGHTHOUSE = ROOT / "tools" / "lighthouse" / "node_modules" / ".bin" / "lighthouse"
+LIGHTHOUSE_PAGES = (
+    "/",
+    "/thanh-tra/",
+    "/phong-chong-tham-nhung/tang-cuong-kiem-soat-xung-dot-loi-ich-trong-co-quan-nha-nuoc/",
+)
+
+
+@task(help={"port": "port to serve the build on (0: any free one)", "pages": "comma-separated paths"})
+def lighthouse(c, port: int = 0, pages: str = ",".join(LIGHTHOUSE_PAGES)):
+    """Build content/ and print Lighthouse scores (mobile preset) as a Markdown table."""
+    import tempfile  # noqa: PLC0415
+
+    from portal.lighthouse import scores, serve, table  # noqa: PLC0415
+
+    if not LIGHTHOUSE.exists():
+        raise Exit("Lighthouse chưa được cài: chạy `make install` (npm ci trong tools/lighthouse).")
+    chrome = shutil.which("chromium") or "/usr/bin/chromium"
+    with tempfile.TemporaryDirectory() as work, serve(Path(work), port) as base:
+        _pelican(c, "pelicanconf.py", CONTENT, Path(work), f"-q -e SITEURL='\"{base}\"'")
+        results = {page: scores(LIGHTHOUSE, chrome, base + page) for page in pages.split(",")}
+    print(table(results))
+
+
+ns = Collection(build, publish, check, new, serve, clean, update_golden, lighthouse, release, nginx_config,
                 deploy, rollback, verify, gh_pages, haproxy_config)
