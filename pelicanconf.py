@@ -62,6 +62,8 @@ ANNOUNCEMENT_SECTION = "thong-bao"
 PLUGIN_PATHS = [str(ROOT / "plugins")]
 PLUGINS = [
     "portal_content",
+    "portal_feeds",
+    "portal_api",
 ]
 PORTAL_STRICT = False
 
