@@ -64,6 +64,8 @@ PLUGINS = [
     "portal_content",
     "portal_feeds",
     "portal_api",
+    "portal_sitemap",
+    "portal_redirects",
 ]
 PORTAL_STRICT = False
 
