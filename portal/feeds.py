@@ -4,7 +4,8 @@ feedgen's pitfalls, guarded here and in the tests: ``add_entry`` prepends by def
 would come out reversed); feed and entry timestamps default to the clock (two publishes would
 differ); Atom entry links lose ``rel``/``type``/``length`` (python-feedgen issue #135: the loop
 rebinds ``link``), so Atom links are written by a small extension; control characters make lxml
-raise (``Entry`` text is cleaned when built).
+raise (``Entry`` text is cleaned when built); the RSS ``<channel><link>`` is the *last* link
+added, so the HTML page's link goes last.
 """
 
 from __future__ import annotations
@@ -63,10 +64,11 @@ def _generator(feed: Feed, site: Site, kind: str) -> FeedGenerator:
     generator.id(f"tag:{site.id_authority},2026:{feed.path(kind).rsplit('.', 2)[0]}")
     generator.title(feed.title)
     generator.description(feed.description)
-    generator.link(href=feed.home, rel="alternate", type="text/html")
     generator.link(
         href=site.absolute(feed.path(kind)), rel="self", type=RSS_TYPE if kind == "rss" else ATOM_TYPE
     )
+    # Last: feedgen makes the last link the RSS <channel><link>, which must be the HTML page.
+    generator.link(href=feed.home, rel="alternate", type="text/html")
     generator.language(site.language)
     generator.author({"name": site.name})
     generator.generator(site.name, uri=site.url + "/")
