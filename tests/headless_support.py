@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from conftest import ROOT, SITES, run_pelican
 from lxml import etree
 
@@ -32,12 +31,16 @@ PUBLISHED = [  # newest first, ties by slug
 MARKERS = ("HIDDENMARKER", "DRAFTMARKER", "FUTUREMARKER")
 
 
-@pytest.fixture(scope="session")
-def headless(tmp_path_factory):
-    """A strict publish (publishconf.py) of tests/fixtures/sites/headless."""
-    build = run_pelican(SITE, tmp_path_factory.mktemp("headless") / "out")
-    assert build.returncode == 0, build.log
-    return build
+_BUILDS = {}
+
+
+def publish_once(tmp_path_factory):
+    """Publish tests/fixtures/sites/headless (publishconf.py) once per test session."""
+    if "build" not in _BUILDS:
+        build = run_pelican(SITE, tmp_path_factory.mktemp("headless") / "out")
+        assert build.returncode == 0, build.log
+        _BUILDS["build"] = build
+    return _BUILDS["build"]
 
 
 def headless_outputs(output: Path) -> list[Path]:

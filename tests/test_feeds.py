@@ -18,9 +18,9 @@ from headless_support import (
     SITEURL,
     assert_valid,
     atom_schema,
-    headless,  # noqa: F401 (fixture)
     headless_outputs,
     load_json,
+    publish_once,
 )
 from lxml import etree
 
@@ -29,6 +29,11 @@ from portal.entries import Site, from_article
 
 FEED_FILES = [f"feeds/{name}.{kind}.xml" for name in ["all", *SECTIONS] for kind in ("rss", "atom")]
 IMAGE = SITE / "images" / "2026" / "hoi-nghi.jpg"
+
+
+@pytest.fixture(scope="module")
+def headless(tmp_path_factory):
+    return publish_once(tmp_path_factory)
 
 
 @pytest.mark.parametrize("relative", FEED_FILES)
