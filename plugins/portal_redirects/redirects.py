@@ -32,6 +32,11 @@ def _display(path: str) -> str:
     return path if relative.startswith("..") else relative
 
 
+def _oldest_first(article):
+    """Of two articles claiming one old URL the older keeps it: it is the one the old portal had."""
+    return (article.date, article.source_path)
+
+
 class RedirectsGenerator(Generator):
     """Writes the nginx map of ``Legacy_url`` redirects (``_nginx/redirects.map``)."""
 
@@ -45,7 +50,7 @@ class RedirectsGenerator(Generator):
                 value=str(article.legacy_url),
                 target=f"{site.path_prefix}/{article.url}",
             )
-            for article in self.context.get("articles", [])
+            for article in sorted(self.context.get("articles", []), key=_oldest_first)
             if getattr(article, "legacy_url", None)
         ]
         self.mapping, found = redirects.resolve(items)
