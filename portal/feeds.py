@@ -164,5 +164,9 @@ def render_json_feed(feed: Feed, site: Site, path: str = "feed.json") -> bytes:
 
 
 def dumps(document) -> bytes:
-    """Serialise JSON deterministically: UTF-8 without ASCII escapes, two-space indent, final newline."""
-    return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    """Serialise JSON deterministically: compact UTF-8 without ASCII escapes, a final newline.
+
+    Compact, because ``indent`` switches Python to its pure-Python encoder (about 3x slower on
+    10,000 article files) and nginx compresses the output anyway.
+    """
+    return (json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")

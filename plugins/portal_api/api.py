@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from pelican import signals
 from pelican.generators import Generator
@@ -30,6 +31,7 @@ class ApiGenerator(Generator):
 
     def generate_output(self, writer):
         """Write every API document through the checked output helper."""
+        started = time.perf_counter()
         site = site_from_settings(self.settings)
         page_size = validate(self.settings)["PORTAL_API_PAGE_SIZE"]
         entries = [entry_of(article, site) for article in self.context.get("articles", [])]
@@ -39,7 +41,12 @@ class ApiGenerator(Generator):
         documents += [(f"{api.SCHEMA_DIR}/{name}", schema) for name, schema in api.schemas().items()]
         for path, document in documents:
             write_output(self.output_path, path, dumps(document))
-        logger.info("portal_api: %d documents for %d articles", len(documents), len(entries))
+        logger.info(
+            "portal_api: %d documents for %d articles, in %.2f s",
+            len(documents),
+            len(entries),
+            time.perf_counter() - started,
+        )
 
 
 def get_generators(pelican):

@@ -7,6 +7,7 @@ for ``<link rel="alternate">``); ``generate_output`` writes every feed and the `
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime
 
 from pelican import signals
@@ -89,6 +90,7 @@ class FeedsGenerator(Generator):
 
     def generate_output(self, writer):
         """Write every feed in RSS and Atom, the JSON Feed and the /rss/ page."""
+        started = time.perf_counter()
         site = site_from_settings(self.settings)
         built = self._feeds(site)
         for feed in built:
@@ -97,7 +99,10 @@ class FeedsGenerator(Generator):
         write_output(self.output_path, JSON_FEED, feeds.render_json_feed(built[0], site, JSON_FEED))
         self._write_page(built)
         logger.info(
-            "portal_feeds: %d feeds, %d entries in the newest", 2 * len(built) + 1, len(built[0].entries)
+            "portal_feeds: %d feeds, %d entries in the newest, in %.2f s",
+            2 * len(built) + 1,
+            len(built[0].entries),
+            time.perf_counter() - started,
         )
 
     def _write_page(self, built) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 
 from pelican import signals
 from pelican.generators import Generator
@@ -42,6 +43,7 @@ class RedirectsGenerator(Generator):
 
     def generate_context(self):
         """Resolve every published article's old URL; report unusable and duplicate ones."""
+        started = time.perf_counter()
         site = site_from_settings(self.settings)
         items = [
             redirects.Legacy(
@@ -57,12 +59,19 @@ class RedirectsGenerator(Generator):
         self.context.setdefault(FINDINGS_KEY, []).extend(found)
         for finding in found:
             logger.error("%s", finding.format(), extra={"limit_msg": None})
+        self.elapsed = time.perf_counter() - started
 
     def generate_output(self, writer):
         """Write the map, even when empty, so nginx's include always finds it."""
+        started = time.perf_counter() - self.elapsed
         path = validate(self.settings)["PORTAL_REDIRECTS_MAP"]
         write_output(self.output_path, path, redirects.nginx_map(self.mapping))
-        logger.info("portal_redirects: %d redirects in %s", len(self.mapping), path)
+        logger.info(
+            "portal_redirects: %d redirects in %s, in %.2f s",
+            len(self.mapping),
+            path,
+            time.perf_counter() - started,
+        )
 
 
 def get_generators(pelican):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime
 
 from pelican import signals
@@ -56,6 +57,7 @@ class SitemapGenerator(Generator):
 
     def generate_output(self, writer):
         """Write the sitemaps and robots.txt."""
+        started = time.perf_counter()
         options = validate(self.settings)
         site = site_from_settings(self.settings)
         entries = [entry_of(article, site) for article in self.context.get("articles", [])]
@@ -71,7 +73,12 @@ class SitemapGenerator(Generator):
         for path, data in files.items():
             write_output(self.output_path, path, data)
         write_output(self.output_path, "robots.txt", sitemap.robots(site))
-        logger.info("portal_sitemap: %d sitemap files, %d news articles", len(files), len(news))
+        logger.info(
+            "portal_sitemap: %d sitemap files, %d news articles, in %.2f s",
+            len(files),
+            len(news),
+            time.perf_counter() - started,
+        )
 
 
 def get_generators(pelican):
