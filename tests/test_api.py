@@ -1,5 +1,6 @@
 """The JSON content API v1 (portal_api): every file validated with jsonschema, pagination, bytes."""
 
+import importlib
 from datetime import datetime
 
 import jsonschema
@@ -128,3 +129,21 @@ def test_index_pages_of_an_empty_site_still_validate():
     [(path, document)] = api.index_pages([], site, 10)
     assert path == "api/v1/articles.json" and document["items"] == [] and document["pages"] == 1
     jsonschema.Draft202012Validator(api.schemas()["articles.json"]).validate(document)
+
+
+@pytest.mark.parametrize(
+    ("module", "settings", "message"),
+    [
+        ("portal_api", {"PORTAL_API_PAGESIZE": 3}, "unknown settings PORTAL_API_PAGESIZE"),
+        ("portal_api", {"PORTAL_API_PAGE_SIZE": 0}, "PORTAL_API_PAGE_SIZE"),
+        ("portal_feeds", {"PORTAL_FEEDS_LIMIT": "50"}, "PORTAL_FEEDS_LIMIT"),
+        ("portal_feeds", {"CATEGORY_FEED_RSS": "feeds/{slug}.xml"}, "CATEGORY_FEED_RSS"),
+        ("portal_sitemap", {"PORTAL_SITEMAP_MAX_URLS": 50_001}, "PORTAL_SITEMAP_MAX_URLS"),
+        ("portal_redirects", {"PORTAL_REDIRECTS_MAPFILE": "x"}, "unknown settings"),
+    ],
+    ids=["api-unknown", "api-zero", "feeds-text", "feeds-pelican", "sitemap-over", "redirects-unknown"],
+)
+def test_bad_settings_stop_the_build_with_a_message(module, settings, message):
+    validate = importlib.import_module(f"plugins.{module}.settings").validate
+    with pytest.raises(SystemExit, match=message):
+        validate(settings)

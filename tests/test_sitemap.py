@@ -1,6 +1,7 @@
 """Sitemaps and robots.txt (portal_sitemap), validated against the sitemaps.org XSDs with lxml."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 from conftest import run_pelican
@@ -97,3 +98,15 @@ def test_two_publishes_give_byte_identical_headless_outputs(headless, tmp_path):
     assert sorted(first) == sorted(second)
     assert [name for name in first if first[name] != second[name]] == []
     assert (headless.output / "rss/index.html").read_bytes() == (again.output / "rss/index.html").read_bytes()
+
+
+def test_news_window_is_two_days_and_at_most_a_thousand():
+    end = datetime(2026, 11, 26, 12, 0, tzinfo=TIMEZONE)
+    entries = [
+        SimpleNamespace(slug=f"bai-{n:04d}", date=end - timedelta(minutes=3 * n)) for n in range(1_200)
+    ]
+    chosen = sitemap.news_entries(entries, end)
+    assert len(chosen) == 961  # 48 hours of one article every 3 minutes, both ends included
+    assert chosen[0].slug == "bai-0000"
+    many = [SimpleNamespace(slug=f"bai-{n:04d}", date=end - timedelta(seconds=n)) for n in range(1_500)]
+    assert len(sitemap.news_entries(many, end)) == 1_000
