@@ -1,12 +1,13 @@
 """Measure what the headless outputs (feeds, API, sitemaps, redirects) add to a large publish.
 
-usage: .venv/bin/python bench/headless.py [--articles 10000] [--keep DIR]
+usage: .venv/bin/python bench/headless.py [--articles 10000] [--keep DIR] [--generators-only]
 
 Writes N generated Vietnamese articles (eight sections, tags, two authors, a featured image on
 every tenth, a Legacy_url on every fifth) into a temporary content folder, publishes it twice
 with ``publishconf.py`` — once with the configured PLUGINS, once without the four headless
 plugins — and prints both wall times, their difference and each generator's own time (from
-the ``in N s`` of its log line).
+the ``in N s`` of its log line). ``--generators-only`` reads the corpus in-process and times
+only the four generators' output step, without Pelican's HTML pages.
 """
 
 from __future__ import annotations
@@ -109,25 +110,80 @@ def publish(content: Path, output: Path, plugins: list[str]) -> tuple[float, str
     return elapsed, done.stdout + done.stderr
 
 
+def generators_only(content: Path, output: Path) -> dict[str, float]:
+    """Read ``content`` as a publish does, then time only the headless generators' output step.
+
+    Pelican's own HTML writing (most of a publish) is skipped, so the numbers are what the four
+    generators themselves cost, without the noise of a 10,000-page render on a shared machine.
+    """
+    from pelican import Pelican, signals  # noqa: PLC0415
+    from pelican.settings import read_settings  # noqa: PLC0415
+
+    settings = read_settings(
+        str(ROOT / "publishconf.py"), override={"PATH": str(content), "OUTPUT_PATH": str(output)}
+    )
+    pelican = Pelican(settings)
+    context = settings.copy()
+    context.update(
+        generated_content={}, static_links=set(), static_content={}, localsiteurl=settings["SITEURL"]
+    )
+    generators = [
+        cls(
+            context=context,
+            settings=settings,
+            path=pelican.path,
+            theme=pelican.theme,
+            output_path=pelican.output_path,
+        )
+        for cls in pelican._get_generator_classes()
+    ]
+    for generator in generators:
+        generator.generate_context()
+    signals.all_generators_finalized.send(generators)
+    times = {}
+    for generator in generators:
+        if type(generator).__module__.split(".")[0] in HEADLESS:
+            started = time.perf_counter()
+            generator.generate_output(None)
+            times[type(generator).__name__] = time.perf_counter() - started
+    return times
+
+
 def main() -> None:
     """Generate the corpus, publish with and without the headless plugins, print the numbers."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=10_000)
     parser.add_argument("--keep", type=Path, help="keep the corpus and outputs in this folder")
+    parser.add_argument(
+        "--generators-only", action="store_true", help="time the four generators in-process, no HTML"
+    )
     options = parser.parse_args()
     folder = options.keep or Path(tempfile.mkdtemp(prefix="bench-headless-"))
-    write_corpus(folder / "content", options.articles)
+    try:
+        run(folder, options.articles, options.generators_only)
+    finally:
+        if not options.keep:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def run(folder: Path, articles: int, only_generators: bool) -> None:
+    """Write the corpus into ``folder`` and print the measurements."""
+    write_corpus(folder / "content", articles)
+    print(f"articles: {articles}")
+    if only_generators:
+        times = generators_only(folder / "content", folder / "generators")
+        for name, seconds in times.items():
+            print(f"  {name}: {seconds:.2f} s")
+        print(f"  total: {sum(times.values()):.2f} s")
+        return
     without = [p for p in pelicanconf.PLUGINS if p not in HEADLESS]
     publish(folder / "content", folder / "warm", without)  # fills the parse cache for both runs
     base, _ = publish(folder / "content", folder / "without", without)
     full, log = publish(folder / "content", folder / "with", pelicanconf.PLUGINS)
-    print(f"articles: {options.articles}")
     print(f"publish without headless plugins: {base:.1f} s")
     print(f"publish with headless plugins:    {full:.1f} s (difference {full - base:+.1f} s)")
     for line in re.findall(r"portal_(?:feeds|api|sitemap|redirects): .*? in [\d.]+ s", log):
         print(f"  {line}")
-    if not options.keep:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":
