@@ -65,6 +65,10 @@ PLUGINS = [
     "portal_content",
     "portal_checks",
     "portal_theme",
+    "portal_feeds",
+    "portal_api",
+    "portal_sitemap",
+    "portal_redirects",
     "portal_assets",
     "portal_release",
 ]
