@@ -45,7 +45,7 @@ def publish_once(tmp_path_factory):
 
 def headless_outputs(output: Path) -> list[Path]:
     """Every file the headless plugins write (feeds, API, sitemaps, robots, redirect map)."""
-    patterns = ["feeds/*.xml", "feed.json", "api/**/*.json", "sitemap*.xml", "robots.txt", "_nginx/*"]
+    patterns = ["feeds/*.xml", "feed.json", "api/**/*.json", "sitemap*.xml", "robots.txt", "_nginx/*.map"]
     return sorted(p for pattern in patterns for p in output.glob(pattern) if p.is_file())
 
 
