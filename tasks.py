@@ -37,11 +37,10 @@ def build(c, content: str = "", output: str = ""):
 @task(help={"content": "content folder (default: content/)", "output": "output folder"})
 def publish(c, content: str = "", output: str = ""):
     """Production build (publishconf.py): strict; the old output stays until the new one is whole."""
-    from portal.publish import swap_in  # noqa: PLC0415 (keeps ``invoke --list`` fast)
+    from portal.publish import stage, swap_in  # noqa: PLC0415 (keeps ``invoke --list`` fast)
 
     target = Path(output or OUTPUT).resolve()
-    staging = target.with_name(f".{target.name}.staging")
-    shutil.rmtree(staging, ignore_errors=True)
+    staging = stage(target)  # a hard-linked copy of the last output: only changes are rewritten
     result = c.run(
         f'"{sys.executable}" -m pelican "{Path(content or CONTENT)}" '
         f'-s "{ROOT / "publishconf.py"}" -o "{staging}"',

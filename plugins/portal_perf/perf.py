@@ -1,0 +1,84 @@
+"""Build speed at archive scale: incremental output, pruned orphans, linear taxonomy pages.
+
+Signals: ``initialized`` validates settings; ``get_generators`` starts a build's output record
+(what the output folder holds before it); ``article_generator_init`` swaps Pelican's quadratic
+taxonomy and archive steps for linear ones; ``generator_init`` adds the ``page_window`` filter;
+``get_writer`` returns a writer that rewrites only changed files; ``finalized`` deletes the files
+this build no longer makes. Pelican's file copies (static files, theme assets) also go through
+``portal.incremental`` so they replace files by rename and skip equal bytes.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pelican.utils
+from pelican import signals
+
+from portal.incremental import OUTPUTS, copy_if_changed
+from portal.pagination import page_window
+
+from . import taxonomy
+from .settings import validate
+from .writer import IncrementalWriter
+
+logger = logging.getLogger(__name__)
+
+
+def check_settings(pelican) -> None:
+    """Fail early on an unknown or malformed ``PORTAL_PERF_*`` setting."""
+    validate(pelican.settings)
+
+
+def start_build(pelican) -> None:
+    """Remember what the output folder holds before this build writes anything."""
+    OUTPUTS.start(pelican.output_path)
+
+
+def linear_taxonomy(generator) -> None:
+    """Give the articles generator linear tag, category, author and archive steps."""
+    taxonomy.install(generator)
+
+
+def add_filters(generator) -> None:
+    """Expose ``page_window`` (the page numbers a pagination shows) to the templates."""
+    env = getattr(generator, "env", None)
+    if env is None:
+        return
+    window = validate(generator.settings)["PORTAL_PERF_PAGE_WINDOW"]
+    env.filters["page_window"] = lambda page, paginator, size=window: page_window(
+        page.number, paginator.num_pages, size
+    )
+
+
+def incremental_writer(pelican):
+    """Pelican asks for its writer: use the one that skips unchanged files."""
+    return IncrementalWriter
+
+
+def _copy_file(source: str, destination: str) -> None:
+    """``pelican.utils.copy_file`` by rename, skipping equal bytes (static files, theme assets)."""
+    try:
+        copy_if_changed(source, destination)
+    except OSError as error:
+        logger.warning("portal_perf: không chép được %s sang %s: %s", source, destination, error)
+
+
+def prune(pelican) -> None:
+    """Delete output files that were there before the build and that it did not make again."""
+    if not validate(pelican.settings)["PORTAL_PERF_PRUNE"]:
+        return
+    removed = OUTPUTS.prune()
+    if removed:
+        logger.info("portal_perf: xóa %d tệp không còn trong bản dựng", len(removed))
+
+
+def register() -> None:
+    """Connect the handlers; order within a signal follows ``PLUGINS``."""
+    pelican.utils.copy_file = _copy_file
+    signals.initialized.connect(check_settings)
+    signals.get_generators.connect(start_build)
+    signals.article_generator_init.connect(linear_taxonomy)
+    signals.generator_init.connect(add_filters)
+    signals.get_writer.connect(incremental_writer)
+    signals.finalized.connect(prune)

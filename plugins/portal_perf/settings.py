@@ -1,0 +1,25 @@
+"""Defaults and validation of the settings portal_perf reads; unknown ``PORTAL_PERF_*`` fail."""
+
+from __future__ import annotations
+
+DEFAULTS = {
+    "PORTAL_PERF_PRUNE": True,  # delete output files the build no longer makes (orphans)
+    "PORTAL_PERF_PAGE_WINDOW": 2,  # page numbers shown each side of the current page
+}
+PREFIX = "PORTAL_PERF_"
+
+
+class PerfSettingsError(SystemExit):
+    """A setting of portal_perf is unknown or malformed (exits with the message, no traceback)."""
+
+
+def validate(settings) -> dict:
+    """Return this plugin's settings (defaults filled in) without changing ``settings``."""
+    unknown = sorted(k for k in settings if k.startswith(PREFIX) and k not in DEFAULTS)
+    if unknown:
+        raise PerfSettingsError(f"portal_perf: unknown settings {', '.join(unknown)}")
+    values = {key: settings.get(key, default) for key, default in DEFAULTS.items()}
+    window = values["PORTAL_PERF_PAGE_WINDOW"]
+    if not isinstance(window, int) or isinstance(window, bool) or window < 0:
+        raise PerfSettingsError("portal_perf: PORTAL_PERF_PAGE_WINDOW must be a whole number ≥ 0")
+    return values
