@@ -117,7 +117,7 @@ DAY_ARCHIVE_SAVE_AS = ""
 INDEX_SAVE_AS = "index.html"
 DIRECT_TEMPLATES = ["index", "categories", "tags", "authors", "archives", "404"]
 TEMPLATE_PAGES = {}
-PAGINATED_TEMPLATES = {"index": 1, "category": None, "tag": None, "author": None}
+PAGINATED_TEMPLATES = {"index": None, "category": None, "tag": None, "author": None}
 DEFAULT_PAGINATION = 20
 PAGINATION_PATTERNS = (
     (1, "{url}", "{save_as}"),

@@ -2,10 +2,11 @@
 
 Signals: ``initialized`` validates settings; ``get_generators`` starts a build's output record
 (what the output folder holds before it); ``article_generator_init`` swaps Pelican's quadratic
-taxonomy and archive steps for linear ones; ``generator_init`` adds the ``page_window`` filter;
-``get_writer`` returns a writer that rewrites only changed files; ``finalized`` deletes the files
-this build no longer makes. Pelican's file copies (static files, theme assets) also go through
-``portal.incremental`` so they replace files by rename and skip equal bytes.
+taxonomy and archive steps for linear ones; ``generator_init`` adds the ``page_window`` filter
+and the ``portal_memo`` block cache; ``all_generators_finalized`` freezes content URLs
+(``memo``); ``get_writer`` returns a writer that rewrites only changed files; ``finalized``
+deletes the files this build no longer makes. Pelican's file copies (static files, theme assets)
+also go through ``portal.incremental``: they replace files by rename and skip equal bytes.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from portal.incremental import OUTPUTS, copy_if_changed
 from portal.pagination import page_window
 
 from . import taxonomy
+from .memo import MEMO, freeze_urls, install_url_cache
 from .settings import validate
 from .writer import IncrementalWriter
 
@@ -31,8 +33,11 @@ def check_settings(pelican) -> None:
 
 
 def start_build(pelican) -> None:
-    """Remember what the output folder holds before this build writes anything."""
+    """Remember what the output folder holds before this build writes anything; forget old cards."""
     OUTPUTS.start(pelican.output_path)
+    MEMO.clear()
+    # Connected now, after every plugin registered its own: runs last, once files are final.
+    signals.finalized.connect(save_render_keys)
 
 
 def linear_taxonomy(generator) -> None:
@@ -46,6 +51,7 @@ def add_filters(generator) -> None:
     if env is None:
         return
     window = validate(generator.settings)["PORTAL_PERF_PAGE_WINDOW"]
+    env.globals["portal_memo"] = MEMO
     env.filters["page_window"] = lambda page, paginator, size=window: page_window(
         page.number, paginator.num_pages, size
     )
@@ -73,12 +79,22 @@ def prune(pelican) -> None:
         logger.info("portal_perf: xóa %d tệp không còn trong bản dựng", len(removed))
 
 
+def save_render_keys(pelican) -> None:
+    """Record the keys of the pages this build wrote, for the next build."""
+    writer = IncrementalWriter.last
+    if writer is not None and writer.output_path == pelican.output_path:
+        writer.finish()
+        IncrementalWriter.last = None
+
+
 def register() -> None:
     """Connect the handlers; order within a signal follows ``PLUGINS``."""
     pelican.utils.copy_file = _copy_file
+    install_url_cache()
     signals.initialized.connect(check_settings)
     signals.get_generators.connect(start_build)
     signals.article_generator_init.connect(linear_taxonomy)
     signals.generator_init.connect(add_filters)
+    signals.all_generators_finalized.connect(freeze_urls)
     signals.get_writer.connect(incremental_writer)
     signals.finalized.connect(prune)

@@ -5,6 +5,7 @@ from __future__ import annotations
 DEFAULTS = {
     "PORTAL_PERF_PRUNE": True,  # delete output files the build no longer makes (orphans)
     "PORTAL_PERF_PAGE_WINDOW": 2,  # page numbers shown each side of the current page
+    "PORTAL_PERF_RENDER_CACHE": True,  # skip rendering pages whose inputs are unchanged
 }
 PREFIX = "PORTAL_PERF_"
 
