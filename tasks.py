@@ -116,4 +116,17 @@ def update_golden(c):
     _pelican(c, "publishconf.py", GOLDEN_SITE, GOLDEN_OUTPUT, "--fatal warnings")
 
 
-ns = Collection(build, publish, check, new, serve, clean, update_golden)
+@task(help={
+    "articles": "number of generated articles (default 10000)",
+    "repeats": "runs of every step; medians are reported (default 3)",
+    "profile": "also profile the portal with cProfile: none, cold, edit or both",
+})
+def bench(c, articles: int = 10_000, repeats: int = 3, profile: str = "none"):
+    """Stock Pelican and the portal's publish side by side; writes bench/RESULTS.md."""
+    c.run(
+        f'"{sys.executable}" -m bench.run --articles {articles} --repeats {repeats} --profile {profile}',
+        pty=False,
+    )
+
+
+ns = Collection(build, publish, check, new, serve, clean, update_golden, bench)

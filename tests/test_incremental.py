@@ -86,28 +86,40 @@ def test_edited_title_and_body_match_a_cold_publish(archive):
     assert any("(cập nhật)" in (output / name).read_text("utf-8") for name in files if name.endswith(".html"))
 
 
+NEW_ARTICLE = (
+    "Title: Thông báo lịch tiếp công dân tháng 12\n"
+    "Date: 2025-12-30 08:00\n"
+    "Category: thong-bao\n"
+    "Tags: Tiếp công dân, Chủ đề chỉ có một bài\n"
+    "Authors: Nguyễn Văn An\n"
+    "Summary: (Thanh tra) - Lịch tiếp công dân định kỳ của lãnh đạo Thanh tra Chính phủ.\n\n"
+    "Lãnh đạo Thanh tra Chính phủ tiếp công dân định kỳ vào ngày 15 hằng tháng.\n"
+)
+
+
+def add_article(content: Path) -> Path:
+    path = content / "articles" / "thong-bao" / "2025" / "thong-bao-lich-tiep-cong-dan-thang-12.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(NEW_ARTICLE, "utf-8")
+    return path
+
+
 def test_added_article_matches_a_cold_publish(archive):
     content, output, cache, root = archive
-    folder = content / "articles" / "thong-bao" / "2025"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "thong-bao-lich-tiep-cong-dan-thang-12.md").write_text(
-        "Title: Thông báo lịch tiếp công dân tháng 12\n"
-        "Date: 2025-12-30 08:00\n"
-        "Category: thong-bao\n"
-        "Tags: Tiếp công dân, Chủ đề chỉ có một bài\n"
-        "Authors: Nguyễn Văn An\n"
-        "Summary: (Thanh tra) - Lịch tiếp công dân định kỳ của lãnh đạo Thanh tra Chính phủ.\n\n"
-        "Lãnh đạo Thanh tra Chính phủ tiếp công dân định kỳ vào ngày 15 hằng tháng.\n",
-        "utf-8",
-    )
+    path = add_article(content)
     publish(content, output, cache)
     files = assert_same_as_cold(content, output, root)
     assert "chu-de/chu-de-chi-co-mot-bai/index.html" in files
+    path.unlink()
+    publish(content, output, cache)
 
 
 def test_deleted_article_and_its_tag_page_are_pruned(archive):
     content, output, cache, root = archive
-    (content / "articles" / "thong-bao" / "2025" / "thong-bao-lich-tiep-cong-dan-thang-12.md").unlink()
+    path = add_article(content)
+    publish(content, output, cache)
+    assert (output / "chu-de" / "chu-de-chi-co-mot-bai" / "index.html").exists()
+    path.unlink()
     publish(content, output, cache)
     files = assert_same_as_cold(content, output, root)
     assert "chu-de/chu-de-chi-co-mot-bai/index.html" not in files
