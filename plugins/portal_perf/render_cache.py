@@ -9,10 +9,11 @@ A page's key is a hash of everything its template can see:
   ``meta`` analysis. An article page of the portal refers to ``article`` and ``pages`` but not to
   ``articles``, so editing one article leaves the other article pages' keys unchanged.
 
-Values are digested by content: articles by their attributes (body, metadata, URL, and one level
-of the articles they hold, like ``same_section``), lists by their items. A value it cannot digest
-reliably (an object whose ``repr`` shows an address, a template whose includes are dynamic) makes
-the key unique, so the page is rendered: the cache errs towards work, never towards stale pages.
+Values are digested by content: articles by their attributes (body, metadata, URL), the articles
+they hold (``same_section``) and a paginator's full list by metadata and URL, lists by their
+items. A value it cannot digest reliably (an object whose ``repr`` shows an address, a template
+whose includes are dynamic) makes the key unknown, so the page is rendered: the cache errs
+towards work, never towards stale pages.
 The page is skipped only when its key matches the one recorded for the file, and the file is still
 the one that build left (same size and mtime).
 """
@@ -28,12 +29,12 @@ from pathlib import Path
 
 from jinja2 import meta
 from pelican.contents import Content
+from pelican.paginator import Paginator
 from pelican.urlwrappers import URLWrapper
 
 EXCLUDED_ATTRIBUTES = {"_context", "settings", "_portal_url_cache", "_cached_url"}
-MAX_DEPTH = 5
+MAX_DEPTH = 4
 BOOKKEEPING = {"source_hash", "field_lines"}  # the reader's records, never shown on a page
-CONTENT_DEPTH = 2  # from this depth on, an article counts by its metadata and URL only
 ADDRESS = re.compile(r" at 0x[0-9a-f]+")
 
 
@@ -80,12 +81,18 @@ def files_digest(digest, root: Path, stats: dict, used: dict) -> None:
 
 
 class Digester:
-    """Digests of context values for one build, memoised by identity (values are final by now)."""
+    """Digests of context values for one build, memoised by identity (values are final by now).
+
+    ``level`` counts the article boundaries crossed: an article met at level 0 (a context variable,
+    an item of a context list or of ``articles_page.object_list``) is digested whole, body included;
+    an article inside another article or inside a paginator's full list (level 1) by its metadata
+    and URL. ``depth`` bounds the walk through other objects.
+    """
 
     def __init__(self) -> None:
         self._memo: dict[tuple[int, int], tuple[object, bytes]] = {}
 
-    def digest(self, value, depth: int = 0) -> bytes:
+    def digest(self, value, level: int = 0, depth: int = 0) -> bytes:
         """Return a digest of ``value``; raise ``UnstableError`` when it cannot be done reliably."""
         if value is None or isinstance(value, bool | int | float):
             return repr(value).encode()
@@ -93,46 +100,55 @@ class Digester:
             return b"s" + hashlib.sha1(value.encode("utf-8", "surrogatepass"), usedforsecurity=False).digest()
         if isinstance(value, datetime | date):
             return value.isoformat().encode()
-        key = (id(value), depth)
+        level = min(level, 1)
+        key = (id(value), level)
         if key in self._memo:
             return self._memo[key][1]
-        result = self._compute(value, depth)
+        result = self._compute(value, level, depth)
         self._memo[key] = (value, result)  # keep the value so its id stays its own
         return result
 
-    def _compute(self, value, depth: int) -> bytes:
+    def _compute(self, value, level: int, depth: int) -> bytes:
         hasher = hashlib.sha1(type(value).__qualname__.encode(), usedforsecurity=False)
         if isinstance(value, list | tuple | set | frozenset):
             items = value if isinstance(value, list | tuple) else sorted(value, key=repr)
             for item in items:
-                hasher.update(self.digest(item, depth))
+                hasher.update(self.digest(item, level, depth))
         elif isinstance(value, dict):
             for item_key in sorted(value, key=repr):
                 hasher.update(repr(item_key).encode())
-                hasher.update(self.digest(value[item_key], depth))
+                hasher.update(self.digest(value[item_key], level, depth))
         elif isinstance(value, URLWrapper):
             hasher.update(f"{value.name}\0{value.slug}".encode())
-        elif isinstance(value, Content) and depth >= CONTENT_DEPTH:
-            # Deep inside another page's values (a neighbour's neighbour): its metadata and URL.
-            metadata = {k: v for k, v in value.metadata.items() if k not in BOOKKEEPING}
-            hasher.update(self.digest(metadata, depth))
-            hasher.update(self.digest(value.url, depth))
+        elif isinstance(value, Content):
+            self._content(hasher, value, level)
         elif hasattr(value, "__dict__"):
-            self._attributes(hasher, value, depth)
+            if depth >= MAX_DEPTH:
+                raise UnstableError(type(value).__qualname__)
+            self._attributes(hasher, value, 1 if isinstance(value, Paginator) else level, depth + 1)
         else:
-            text = repr(value)
-            if ADDRESS.search(text):
-                raise UnstableError(text)
-            hasher.update(text.encode())
+            hasher.update(_stable_repr(value))
         return hasher.digest()
 
-    def _attributes(self, hasher, value, depth: int) -> None:
-        if depth >= MAX_DEPTH:
-            raise UnstableError(type(value).__qualname__)
+    def _content(self, hasher, content: Content, level: int) -> None:
+        if level >= 1:  # as other pages show it: metadata (not the reader's records) and URL
+            metadata = sorted((k, v) for k, v in content.metadata.items() if k not in BOOKKEEPING)
+            hasher.update(_stable_repr((metadata, content.url)))
+        else:  # whole: body, metadata, and the articles it holds by reference
+            self._attributes(hasher, content, 1, 0)
+
+    def _attributes(self, hasher, value, level: int, depth: int) -> None:
         for name in sorted(vars(value)):
             if name not in EXCLUDED_ATTRIBUTES:
                 hasher.update(name.encode())
-                hasher.update(self.digest(vars(value)[name], depth + 1))
+                hasher.update(self.digest(vars(value)[name], level, depth))
+
+
+def _stable_repr(value) -> bytes:
+    text = repr(value)
+    if ADDRESS.search(text):
+        raise UnstableError(text)
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass"), usedforsecurity=False).digest()
 
 
 class RenderCache:

@@ -6,6 +6,9 @@ DEFAULTS = {
     "PORTAL_PERF_PRUNE": True,  # delete output files the build no longer makes (orphans)
     "PORTAL_PERF_PAGE_WINDOW": 2,  # page numbers shown each side of the current page
     "PORTAL_PERF_RENDER_CACHE": True,  # skip rendering pages whose inputs are unchanged
+    # Folders (besides theme/, plugins/, portal/ and the content's static files) whose files can
+    # change a page without changing its context, e.g. built assets a template global reads.
+    "PORTAL_PERF_EXTRA_INPUTS": [],
 }
 PREFIX = "PORTAL_PERF_"
 
@@ -23,4 +26,7 @@ def validate(settings) -> dict:
     window = values["PORTAL_PERF_PAGE_WINDOW"]
     if not isinstance(window, int) or isinstance(window, bool) or window < 0:
         raise PerfSettingsError("portal_perf: PORTAL_PERF_PAGE_WINDOW must be a whole number ≥ 0")
+    extra = values["PORTAL_PERF_EXTRA_INPUTS"]
+    if not isinstance(extra, list | tuple) or not all(isinstance(p, str) for p in extra):
+        raise PerfSettingsError("portal_perf: PORTAL_PERF_EXTRA_INPUTS must be a list of folder paths")
     return values

@@ -33,7 +33,12 @@ class _Pending(io.StringIO):
 def code_roots(settings) -> list[Path]:
     """Folders whose files shape every page: the theme, the plugins, the shared ``portal`` library."""
     root = Path(__file__).resolve().parent.parent.parent
-    roots = [Path(settings["THEME"]), root / "portal", *(Path(p) for p in settings.get("PLUGIN_PATHS", []))]
+    roots = [
+        Path(settings["THEME"]),
+        root / "portal",
+        *(Path(p) for p in settings.get("PLUGIN_PATHS", [])),
+        *(Path(p) for p in settings.get("PORTAL_PERF_EXTRA_INPUTS", [])),
+    ]
     return list(dict.fromkeys(r.resolve() for r in roots))
 
 
