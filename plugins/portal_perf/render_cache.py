@@ -155,7 +155,9 @@ class RenderCache:
     """Keys of the pages written by the last build, and the check that lets a page be skipped."""
 
     def __init__(self, folder: str | os.PathLike, settings, code_roots: list[Path]):
-        self.path = Path(folder) / "render-keys.pickle"
+        # One record per output folder: a development build and a publish do not evict each other.
+        output = hashlib.sha256(os.path.abspath(settings["OUTPUT_PATH"]).encode()).hexdigest()[:16]
+        self.path = Path(folder) / f"render-keys-{output}.pickle"
         self.previous: dict[str, tuple[bytes, int, int]] = {}
         self.stats: dict[tuple, str] = {}
         self.current: dict[str, bytes] = {}
