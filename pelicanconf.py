@@ -63,6 +63,7 @@ PLUGIN_PATHS = [str(ROOT / "plugins")]
 PLUGINS = [
     "portal_security",
     "portal_content",
+    "portal_perf",
     "portal_checks",
     "portal_theme",
     "portal_feeds",
