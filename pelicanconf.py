@@ -63,7 +63,6 @@ PLUGIN_PATHS = [str(ROOT / "plugins")]
 PLUGINS = [
     "portal_security",
     "portal_content",
-    "portal_perf",
     "portal_checks",
     "portal_theme",
     "portal_feeds",
@@ -71,6 +70,7 @@ PLUGINS = [
     "portal_sitemap",
     "portal_redirects",
     "portal_assets",
+    "portal_perf",  # after every writer: prunes what this build no longer makes
     "portal_release",
 ]
 PORTAL_STRICT = False

@@ -50,9 +50,13 @@ class Outputs:
             if not (path.endswith(PRECOMPRESSED) and os.path.splitext(path)[0] in self.produced)
         )
 
-    def prune(self) -> list[str]:
-        """Delete the orphans and the folders they leave empty; return what was deleted."""
-        removed = self.orphans()
+    def prune(self, keep: tuple[str, ...] = ()) -> list[str]:
+        """Delete the orphans and the folders they leave empty; return what was deleted.
+
+        ``keep`` names files (relative to the output) that a later step writes anyway.
+        """
+        kept = {os.path.join(self.root, name) for name in keep} if self.root else set()
+        removed = [path for path in self.orphans() if path not in kept]
         for path in removed:
             try:
                 os.unlink(path)

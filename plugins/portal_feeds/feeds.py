@@ -97,7 +97,7 @@ class FeedsGenerator(Generator):
             for kind in ("rss", "atom"):
                 write_output(self.output_path, feed.path(kind), feeds.render(feed, site, kind))
         write_output(self.output_path, JSON_FEED, feeds.render_json_feed(built[0], site, JSON_FEED))
-        self._write_page(built)
+        self._write_page(writer, built)
         logger.info(
             "portal_feeds: %d feeds, %d entries in the newest, in %.2f s",
             2 * len(built) + 1,
@@ -105,16 +105,18 @@ class FeedsGenerator(Generator):
             time.perf_counter() - started,
         )
 
-    def _write_page(self, built) -> None:
+    def _write_page(self, writer, built) -> None:
+        # Through Pelican's writer, as every other page: the theme's assets step and the
+        # incremental writer then treat it alike (an unchanged page is not rewritten).
         counts = {feed.name: len(feed.entries) for feed in built}
-        html = self.get_template("rss").render(
+        writer.write_file(
+            RSS_PAGE,
+            self.get_template("rss"),
             self.context,
-            output_file=RSS_PAGE,
             page_name="rss",
             feed_counts=counts,
             feed_limit=validate(self.settings)["PORTAL_FEEDS_LIMIT"],
         )
-        write_output(self.output_path, RSS_PAGE, html)
 
 
 def get_generators(pelican):

@@ -17,6 +17,7 @@ import pelican.utils
 from pelican import signals
 
 from portal.incremental import OUTPUTS, copy_if_changed
+from portal.release import HEALTHZ, MANIFEST, VERSION
 
 from . import taxonomy
 from .memo import MEMO, freeze_urls, install_url_cache
@@ -65,11 +66,15 @@ def _copy_file(source: str, destination: str) -> None:
         logger.warning("portal_perf: không chép được %s sang %s: %s", source, destination, error)
 
 
+# Written by portal_release after pruning, at the output's root: never orphans.
+LATE_FILES = (HEALTHZ, VERSION, MANIFEST)
+
+
 def prune(pelican) -> None:
     """Delete output files that were there before the build and that it did not make again."""
     if not validate(pelican.settings)["PORTAL_PERF_PRUNE"]:
         return
-    removed = OUTPUTS.prune()
+    removed = OUTPUTS.prune(keep=LATE_FILES)
     if removed:
         logger.info("portal_perf: xóa %d tệp không còn trong bản dựng", len(removed))
 
