@@ -36,7 +36,7 @@ THEME = str(ROOT / "theme")
 ARCHETYPES_PATH = str(ROOT / "archetypes")
 ARTICLE_PATHS = ["articles"]
 PAGE_PATHS = ["pages"]
-STATIC_PATHS = ["images", "files"]
+STATIC_PATHS = ["files"]  # images/ holds originals: portal_images publishes stripped derivatives
 PREVIEW_PORT = 8000
 
 TIMEZONE = "Asia/Ho_Chi_Minh"
@@ -62,6 +62,7 @@ ANNOUNCEMENT_SECTION = "thong-bao"
 PLUGIN_PATHS = [str(ROOT / "plugins")]
 PLUGINS = [
     "portal_content",
+    "portal_images",
 ]
 PORTAL_STRICT = False
 
