@@ -121,7 +121,6 @@ class ImageCache:
             _atomic_write(self.file(found.key, name), data)
         _atomic_write(self._record(found.key), json.dumps(asdict(found), sort_keys=True).encode())
 
-
     def load_card(self, key: str) -> int | None:
         """Return the byte length of a cached social card, or ``None``."""
         path = self.file(key, "card.jpg")
@@ -170,8 +169,7 @@ def encode(image: Image.Image, fmt: str, recipe: Recipe) -> bytes:
     elif fmt == "webp":
         image.save(out, "WEBP", quality=quality, method=4, exif=b"", icc_profile=None)
     else:
-        image.save(out, "AVIF", quality=quality, speed=recipe.avif_speed, exif=b"", xmp=b"",
-                   icc_profile=None)
+        image.save(out, "AVIF", quality=quality, speed=recipe.avif_speed, exif=b"", xmp=b"", icc_profile=None)
     return out.getvalue()
 
 
@@ -201,8 +199,11 @@ def derive(pipeline: Pipeline, source: str, key: str) -> ImageSet | MediaProblem
     files = {}
     for width in widths:
         height = max(1, round(base.height * width / base.width))
-        scaled = base if width == base.width else base.resize((width, height), Image.Resampling.LANCZOS,
-                                                              reducing_gap=3.0)
+        scaled = (
+            base
+            if width == base.width
+            else base.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
+        )
         for fmt in recipe.formats:
             name = public_name(source, key, width, fmt)
             files[name] = encode(scaled, fmt, recipe)

@@ -83,18 +83,26 @@ def references(text: str, values: dict, field_lines: dict) -> list[Reference]:
     """Return every image and attachment ``values`` (typed metadata) and the file ``text`` use."""
     found = []
     if values.get("image"):
-        found.append(Reference("image", content_path(values["image"]), field_lines.get("image", 1),
-                               values.get("image_alt"), values["image"]))
+        found.append(
+            Reference(
+                "image",
+                content_path(values["image"]),
+                field_lines.get("image", 1),
+                values.get("image_alt"),
+                values["image"],
+            )
+        )
     for item in values.get("attachments") or []:
-        found.append(Reference("attachment", content_path(item), field_lines.get("attachments", 1),
-                               written=item))
+        found.append(
+            Reference("attachment", content_path(item), field_lines.get("attachments", 1), written=item)
+        )
     for number, line in enumerate(text.splitlines(), start=1):
         for match in _INLINE_IMAGE.finditer(line):
-            found.append(Reference("inline", content_path(match["src"]), number,
-                                   match["alt"].strip(), match["src"]))
+            found.append(
+                Reference("inline", content_path(match["src"]), number, match["alt"].strip(), match["src"])
+            )
         for match in _FILE_LINK.finditer(line):
-            found.append(Reference("attachment", content_path(match["src"]), number,
-                                   written=match["src"]))
+            found.append(Reference("attachment", content_path(match["src"]), number, written=match["src"]))
     return found
 
 
@@ -124,23 +132,35 @@ def open_image(path: Path, limits: Limits, display_width: int | None = None) -> 
     expected = IMAGE_EXTENSIONS.get(path.suffix.lower())
     size = path.stat().st_size
     if size > limits.image_max_bytes:
-        raise MediaProblem("image-too-large", f'Ảnh "{name}" nặng {format_size(size)}, vượt giới hạn '
-                           f"{format_size(limits.image_max_bytes)}. Xuất lại ảnh nhỏ hơn (ví dụ "
-                           "rộng 3000 điểm ảnh, chất lượng JPEG 85).")
+        raise MediaProblem(
+            "image-too-large",
+            f'Ảnh "{name}" nặng {format_size(size)}, vượt giới hạn '
+            f"{format_size(limits.image_max_bytes)}. Xuất lại ảnh nhỏ hơn (ví dụ "
+            "rộng 3000 điểm ảnh, chất lượng JPEG 85).",
+        )
     with open(path, "rb") as handle:
         actual = sniff_image(handle.read(512))
     if actual == "SVG":
-        raise MediaProblem("image-svg", f'Ảnh "{name}" là SVG: cổng không nhận SVG vì tệp SVG có thể '
-                           "chứa mã chạy được. Xuất ảnh sang PNG hoặc JPEG rồi dùng tệp đó.")
+        raise MediaProblem(
+            "image-svg",
+            f'Ảnh "{name}" là SVG: cổng không nhận SVG vì tệp SVG có thể '
+            "chứa mã chạy được. Xuất ảnh sang PNG hoặc JPEG rồi dùng tệp đó.",
+        )
     if actual is None:
-        raise MediaProblem("image-not-image", f'Tệp "{name}" không phải ảnh JPEG, PNG, WebP hay GIF '
-                           "(nội dung tệp không khớp định dạng ảnh nào). Mở ảnh gốc và lưu lại "
-                           "dạng JPEG.")
+        raise MediaProblem(
+            "image-not-image",
+            f'Tệp "{name}" không phải ảnh JPEG, PNG, WebP hay GIF '
+            "(nội dung tệp không khớp định dạng ảnh nào). Mở ảnh gốc và lưu lại "
+            "dạng JPEG.",
+        )
     if expected != actual:
         suffix = {"JPEG": ".jpg"}.get(actual, f".{actual.lower()}")
-        raise MediaProblem("image-wrong-extension", f'Ảnh "{name}" thực chất là {actual} nhưng đuôi '
-                           f'tệp là "{path.suffix}". Đổi tên tệp sang đuôi "{suffix}" và sửa '
-                           "đường dẫn trong bài.")
+        raise MediaProblem(
+            "image-wrong-extension",
+            f'Ảnh "{name}" thực chất là {actual} nhưng đuôi '
+            f'tệp là "{path.suffix}". Đổi tên tệp sang đuôi "{suffix}" và sửa '
+            "đường dẫn trong bài.",
+        )
     return _decode(path, actual, limits, display_width)
 
 
@@ -152,19 +172,26 @@ def _decode(path: Path, kind: str, limits: Limits, display_width: int | None) ->
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(path, formats=[kind])
             if image.width * image.height > limits.image_max_pixels:
-                raise MediaProblem("image-bomb", f'Ảnh "{name}" có {image.width}×{image.height} '
-                                   f"điểm ảnh, vượt giới hạn {limits.image_max_pixels:,} điểm ảnh "
-                                   "(có thể là ảnh “bom giải nén”). Thu nhỏ ảnh trước khi đăng."
-                                   .replace(",", "."))
+                raise MediaProblem(
+                    "image-bomb",
+                    f'Ảnh "{name}" có {image.width}×{image.height} '
+                    f"điểm ảnh, vượt giới hạn {limits.image_max_pixels:,} điểm ảnh "
+                    "(có thể là ảnh “bom giải nén”). Thu nhỏ ảnh trước khi đăng.".replace(",", "."),
+                )
             if display_width and kind == "JPEG":
                 _draft(image, display_width)
             image.load()
     except Image.DecompressionBombError as exc:
-        raise MediaProblem("image-bomb", f'Ảnh "{name}" quá lớn để giải nén an toàn ("bom giải '
-                           "nén”). Thu nhỏ ảnh trước khi đăng.") from exc
+        raise MediaProblem(
+            "image-bomb",
+            f'Ảnh "{name}" quá lớn để giải nén an toàn ("bom giải nén”). Thu nhỏ ảnh trước khi đăng.',
+        ) from exc
     except (OSError, SyntaxError, ValueError, UnidentifiedImageError, EOFError) as exc:
-        raise MediaProblem("image-corrupt", f'Ảnh "{name}" bị hỏng hoặc tải lên chưa hết ({exc}). '
-                           "Mở ảnh gốc trên máy, lưu lại rồi tải lên lần nữa.") from exc
+        raise MediaProblem(
+            "image-corrupt",
+            f'Ảnh "{name}" bị hỏng hoặc tải lên chưa hết ({exc}). '
+            "Mở ảnh gốc trên máy, lưu lại rồi tải lên lần nữa.",
+        ) from exc
     return image
 
 
@@ -189,14 +216,19 @@ def attachment_type(path: Path) -> tuple[str, str]:
     suffix = path.suffix.lower()
     allowed = ", ".join(s.lstrip(".").upper() for s in ATTACHMENT_TYPES)
     if suffix not in ATTACHMENT_TYPES:
-        raise MediaProblem("attachment-type", f'Tệp đính kèm "{name}" có đuôi "{path.suffix}" không '
-                           f"được phép. Chỉ nhận {allowed}.")
+        raise MediaProblem(
+            "attachment-type",
+            f'Tệp đính kèm "{name}" có đuôi "{path.suffix}" không được phép. Chỉ nhận {allowed}.',
+        )
     actual = _sniff_document(path)
     if actual != suffix:
         what = actual.lstrip(".").upper() if actual else "không rõ định dạng"
-        raise MediaProblem("attachment-mismatch", f'Tệp đính kèm "{name}" có đuôi "{path.suffix}" '
-                           f"nhưng nội dung là {what}. Xuất lại tệp đúng định dạng ({allowed}) "
-                           "hoặc sửa đuôi tệp cho khớp.")
+        raise MediaProblem(
+            "attachment-mismatch",
+            f'Tệp đính kèm "{name}" có đuôi "{path.suffix}" '
+            f"nhưng nội dung là {what}. Xuất lại tệp đúng định dạng ({allowed}) "
+            "hoặc sửa đuôi tệp cho khớp.",
+        )
     return ATTACHMENT_TYPES[suffix]
 
 
@@ -249,31 +281,48 @@ class Attachment:
 
     def as_dict(self) -> dict:
         """Return the fields the templates and the JSON API read."""
-        return {"url": self.url, "name": self.name, "type": self.label, "mime": self.mime,
-                "length": self.length, "size": self.size_text}
+        return {
+            "url": self.url,
+            "name": self.name,
+            "type": self.label,
+            "mime": self.mime,
+            "length": self.length,
+            "size": self.size_text,
+        }
 
 
 def check_attachment(root: Path, ref: Reference, limits: Limits) -> Attachment:
     """Return the attachment ``ref`` names, or raise ``MediaProblem`` saying what to fix."""
     target = ref.target
     if not target.startswith("files/"):
-        raise MediaProblem("attachment-folder", f'Tệp đính kèm "{ref.written}" phải nằm trong thư '
-                           'mục files/ (ví dụ "files/2024/ten-tep.pdf").')
+        raise MediaProblem(
+            "attachment-folder",
+            f'Tệp đính kèm "{ref.written}" phải nằm trong thư mục files/ (ví dụ "files/2024/ten-tep.pdf").',
+        )
     if not ASCII_PATH.match(target) or "//" in target or ".." in target:
         stem = Path(target)
         better = f"{stem.parent.as_posix()}/{slugify(stem.stem)}{stem.suffix.lower()}"
-        raise MediaProblem("attachment-name", f'Tên tệp đính kèm "{target}" có dấu, khoảng trắng '
-                           f'hoặc ký tự lạ nên địa chỉ tải về không ổn định. Đổi tên thành "{better}" '
-                           "và sửa đường dẫn trong bài.")
+        raise MediaProblem(
+            "attachment-name",
+            f'Tên tệp đính kèm "{target}" có dấu, khoảng trắng '
+            f'hoặc ký tự lạ nên địa chỉ tải về không ổn định. Đổi tên thành "{better}" '
+            "và sửa đường dẫn trong bài.",
+        )
     path = root / target
     if not path.is_file():
-        raise MediaProblem("attachment-missing", f'Không tìm thấy tệp đính kèm "{target}". Thêm tệp '
-                           "vào thư mục files/ hoặc sửa đường dẫn trong bài.")
+        raise MediaProblem(
+            "attachment-missing",
+            f'Không tìm thấy tệp đính kèm "{target}". Thêm tệp '
+            "vào thư mục files/ hoặc sửa đường dẫn trong bài.",
+        )
     size = path.stat().st_size
     if size > limits.attachment_max_bytes:
-        raise MediaProblem("attachment-too-large", f'Tệp đính kèm "{target}" nặng {format_size(size)}, '
-                           f"vượt giới hạn {format_size(limits.attachment_max_bytes)}. Nén tệp hoặc "
-                           "tách thành nhiều tệp.")
+        raise MediaProblem(
+            "attachment-too-large",
+            f'Tệp đính kèm "{target}" nặng {format_size(size)}, '
+            f"vượt giới hạn {format_size(limits.attachment_max_bytes)}. Nén tệp hoặc "
+            "tách thành nhiều tệp.",
+        )
     label, mime = attachment_type(path)
     return Attachment(target, path.name, label, mime, size)
 
@@ -282,13 +331,23 @@ def reference_problems(ref: Reference) -> list[MediaProblem]:
     """Return what is wrong with how an image is referenced (third-party address, missing alt)."""
     problems = []
     if is_external(ref.written):
-        problems.append(MediaProblem("image-external", f'Ảnh "{ref.written}" nằm trên trang khác: '
-                                     "cổng không tải gì từ bên thứ ba. Tải ảnh vào thư mục images/ "
-                                     "và dùng đường dẫn đó."))
+        problems.append(
+            MediaProblem(
+                "image-external",
+                f'Ảnh "{ref.written}" nằm trên trang khác: '
+                "cổng không tải gì từ bên thứ ba. Tải ảnh vào thư mục images/ "
+                "và dùng đường dẫn đó.",
+            )
+        )
     if not ref.alt:
         where = "trường Image_alt" if ref.kind == "image" else "phần [mô tả] của ![mô tả](…)"
-        problems.append(MediaProblem("image-alt", f'Ảnh "{ref.target}" thiếu lời mô tả cho người '
-                                     f"khiếm thị. Thêm {where}: mô tả ngắn những gì thấy trong ảnh."))
+        problems.append(
+            MediaProblem(
+                "image-alt",
+                f'Ảnh "{ref.target}" thiếu lời mô tả cho người '
+                f"khiếm thị. Thêm {where}: mô tả ngắn những gì thấy trong ảnh.",
+            )
+        )
     return problems
 
 
@@ -296,8 +355,10 @@ def check_image_file(root: Path, target: str, limits: Limits) -> None:
     """Raise ``MediaProblem`` when ``root/target`` is missing or not a publishable image."""
     path = root / target
     if not path.is_file():
-        raise MediaProblem("image-missing", f'Không tìm thấy ảnh "{target}". Thêm ảnh vào thư mục '
-                           "images/ hoặc sửa đường dẫn trong bài.")
+        raise MediaProblem(
+            "image-missing",
+            f'Không tìm thấy ảnh "{target}". Thêm ảnh vào thư mục images/ hoặc sửa đường dẫn trong bài.',
+        )
     check_image(path, limits)
 
 

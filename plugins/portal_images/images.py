@@ -61,8 +61,11 @@ def pipeline_of(settings, values: dict) -> imaging.Pipeline:
         quality=tuple(sorted(values["PORTAL_IMAGES_QUALITY"].items())),
         avif_speed=values["PORTAL_IMAGES_AVIF_SPEED"],
     )
-    limits = media.Limits(values["PORTAL_IMAGES_MAX_BYTES"], values["PORTAL_IMAGES_MAX_PIXELS"],
-                          values["PORTAL_IMAGES_ATTACHMENT_MAX_BYTES"])
+    limits = media.Limits(
+        values["PORTAL_IMAGES_MAX_BYTES"],
+        values["PORTAL_IMAGES_MAX_PIXELS"],
+        values["PORTAL_IMAGES_ATTACHMENT_MAX_BYTES"],
+    )
     cache = os.path.join(settings["CACHE_PATH"], "images")
     return imaging.Pipeline(str(settings["PATH"]), cache, recipe, limits)
 
@@ -89,8 +92,12 @@ class MediaGenerator:
             self._attach(content, uses[id(content)], batch)
         drawn = self._cards(items) if self.values["PORTAL_IMAGES_SOCIAL_CARDS"] else 0
         _record(self.context, self.findings)
-        logger.info("portal_images: %d ảnh được xử lý, %d ảnh lấy từ bộ nhớ đệm, %d thẻ chia sẻ được vẽ",
-                    batch.encoded, batch.cached, drawn)
+        logger.info(
+            "portal_images: %d ảnh được xử lý, %d ảnh lấy từ bộ nhớ đệm, %d thẻ chia sẻ được vẽ",
+            batch.encoded,
+            batch.cached,
+            drawn,
+        )
 
     def _references(self, content) -> list[media.Reference]:
         path = display_path(content.source_path)
@@ -127,8 +134,11 @@ class MediaGenerator:
         if media.is_external(ref.written):
             return None  # already reported by reference_problems
         if not (root / ref.target).is_file():
-            return media.MediaProblem("image-missing", f'Không tìm thấy ảnh "{ref.target}". Thêm ảnh '
-                                      "vào thư mục images/ hoặc sửa đường dẫn trong bài.")
+            return media.MediaProblem(
+                "image-missing",
+                f'Không tìm thấy ảnh "{ref.target}". Thêm ảnh '
+                "vào thư mục images/ hoặc sửa đường dẫn trong bài.",
+            )
         return batch.problems.get(ref.target)
 
     def _lead_image(self, content, batch) -> None:
@@ -137,17 +147,21 @@ class MediaGenerator:
         content.portal_image = None
         if found is None:
             return
-        content.portal_image = picture(found, getattr(content, "image_alt", "") or "",
-                                       self.values["PORTAL_IMAGES_SIZES"],
-                                       getattr(content, "image_caption", None),
-                                       getattr(content, "image_credit", None))
+        content.portal_image = picture(
+            found,
+            getattr(content, "image_alt", "") or "",
+            self.values["PORTAL_IMAGES_SIZES"],
+            getattr(content, "image_caption", None),
+            getattr(content, "image_credit", None),
+        )
         # Feeds and other readers of ``image`` get a published, metadata-free JPEG.
         content.image = content.metadata["image"] = found.fallback().url
 
     def _rewrite(self, content, batch) -> None:
         if "<img" in content._content:
-            content._content = rewrite_body(content._content, batch.sets, self.settings["SITEURL"],
-                                            self.values["PORTAL_IMAGES_SIZES"])
+            content._content = rewrite_body(
+                content._content, batch.sets, self.settings["SITEURL"], self.values["PORTAL_IMAGES_SIZES"]
+            )
 
     def _publish(self, found: imaging.ImageSet) -> None:
         cache = imaging.ImageCache(self.pipeline.cache_folder)
@@ -161,8 +175,13 @@ class MediaGenerator:
         for content in items:
             if not content.save_as or not isinstance(content, Article):
                 continue
-            card = cards.Card(content.title, content.category.name, content.date.strftime("%d/%m/%Y"),
-                              self.settings.get("AGENCY", {}).get("name", ""), "Cổng thông tin điện tử")
+            card = cards.Card(
+                content.title,
+                content.category.name,
+                content.date.strftime("%d/%m/%Y"),
+                self.settings.get("AGENCY", {}).get("name", ""),
+                "Cổng thông tin điện tử",
+            )
             key = cards.card_key(card, digest)
             name = f"images/og/{content.save_as.rsplit('/', 1)[0]}-{key[:12]}.jpg"
             length = cache.load_card(key)
@@ -184,8 +203,13 @@ class MediaGenerator:
 
 
 def _card_dict(variant: imaging.Variant) -> dict:
-    return {"url": variant.url, "width": variant.width, "height": variant.height,
-            "type": variant.mime, "length": variant.length}
+    return {
+        "url": variant.url,
+        "width": variant.width,
+        "height": variant.height,
+        "type": variant.mime,
+        "length": variant.length,
+    }
 
 
 def _record(context, found) -> None:

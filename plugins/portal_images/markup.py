@@ -16,17 +16,24 @@ _IMG = re.compile(r"(?P<open><p>\s*)?(?P<tag><img\b[^>]*>)(?P<close>\s*</p>)?")
 _ATTRIBUTE = re.compile(r'([a-zA-Z][\w-]*)="([^"]*)"')
 
 
-def picture(found: ImageSet, alt: str, sizes: str, caption: str | None = None,
-            credit: str | None = None) -> dict:
+def picture(
+    found: ImageSet, alt: str, sizes: str, caption: str | None = None, credit: str | None = None
+) -> dict:
     """Return what templates, feeds and the API read of one image (URLs relative to the site)."""
     formats = list(dict.fromkeys(v.format for v in found.variants))
     fallback = found.fallback()
     return {
-        "src": fallback.url, "width": fallback.width, "height": fallback.height,
-        "alt": alt, "caption": caption, "credit": credit, "sizes": sizes,
+        "src": fallback.url,
+        "width": fallback.width,
+        "height": fallback.height,
+        "alt": alt,
+        "caption": caption,
+        "credit": credit,
+        "sizes": sizes,
         "sources": [
             {"type": found.of(fmt)[0].mime, "variants": [_variant(v) for v in found.of(fmt)]}
-            for fmt in formats if fmt != "jpeg"
+            for fmt in formats
+            if fmt != "jpeg"
         ],
         "fallback": [_variant(v) for v in found.of("jpeg")],
         "variants": [_variant(v) for v in found.variants],
@@ -34,8 +41,13 @@ def picture(found: ImageSet, alt: str, sizes: str, caption: str | None = None,
 
 
 def _variant(variant) -> dict:
-    return {"url": variant.url, "width": variant.width, "height": variant.height,
-            "type": variant.mime, "length": variant.length}
+    return {
+        "url": variant.url,
+        "width": variant.width,
+        "height": variant.height,
+        "type": variant.mime,
+        "length": variant.length,
+    }
 
 
 def srcset(variants: list[dict], siteurl: str) -> str:
@@ -66,6 +78,7 @@ def rewrite_body(body: str, sets: dict[str, ImageSet], siteurl: str, sizes: str)
     An image alone in its paragraph becomes a ``<figure>``, its Markdown title (``![alt](src
     "title")``) the caption. Images the pipeline refused are left alone (they are findings).
     """
+
     def replace(match: re.Match) -> str:
         attributes = {k: html.unescape(v) for k, v in _ATTRIBUTE.findall(match["tag"])}
         found = sets.get(content_path(attributes.get("src", "")))
