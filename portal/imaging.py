@@ -101,24 +101,34 @@ class ImageCache:
         return self.folder / key[:2] / f"{key}.json"
 
     def file(self, key: str, name: str) -> Path:
-        """Return where the cache keeps the bytes of one published file."""
-        return self.folder / key[:2] / key / Path(name).name
+        """Return where the cache keeps one file of a source (``960.avif``, ``card.jpg``)."""
+        return self.folder / key[:2] / key / name
 
-    def load(self, key: str) -> ImageSet | None:
-        """Return the cached set, or ``None`` when anything of it is missing."""
+    def variant_file(self, key: str, variant: Variant) -> Path:
+        """Return the cached bytes of one derivative (shared by every copy of the same source)."""
+        return self.file(key, f"{variant.width}{SUFFIX[variant.format]}")
+
+    def load(self, key: str, source: str) -> ImageSet | None:
+        """Return the cached set named for ``source``, or ``None`` when anything of it is missing.
+
+        Identical bytes under two names share one cache entry; only the public names differ.
+        """
         try:
             record = json.loads(self._record(key).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
-        found = ImageSet(**{**record, "variants": [Variant(**v) for v in record["variants"]]})
-        if all(self.file(key, v.url).is_file() for v in found.variants):
+        found = ImageSet(source, key, record["width"], record["height"])
+        for v in record["variants"]:
+            url = public_name(source, key, v["width"], v["format"])
+            found.variants.append(Variant(url, v["width"], v["height"], v["format"], v["length"]))
+        if all(self.variant_file(key, v).is_file() for v in found.variants):
             return found
         return None
 
     def store(self, found: ImageSet, files: dict[str, bytes]) -> None:
-        """Save the encoded files, then the record (a crash leaves a miss, never half a hit)."""
-        for name, data in files.items():
-            _atomic_write(self.file(found.key, name), data)
+        """Save the encoded files (by URL), then the record: a crash leaves a miss, never half a hit."""
+        for variant in found.variants:
+            _atomic_write(self.variant_file(found.key, variant), files[variant.url])
         _atomic_write(self._record(found.key), json.dumps(asdict(found), sort_keys=True).encode())
 
     def load_card(self, key: str) -> int | None:
@@ -190,10 +200,10 @@ def derive(pipeline: Pipeline, source: str, key: str) -> ImageSet | MediaProblem
     """
     root, recipe, limits = pipeline.root, pipeline.recipe, pipeline.limits
     try:
-        image = open_image(Path(root, source), limits, max(recipe.widths))
+        with open_image(Path(root, source), limits, max(recipe.widths)) as image:
+            base = prepare(image)
     except MediaProblem as problem:
         return problem
-    base = prepare(image)
     widths = recipe.widths_for(base.width)
     found = ImageSet(source, key, base.width, base.height)
     files = {}
@@ -228,7 +238,7 @@ def process(pipeline: Pipeline, sources: list[str], workers: int | None = None) 
     missing = []
     for source in sorted(set(sources)):
         key = source_key(Path(pipeline.root, source).read_bytes(), pipeline.recipe)
-        hit = cache.load(key)
+        hit = cache.load(key, source)
         if hit is not None:
             batch.sets[source], batch.cached = hit, batch.cached + 1
         else:

@@ -165,26 +165,21 @@ def open_image(path: Path, limits: Limits, display_width: int | None = None) -> 
 
 
 def _decode(path: Path, kind: str, limits: Limits, display_width: int | None) -> Image.Image:
-    name = path.as_posix()
+    name, image, decoded = path.as_posix(), None, False
     try:
         with warnings.catch_warnings():
             # Pillow's own bomb check warns (then fails) on its global limit; ours is below it.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(path, formats=[kind])
-            if image.width * image.height > limits.image_max_pixels:
-                raise MediaProblem(
-                    "image-bomb",
-                    f'Ảnh "{name}" có {image.width}×{image.height} '
-                    f"điểm ảnh, vượt giới hạn {limits.image_max_pixels:,} điểm ảnh "
-                    "(có thể là ảnh “bom giải nén”). Thu nhỏ ảnh trước khi đăng.".replace(",", "."),
-                )
+            _check_pixels(image, name, limits)
             if display_width and kind == "JPEG":
                 _draft(image, display_width)
             image.load()
+            decoded = True
     except Image.DecompressionBombError as exc:
         raise MediaProblem(
             "image-bomb",
-            f'Ảnh "{name}" quá lớn để giải nén an toàn ("bom giải nén”). Thu nhỏ ảnh trước khi đăng.',
+            f'Ảnh "{name}" quá lớn để giải nén an toàn (“bom giải nén”). Thu nhỏ ảnh trước khi đăng.',
         ) from exc
     except (OSError, SyntaxError, ValueError, UnidentifiedImageError, EOFError) as exc:
         raise MediaProblem(
@@ -192,7 +187,22 @@ def _decode(path: Path, kind: str, limits: Limits, display_width: int | None) ->
             f'Ảnh "{name}" bị hỏng hoặc tải lên chưa hết ({exc}). '
             "Mở ảnh gốc trên máy, lưu lại rồi tải lên lần nữa.",
         ) from exc
+    finally:
+        if image is not None and not decoded:
+            image.close()
     return image
+
+
+def _check_pixels(image: Image.Image, name: str, limits: Limits) -> None:
+    """Refuse an image whose header announces more pixels than the limit, before decoding it."""
+    if image.width * image.height <= limits.image_max_pixels:
+        return
+    limit = f"{limits.image_max_pixels:,}".replace(",", ".")
+    raise MediaProblem(
+        "image-bomb",
+        f'Ảnh "{name}" có {image.width}×{image.height} điểm ảnh, vượt giới hạn {limit} điểm ảnh '
+        "(có thể là ảnh “bom giải nén”). Thu nhỏ ảnh trước khi đăng.",
+    )
 
 
 def _draft(image: Image.Image, display_width: int) -> None:

@@ -24,7 +24,7 @@ from portal.output import write_output
 from .markup import picture, rewrite_body
 from .settings import validate
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("pelican.plugins.portal_images")  # shown at -v, as Pelican's own INFO lines
 CONTEXT_KEY = "PORTAL_FINDINGS"
 FONTS = Path(__file__).parent / "fonts"
 LISTS = ("articles", "hidden_articles", "drafts", "pages", "hidden_pages", "draft_pages")
@@ -166,7 +166,7 @@ class MediaGenerator:
     def _publish(self, found: imaging.ImageSet) -> None:
         cache = imaging.ImageCache(self.pipeline.cache_folder)
         for variant in found.variants:
-            self.published[variant.url] = cache.file(found.key, variant.url)
+            self.published[variant.url] = cache.variant_file(found.key, variant)
 
     def _cards(self, items) -> int:
         fonts = cards.Fonts(str(FONTS / "NotoSans-Regular.ttf"), str(FONTS / "NotoSans-Bold.ttf"))
