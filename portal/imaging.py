@@ -151,17 +151,19 @@ def _atomic_write(path: Path, data: bytes) -> None:
 def prepare(image: Image.Image) -> Image.Image:
     """Apply the EXIF orientation, convert to sRGB RGB/RGBA, and drop every metadata block."""
     image = ImageOps.exif_transpose(image)
+    has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+    target = "RGBA" if has_alpha else "RGB"
     profile = image.info.get("icc_profile")
-    if image.mode not in ("RGB", "RGBA"):
-        has_alpha = image.mode in ("LA", "PA") or "transparency" in image.info
-        image = image.convert("RGBA" if has_alpha else "RGB")
+    converted = None
     if profile:
         try:
             source = ImageCms.ImageCmsProfile(io.BytesIO(profile))
-            image = ImageCms.profileToProfile(image, source, _SRGB, outputMode=image.mode)
-        except (ImageCms.PyCMSError, OSError):
-            pass  # an unreadable profile: keep the pixels as they are, as browsers would
-    clean = image.copy()
+            converted = ImageCms.profileToProfile(image, source, _SRGB, outputMode=target)
+        except (ImageCms.PyCMSError, OSError, ValueError):
+            converted = None  # an unusable profile: convert the pixels as they are, as browsers would
+    if converted is None:
+        converted = image if image.mode == target else image.convert(target)
+    clean = converted.copy()
     clean.info = {}  # EXIF (GPS, serials), XMP, IPTC, ICC and comments all live here
     return clean
 
