@@ -488,3 +488,55 @@ def test_strict_publish_stops_on_bad_media_naming_article_line_and_file(tmp_path
     assert re.search(rf"{path}:6: error: \[image-bomb\] .*images/2026/bom\.png", result.log)
     assert re.search(rf"{path}:9: error: \[attachment-missing\] .*files/2026/khong-co\.pdf", result.log)
     assert not (tmp_path / "out" / "index.html").exists()
+
+
+def test_check_media_reads_invoke_check_documents(tmp_path):
+    from portal.check import read_tree
+    from portal.metadata import sections_from_settings
+
+    sys.path.insert(0, str(ROOT))
+    import pelicanconf
+
+    article = tmp_path / "articles" / "thanh-tra" / "bai.md"
+    article.parent.mkdir(parents=True)
+    article.write_text(
+        "Title: Bài\nDate: 2026-11-20 09:00\nCategory: thanh-tra\nAuthors: A\nSummary: S\n"
+        "Image: images/khong-co.jpg\n\nThân bài.\n",
+        encoding="utf-8",
+    )
+    documents = read_tree(tmp_path, "articles", "pages", sections_from_settings(pelicanconf.SECTIONS))
+    found = media.check_media(tmp_path, documents)
+    assert [(f.line, f.rule) for f in found] == [(6, "image-alt"), (6, "image-missing")]
+
+
+@pytest.mark.system
+def test_chromium_shows_the_avif_source_with_reserved_space(tmp_path, browser, serve_dir):
+    site = image_site(tmp_path)
+    out = tmp_path / "out"
+    command = [
+        sys.executable,
+        "-m",
+        "pelican",
+        str(site),
+        "-s",
+        str(ROOT / "pelicanconf.py"),
+        "-o",
+        str(out),
+        "--log-handler",
+        "plain",
+        "-e",
+        f'CACHE_PATH="{tmp_path / "cache"}"',
+        'SITEURL=""',
+    ]
+    subprocess.run(command, check=True, capture_output=True, cwd=ROOT)
+    url = serve_dir(out) + "/tin-tuc-su-kien/hoi-nghi-co-anh/"
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+    page = context.new_page()
+    page.goto(url, wait_until="networkidle")
+    lead = page.locator(".portal-article > figure img")
+    assert lead.evaluate("img => img.complete && img.naturalWidth") > 0
+    assert lead.evaluate("img => img.currentSrc").endswith(".avif")
+    body = page.locator(".portal-article__body img")
+    box = body.bounding_box()  # lazy and not loaded yet, but its box already has the photo's ratio
+    assert abs(box["height"] / box["width"] - 333 / 500) < 0.02
+    context.close()
