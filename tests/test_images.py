@@ -378,6 +378,10 @@ def image_site(tmp_path: Path) -> Path:
     article.write_text(ARTICLE, encoding="utf-8")
     camera_jpeg(site / "images" / "2026" / "hoi-nghi.jpg", orientation=6, size=(900, 600))
     camera_jpeg(site / "images" / "2026" / "phat-bieu.jpg", size=(500, 333))
+    (site / "pages" / "tru-so.md").write_text(
+        "Title: Trụ sở\nImage: images/2026/phat-bieu.jpg\nImage_alt: Trụ sở cơ quan\n\nĐịa chỉ.\n",
+        encoding="utf-8",
+    )
     (site / "files" / "2026").mkdir(parents=True)
     (site / "files" / "2026" / "ke-hoach.pdf").write_bytes(b"%PDF-1.7\n" + b"0" * 5000)
     return site
@@ -459,6 +463,8 @@ def test_build_publishes_only_stripped_derivatives_and_a_social_card(tmp_path):
     assert re.fullmatch(r"images/og/tin-tuc-su-kien/hoi-nghi-co-anh-[0-9a-f]{12}\.jpg", card)
     with Image.open(result.output / card) as image:
         assert image.size == (1200, 630)
+    page = BeautifulSoup(result.read("tru-so/index.html"), "html.parser")
+    assert page.select_one("figure.portal-figure img")["alt"] == "Trụ sở cơ quan"
     attachment = soup.select_one(".portal-attachments li")
     assert attachment.a["href"] == "https://thanhtra.gov.vn/files/2026/ke-hoach.pdf"
     assert attachment.get_text(" ", strip=True) == "ke-hoach.pdf (PDF, 5 KB)"
