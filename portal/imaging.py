@@ -14,11 +14,12 @@ import json
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from PIL import Image, ImageCms, ImageOps
 
 from .media import Limits, MediaProblem, open_image
+from .text import slugify
 
 VERSION = "1"  # bump when the encoding below changes the bytes it writes
 MIME = {"avif": "image/avif", "webp": "image/webp", "jpeg": "image/jpeg"}
@@ -86,9 +87,13 @@ def source_key(data: bytes, recipe: Recipe) -> str:
 
 
 def public_name(source: str, key: str, width: int, fmt: str) -> str:
-    """Return ``images/2024/hoi-nghi-3fa2b1c9d0e4-960.webp`` for ``images/2024/hoi-nghi.jpg``."""
-    path = Path(source)
-    return (path.parent / f"{path.stem}-{key[:12]}-{width}{SUFFIX[fmt]}").as_posix()
+    """Return ``images/2024/hoi-nghi-3fa2b1c9d0e4-960.webp`` for ``images/2024/hoi-nghi.jpg``.
+
+    Every part is an ASCII slug (``Ảnh Hội nghị.JPG`` gives ``anh-hoi-nghi-…``): stable URLs.
+    """
+    path = PurePosixPath(source)
+    folders = [slugify(part) or "_" for part in path.parent.parts]
+    return "/".join([*folders, f"{slugify(path.stem) or 'anh'}-{key[:12]}-{width}{SUFFIX[fmt]}"])
 
 
 class ImageCache:

@@ -18,7 +18,7 @@ from bs4 import BeautifulSoup
 from conftest import ROOT, SITES, Build
 from PIL import Image, ImageChops, ImageCms, ImageDraw, ImageStat
 
-from portal import cards, imaging, media
+from portal import attachments, cards, imaging, media
 
 sys.path.insert(0, str(ROOT / "plugins"))
 from portal_images.markup import picture, rewrite_body  # noqa: E402
@@ -228,7 +228,7 @@ def test_attachments_are_typed_by_their_bytes(tmp_path):
     def check(name):
         ref = media.Reference("attachment", f"files/{name}", 3, written=f"files/{name}")
         try:
-            return media.check_attachment(tmp_path, ref, media.Limits(attachment_max_bytes=10_000))
+            return attachments.check_attachment(tmp_path, ref, media.Limits(attachment_max_bytes=10_000))
         except media.MediaProblem as problem:
             return problem.rule
 
@@ -546,3 +546,16 @@ def test_chromium_shows_the_avif_source_with_reserved_space(tmp_path, browser, s
     box = body.bounding_box()  # lazy and not loaded yet, but its box already has the photo's ratio
     assert abs(box["height"] / box["width"] - 333 / 500) < 0.02
     context.close()
+
+
+def test_image_paths_leaving_the_content_folder_are_refused(tmp_path):
+    article = tmp_path / "bai.md"
+    article.write_text("Title: Bài\nImage: ../../etc/passwd\nImage_alt: x\n\n", encoding="utf-8")
+    values = {"image": "../../etc/passwd", "image_alt": "x"}
+    found = media.check_media(tmp_path, [(str(article), values, {"image": 2})])
+    assert [(f.line, f.rule) for f in found] == [(2, "image-path")]
+
+
+def test_public_names_are_ascii_slugs_whatever_the_file_is_called():
+    name = imaging.public_name("images/Hội nghị 2026/Ảnh Đại biểu.JPG", "abcdef0123456789", 960, "webp")
+    assert name == "images/hoi-nghi-2026/anh-dai-bieu-abcdef012345-960.webp"

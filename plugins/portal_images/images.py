@@ -18,7 +18,7 @@ from pathlib import Path
 from pelican import signals
 from pelican.contents import Article
 
-from portal import cards, imaging, media
+from portal import attachments, cards, imaging, media
 from portal.output import write_output
 
 from .markup import picture, rewrite_body
@@ -109,15 +109,15 @@ class MediaGenerator:
         return refs
 
     def _derivable(self, ref: media.Reference) -> bool:
-        return ref.kind != "attachment" and not media.is_external(ref.written) and bool(ref.target)
+        return ref.kind != "attachment" and not media.is_external(ref.written) and media.is_inside(ref.target)
 
     def _attach(self, content, refs: list[media.Reference], batch: imaging.Batch) -> None:
         path, root = display_path(content.source_path), Path(self.pipeline.root)
-        attachments = []
+        files = []
         for ref in refs:
             if ref.kind == "attachment":
                 try:
-                    attachments.append(media.check_attachment(root, ref, self.pipeline.limits).as_dict())
+                    files.append(attachments.check_attachment(root, ref, self.pipeline.limits).as_dict())
                 except media.MediaProblem as problem:
                     self.findings.append(media.finding(path, ref, problem))
                 continue
@@ -126,12 +126,12 @@ class MediaGenerator:
                 self.findings.append(media.finding(path, ref, problem))
             elif content.save_as:
                 self._publish(batch.sets[ref.target])
-        content.portal_attachments = list({a["url"]: a for a in attachments}.values())
+        content.portal_attachments = list({f["url"]: f for f in files}.values())
         self._lead_image(content, batch)
         self._rewrite(content, batch)
 
     def _image_problem(self, root: Path, ref, batch) -> media.MediaProblem | None:
-        if media.is_external(ref.written):
+        if media.is_external(ref.written) or not media.is_inside(ref.target):
             return None  # already reported by reference_problems
         if not (root / ref.target).is_file():
             return media.MediaProblem(
