@@ -349,6 +349,13 @@ def test_picture_dict_lists_every_variant_for_feeds_and_api():
     assert image["src"] == "images/x-k-960.jpg" and (image["width"], image["height"]) == (960, 640)
     assert {v["type"] for v in image["variants"]} == {"image/avif", "image/webp", "image/jpeg"}
     assert all(v["length"] == 100 for v in image["variants"])
+    assert image["enclosure"] == {
+        "url": "images/x-k-960.jpg",
+        "width": 960,
+        "height": 640,
+        "type": "image/jpeg",
+        "length": 100,
+    }
 
 
 # --- real builds ------------------------------------------------------------------------------

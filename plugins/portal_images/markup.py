@@ -37,6 +37,7 @@ def picture(
         ],
         "fallback": [_variant(v) for v in found.of("jpeg")],
         "variants": [_variant(v) for v in found.variants],
+        "enclosure": _variant(fallback),  # what a feed's <enclosure> or the API's main image uses
     }
 
 
