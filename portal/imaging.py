@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 
 from PIL import Image, ImageCms, ImageOps
 
-from .media import Limits, MediaProblem, open_image
+from .media import Limits, MediaProblem, missing_image, open_image
 from .text import slugify
 
 VERSION = "1"  # bump when the encoding below changes the bytes it writes
@@ -244,7 +244,11 @@ def process(pipeline: Pipeline, sources: list[str], workers: int | None = None) 
     batch, cache = Batch(), ImageCache(pipeline.cache_folder)
     missing = []
     for source in sorted(set(sources)):
-        key = source_key(Path(pipeline.root, source).read_bytes(), pipeline.recipe)
+        path = Path(pipeline.root, source)
+        if not path.is_file():
+            batch.problems[source] = missing_image(source)
+            continue
+        key = source_key(path.read_bytes(), pipeline.recipe)
         hit = cache.load(key, source)
         if hit is not None:
             batch.sets[source], batch.cached = hit, batch.cached + 1

@@ -256,14 +256,19 @@ def reference_problems(ref: Reference) -> list[MediaProblem]:
     return problems
 
 
+def missing_image(target: str) -> MediaProblem:
+    """Return the problem of an image file that is not there."""
+    return MediaProblem(
+        "image-missing",
+        f'Không tìm thấy ảnh "{target}". Thêm ảnh vào thư mục images/ hoặc sửa đường dẫn trong bài.',
+    )
+
+
 def check_image_file(root: Path, target: str, limits: Limits) -> None:
     """Raise ``MediaProblem`` when ``root/target`` is missing or not a publishable image."""
     path = root / target
     if not path.is_file():
-        raise MediaProblem(
-            "image-missing",
-            f'Không tìm thấy ảnh "{target}". Thêm ảnh vào thư mục images/ hoặc sửa đường dẫn trong bài.',
-        )
+        raise missing_image(target)
     check_image(path, limits)
 
 

@@ -489,7 +489,8 @@ def test_strict_publish_stops_on_bad_media_naming_article_line_and_file(tmp_path
     article.write_text(
         ARTICLE.replace("Image_alt: Toàn cảnh hội trường\n", "")
         .replace("ke-hoach.pdf", "khong-co.pdf")
-        .replace("images/2026/hoi-nghi.jpg", "images/2026/bom.png"),
+        .replace("images/2026/hoi-nghi.jpg", "images/2026/bom.png")
+        + "![Ảnh thiếu](images/2026/khong-co.jpg)\n",
         encoding="utf-8",
     )
     _bomb(site / "images" / "2026" / "bom.png")
@@ -500,6 +501,7 @@ def test_strict_publish_stops_on_bad_media_naming_article_line_and_file(tmp_path
     assert re.search(rf"{path}:6: error: \[image-alt\] .*images/2026/bom\.png", result.log)
     assert re.search(rf"{path}:6: error: \[image-bomb\] .*images/2026/bom\.png", result.log)
     assert re.search(rf"{path}:9: error: \[attachment-missing\] .*files/2026/khong-co\.pdf", result.log)
+    assert re.search(rf"{path}:14: error: \[image-missing\] .*images/2026/khong-co\.jpg", result.log)
     assert not (tmp_path / "out" / "index.html").exists()
 
 

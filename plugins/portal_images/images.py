@@ -121,7 +121,7 @@ class MediaGenerator:
                 except media.MediaProblem as problem:
                     self.findings.append(media.finding(path, ref, problem))
                 continue
-            problem = self._image_problem(root, ref, batch)
+            problem = self._image_problem(ref, batch)
             if problem is not None:
                 self.findings.append(media.finding(path, ref, problem))
             elif content.save_as:
@@ -130,15 +130,9 @@ class MediaGenerator:
         self._lead_image(content, batch)
         self._rewrite(content, batch)
 
-    def _image_problem(self, root: Path, ref, batch) -> media.MediaProblem | None:
-        if media.is_external(ref.written) or not media.is_inside(ref.target):
-            return None  # already reported by reference_problems
-        if not (root / ref.target).is_file():
-            return media.MediaProblem(
-                "image-missing",
-                f'Không tìm thấy ảnh "{ref.target}". Thêm ảnh '
-                "vào thư mục images/ hoặc sửa đường dẫn trong bài.",
-            )
+    def _image_problem(self, ref, batch) -> media.MediaProblem | None:
+        if not self._derivable(ref):
+            return None  # a third-party or escaping address: reported by reference_problems
         return batch.problems.get(ref.target)
 
     def _lead_image(self, content, batch) -> None:
