@@ -21,7 +21,7 @@ from PIL import Image, ImageCms, ImageOps
 from .media import Limits, MediaProblem, missing_image, open_image
 from .text import slugify
 
-VERSION = "1"  # bump when the encoding below changes the bytes it writes
+VERSION = "2"  # bump when the encoding below changes the bytes it writes
 MIME = {"avif": "image/avif", "webp": "image/webp", "jpeg": "image/jpeg"}
 SUFFIX = {"avif": ".avif", "webp": ".webp", "jpeg": ".jpg"}
 _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
@@ -186,7 +186,18 @@ def encode(image: Image.Image, fmt: str, recipe: Recipe) -> bytes:
     elif fmt == "webp":
         image.save(out, "WEBP", quality=quality, method=4, exif=b"", icc_profile=None)
     else:
-        image.save(out, "AVIF", quality=quality, speed=recipe.avif_speed, exif=b"", xmp=b"", icc_profile=None)
+        # One encoder thread: libaom's output depends on its thread count, and the same source must
+        # give the same bytes on every machine (images are encoded in parallel across processes).
+        image.save(
+            out,
+            "AVIF",
+            quality=quality,
+            speed=recipe.avif_speed,
+            max_threads=1,
+            exif=b"",
+            xmp=b"",
+            icc_profile=None,
+        )
     return out.getvalue()
 
 

@@ -93,6 +93,17 @@ def test_exif_orientation_is_applied_to_pixels(tmp_path):
         assert red > 150 and green < 90  # the red top-left corner turned to the top right
 
 
+def test_encoding_does_not_depend_on_the_machine_cpu_count(monkeypatch):
+    from PIL import AvifImagePlugin
+
+    image = imaging.prepare(scene((900, 600)))
+    encoded = {}
+    for cpus in (1, 2, 8):
+        monkeypatch.setattr(AvifImagePlugin, "_get_default_max_threads", lambda cpus=cpus: cpus)
+        encoded[cpus] = [imaging.encode(image, fmt, imaging.Recipe()) for fmt in ("avif", "webp", "jpeg")]
+    assert encoded[1] == encoded[2] == encoded[8]
+
+
 def test_widths_never_upscale():
     recipe = imaging.Recipe(widths=(480, 960, 1600))
     assert recipe.widths_for(4000) == [1600, 960, 480]
