@@ -273,3 +273,15 @@ def bench(c, articles: int = 10_000, repeats: int = 3, profile: str = "none"):
 
 ns = Collection(build, publish, check, new, serve, clean, update_golden, lighthouse, release, nginx_config,
                 deploy, rollback, verify, gh_pages, haproxy_config, bench)
+
+
+ns = Collection(build, publish, check, new, serve, clean, update_golden)
+
+
+@task(name="bench-images", help={"photos": "how many camera-size photos (default 100)"})
+def bench_images(c, photos: int = 100):
+    """Time the image pipeline cold and warm against plain Pillow; writes bench/RESULTS-images.md."""
+    c.run(f'"{sys.executable}" "{ROOT / "bench" / "images.py"}" --photos {photos}', pty=False)
+
+
+ns.add_task(bench_images)
