@@ -114,12 +114,15 @@ def test_article_page_has_everything_a_news_item_shows(site):
     assert words.count("Thanh Danh") >= 1 and "Nguồn: Báo Thanh tra" in words
     assert "Quang cảnh hội nghị. Ảnh: Thanh Danh" in words
     assert parsed.find("img", alt="Quang cảnh hội nghị sơ kết tại Hà Nội", width="1200", height="800")
-    assert "bao-cao-so-ket.pdf (PDF, 146,5 KB)" in words
+    assert "bao-cao-so-ket.pdf (PDF, 146 KB)" in words
     assert "Tin liên quan" in words and "Đoàn thanh tra làm việc tại Đắk Lắk" in words
     assert parsed.find("nav", aria_label="Đường dẫn")
     assert parsed.find("span", aria_current="page")
     assert parsed.find("link", rel="canonical", href=f"{SITEURL}/{PHOTO_ARTICLE}")
-    assert parsed.find("meta", property="og:image", content=f"{SITEURL}/images/2026/hoi-nghi.jpg")
+    # The share card drawn by portal_images, published; the original photo never is.
+    card = parsed.find("meta", property="og:image")[0]["content"]
+    assert card.startswith(f"{SITEURL}/images/og/") and (site.output / card.removeprefix(SITEURL + "/")).is_file()
+    assert not (site.output / "images/2026/hoi-nghi.jpg").exists()
     assert parsed.find("meta", name="twitter:card", content="summary_large_image")
     printing = parsed.find("li", data_module="print")
     assert printing and "hidden" in printing[0], "the print button appears only with JavaScript"
@@ -144,7 +147,9 @@ def test_article_carries_news_article_json_ld(site):
     assert data["headline"] == "Hội nghị sơ kết công tác thanh tra 6 tháng"
     assert data["datePublished"] == "2026-11-25T08:30:00+07:00"
     assert data["dateModified"] == "2026-11-25T17:45:00+07:00"
-    assert data["image"] == [f"{SITEURL}/images/2026/hoi-nghi.jpg"]
+    (image,) = data["image"]  # the largest published JPEG, never the original
+    assert image.startswith(f"{SITEURL}/images/2026/hoi-nghi-") and image.endswith("-1200.jpg")
+    assert (site.output / image.removeprefix(SITEURL + "/")).is_file()
     assert data["author"] == [{"@type": "Person", "name": "Thanh Danh"}]
 
 

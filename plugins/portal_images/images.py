@@ -121,7 +121,9 @@ class MediaGenerator:
                 except media.MediaProblem as problem:
                     self.findings.append(media.finding(path, ref, problem))
                 continue
-            problem = self._image_problem(ref, batch)
+            if not self._derivable(ref):
+                continue  # a third-party or escaping address: reported by reference_problems
+            problem = batch.problems.get(ref.target)
             if problem is not None:
                 self.findings.append(media.finding(path, ref, problem))
             elif content.save_as:
@@ -129,11 +131,6 @@ class MediaGenerator:
         content.portal_attachments = list({f["url"]: f for f in files}.values())
         self._lead_image(content, batch)
         self._rewrite(content, batch)
-
-    def _image_problem(self, ref, batch) -> media.MediaProblem | None:
-        if not self._derivable(ref):
-            return None  # a third-party or escaping address: reported by reference_problems
-        return batch.problems.get(ref.target)
 
     def _lead_image(self, content, batch) -> None:
         source = media.content_path(getattr(content, "image", "") or "")
