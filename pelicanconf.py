@@ -62,6 +62,7 @@ ANNOUNCEMENT_SECTION = "thong-bao"
 PLUGIN_PATHS = [str(ROOT / "plugins")]
 PLUGINS = [
     "portal_content",
+    "portal_search",
 ]
 PORTAL_STRICT = False
 
