@@ -59,7 +59,10 @@ class SearchGenerator(Generator):
         removed = _remove_stale(Path(self.output_path) / folder, set(files))
         logger.info(
             "portal_search: %d bài, %d tệp chỉ mục (%d tệp cũ đã xoá) trong %.2f s",
-            len(documents), len(files), removed, time.perf_counter() - started,
+            len(documents),
+            len(files),
+            removed,
+            time.perf_counter() - started,
         )
         writer.write_file(
             f"{folder}/index.html",
