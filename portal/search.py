@@ -18,6 +18,7 @@ import hashlib
 import html
 import json
 import math
+import operator
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -49,8 +50,8 @@ class SearchDocument:
 class IndexLayout:
     """How the index is cut into files."""
 
-    chunk_size: int = 50  # documents per file of titles and sapos
-    shard_bytes: int = 24_000  # aimed raw size of one postings shard
+    chunk_size: int = 25  # documents per file of titles and sapos
+    shard_bytes: int = 12_000  # aimed raw size of one postings shard
 
 
 def plain_text(markup: str) -> str:
@@ -80,12 +81,14 @@ def shard_of(key: str, count: int) -> int:
 
 def encode_ids(ids: list[int]) -> str:
     """Encode ascending ids as base-36 gaps (``"3,a,1"``) or, when shorter, a bitmap (``"~"`` + base64)."""
-    gaps = ",".join(_base36(b - a) for a, b in zip([0, *ids], ids, strict=False))
+    gaps = ",".join(map(_base36, map(operator.sub, ids, [0, *ids])))
+    bitmap_length = (ids[-1] // 8 + 3) // 3 * 4 + 1
+    if bitmap_length >= len(gaps):
+        return gaps
     bitmap = bytearray(ids[-1] // 8 + 1)
     for doc in ids:
         bitmap[doc >> 3] |= 1 << (doc & 7)
-    packed = "~" + base64.b64encode(bytes(bitmap)).decode("ascii")
-    return packed if len(packed) < len(gaps) else gaps
+    return "~" + base64.b64encode(bytes(bitmap)).decode("ascii")
 
 
 def decode_ids(encoded: str) -> list[int]:
@@ -100,6 +103,7 @@ def decode_ids(encoded: str) -> list[int]:
     return ids
 
 
+@lru_cache(maxsize=65_536)
 def _base36(number: int) -> str:
     digits = ""
     while True:
@@ -122,7 +126,8 @@ class _Postings:
         pairs, phrases = set(), set()
         for tokens in fields:
             pairs.update(tokens)
-            phrases.update(f"{a[1]} {b[1]}" for a, b in zip(tokens, tokens[1:], strict=False))
+            folded = [f for _, f in tokens]
+            phrases.update(map(" ".join, zip(folded, folded[1:], strict=False)))
         for exact, folded in pairs:
             self.variants[folded][exact].append(doc)
         for folded in {folded for _, folded in fields[0]}:
