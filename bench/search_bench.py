@@ -31,9 +31,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-import pelicanconf  # noqa: E402
 from search_corpus import documents  # noqa: E402
 
+import pelicanconf  # noqa: E402
 from portal import search  # noqa: E402
 
 QUERIES = [
@@ -171,7 +171,8 @@ def main(argv=None) -> None:
         print("\n| query | ms to results | index fetched, raw KB | gzip KB | files | status |")
         print("|---|---|---|---|---|---|")
         for row in fast:
-            print(f"| `{row['query']}` | {row['ms']} | {row['kb']} | {row['gzip_kb']} | {row['files']} | {row['results']} |")
+            cells = [f"`{row['query']}`", row["ms"], row["kb"], row["gzip_kb"], row["files"], row["results"]]
+            print("| " + " | ".join(map(str, cells)) + " |")
         print("\nEmulated slow mobile network (400 ms RTT, 400 kbit/s), uncompressed:\n")
         for row in slow:
             print(f"- `{row['query']}`: {row['ms']} ms, {row['kb']} KB")

@@ -163,3 +163,67 @@ def test_browser_client_folds_tokenizes_and_shards_like_python():
         assert got["shards"] == [search.shard_of(f, 64) for _, f in expected], word
     assert dense_ids == list(range(0, 300, 2))
     assert sparse_ids == [7, 80, 5000]
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    from conftest import SITES, run_pelican
+
+    build = run_pelican(SITES / "search", tmp_path_factory.mktemp("search") / "out")
+    assert build.returncode == 0, build.log
+    return build
+
+
+def index_text(build) -> str:
+    return "\n".join(p.read_text("utf-8") for p in (build.output / "search").rglob("*.json"))
+
+
+def test_publish_writes_the_page_and_an_index_of_published_articles_only(published):
+    manifest_path = next((published.output / "search").glob("index.*.json"))
+    manifest = json.loads(manifest_path.read_text("utf-8"))
+    assert manifest["count"] == 6
+    page = published.read("search/index.html")
+    assert f'data-index="https://thanhtra.gov.vn/search/{manifest_path.name}"' in page
+    text = index_text(published)
+    for secret in ("xuongrongtim", "kiểm toán", "hẹn giờ", "bài ẩn"):
+        assert secret not in text, secret
+
+
+def test_index_holds_article_text_not_navigation_or_footer(published):
+    text = index_text(published)
+    assert "thủy lợi" in text and "giải phóng mặt bằng" not in text  # sapo kept, body only as terms
+    assert '"thuy":[{"thủy":' in text
+    for chrome in ("banbientap", "Bỏ qua, đến nội dung chính", "Cơ quan chủ quản"):
+        assert chrome not in text, chrome
+
+
+def test_development_build_leaves_drafts_out_of_the_index_too(tmp_path):
+    from conftest import SITES, run_pelican
+
+    build = run_pelican(SITES / "search", tmp_path / "out", "pelicanconf.py")
+    assert build.returncode == 0, build.log
+    assert (build.output / "ban-nhap").is_dir()  # the draft has a preview page…
+    assert "xuongrongtim" not in index_text(build)  # …but is not searchable
+
+
+def test_a_rebuild_replaces_the_index_and_leaves_no_stale_files(tmp_path, site_copy):
+    from conftest import run_pelican
+
+    site = site_copy("search")
+    first = run_pelican(site, tmp_path / "out")
+    before = {p.name for p in (first.output / "search").rglob("*.json")}
+    article = site / "articles/thanh-tra/2024/thanh-tra-quan-ly-dat-dai.md"
+    article.write_text(article.read_text("utf-8") + "\nBổ sung: đính chính số liệu.\n", "utf-8")
+    second = run_pelican(site, tmp_path / "out")
+    after = {p.name for p in (second.output / "search").rglob("*.json")}
+    assert 0 < len(after - before) < len(after), "only the files holding the edit change"
+    assert "đính" in index_text(second)
+    assert len(list((second.output / "search").glob("index.*.json"))) == 1
+
+
+def test_unknown_search_setting_stops_the_build(tmp_path):
+    from conftest import SITES, run_pelican
+
+    build = run_pelican(SITES / "search", tmp_path / "out", "publishconf.py", "-e", "PORTAL_SEARCH_SHARDS=4")
+    assert build.returncode != 0
+    assert "portal_search: unknown settings PORTAL_SEARCH_SHARDS" in build.log
