@@ -117,4 +117,12 @@ def update_golden(c):
     _pelican(c, "publishconf.py", GOLDEN_SITE, GOLDEN_OUTPUT, "--fatal warnings")
 
 
-ns = Collection(build, publish, check, new, serve, clean, update_golden)
+
+@task(name="bench-search", help={"count": "generated articles", "browser": "also time queries in Chromium"})
+def bench_search(c, count: int = 10_000, browser: bool = False):
+    """Measure the search index at archive scale (build time, size, bytes and time per query)."""
+    flag = " --browser" if browser else ""
+    c.run(f'"{sys.executable}" "{ROOT / "bench" / "search_bench.py"}" --count {count}{flag}', pty=False)
+
+
+ns = Collection(build, publish, check, new, serve, clean, update_golden, bench_search)

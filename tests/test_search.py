@@ -3,6 +3,7 @@
 import json
 import shutil
 import subprocess
+import sys
 import unicodedata
 from datetime import datetime
 
@@ -227,3 +228,16 @@ def test_unknown_search_setting_stops_the_build(tmp_path):
     build = run_pelican(SITES / "search", tmp_path / "out", "publishconf.py", "-e", "PORTAL_SEARCH_SHARDS=4")
     assert build.returncode != 0
     assert "portal_search: unknown settings PORTAL_SEARCH_SHARDS" in build.log
+
+
+def test_bench_search_task_measures_a_generated_archive():
+    done = subprocess.run(
+        [sys.executable, "-m", "invoke", "-r", str(ROOT), "bench-search", "--count", "300"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "| articles | 300 |" in done.stdout
+    assert "| files_changed_by_one_edit |" in done.stdout
