@@ -46,7 +46,7 @@ SLOW_NETWORK = {"offline": False, "latency": 400, "downloadThroughput": 50_000, 
 def measure_build(count: int) -> tuple[dict, dict[str, bytes], str]:
     """Time a cold and a one-edit rebuild of the index; return figures, files and manifest name."""
     corpus = documents(count)
-    search.forms.cache_clear()
+    search._FORMS.clear()  # time a cold build
     started, cpu = time.perf_counter(), time.process_time()
     name, files = search.build_index(corpus, pelicanconf.SECTIONS)
     cold, cold_cpu = time.perf_counter() - started, time.process_time() - cpu

@@ -59,16 +59,26 @@ def plain_text(markup: str) -> str:
     return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", markup))).strip()
 
 
-@lru_cache(maxsize=100_000)
+class _Forms(dict):
+    """Token → (exact, folded), computed once per distinct token (Vietnamese has few syllables)."""
+
+    def __missing__(self, token: str) -> tuple[str, str]:
+        exact = token.casefold()
+        self[token] = value = (exact, text.fold(exact))
+        return value
+
+
+_FORMS = _Forms()
+
+
 def forms(token: str) -> tuple[str, str]:
     """Return (exact, folded) forms of one NFC token: ``Đất`` → (``đất``, ``dat``)."""
-    exact = token.casefold()
-    return exact, text.fold(exact)
+    return _FORMS[token]
 
 
 def tokenize(value: str) -> list[tuple[str, str]]:
     """Split text into (exact, folded) tokens; NFD input gives the same tokens as NFC."""
-    return [forms(token) for token in _TOKEN.findall(text.nfc(value))]
+    return list(map(_FORMS.__getitem__, _TOKEN.findall(text.nfc(value))))
 
 
 def shard_of(key: str, count: int) -> int:
@@ -117,7 +127,7 @@ class _Postings:
     """Term → documents, filled one document at a time in id order (so lists stay sorted)."""
 
     def __init__(self):
-        self.variants = defaultdict(lambda: defaultdict(list))  # folded → exact → ids
+        self.variants = defaultdict(list)  # (exact, folded) → ids
         self.titles = defaultdict(list)  # folded → ids whose title has it
         self.phrases = defaultdict(list)  # "folded folded" → ids
 
@@ -128,18 +138,21 @@ class _Postings:
             pairs.update(tokens)
             folded = [f for _, f in tokens]
             phrases.update(map(" ".join, zip(folded, folded[1:], strict=False)))
-        for exact, folded in pairs:
-            self.variants[folded][exact].append(doc)
+        variants, titles, phrase_ids = self.variants, self.titles, self.phrases
+        for pair in pairs:
+            variants[pair].append(doc)
         for folded in {folded for _, folded in fields[0]}:
-            self.titles[folded].append(doc)
+            titles[folded].append(doc)
         for phrase in phrases:
-            self.phrases[phrase].append(doc)
+            phrase_ids[phrase].append(doc)
 
     def entries(self) -> dict[str, object]:
         """Return every key's JSON value: ``[{exact: ids}, title ids]`` for terms, ids for phrases."""
+        grouped = defaultdict(dict)
+        for (exact, folded), ids in self.variants.items():
+            grouped[folded][exact] = encode_ids(ids)
         found = {}
-        for folded, variants in self.variants.items():
-            exact = {form: encode_ids(ids) for form, ids in variants.items()}
+        for folded, exact in grouped.items():
             found[folded] = [exact, encode_ids(self.titles[folded])] if folded in self.titles else [exact]
         for phrase, ids in self.phrases.items():
             found[phrase] = encode_ids(ids)

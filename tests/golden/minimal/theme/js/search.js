@@ -4,7 +4,7 @@
 // the manifest once, one shard per word and per pair of adjacent words, and the files holding
 // the titles and sapos of the results it shows. See docs/search.md.
 
-const PAGE_SIZE = 20;
+const PAGE_SIZE = 10;
 const DEBOUNCE_MS = 150;
 const TOKEN = /[\p{L}\p{N}]+/gu;
 const MARKS = /\p{Mn}/gu;
