@@ -173,3 +173,16 @@ def test_search_page_is_labelled_and_fits_a_phone(browser, site):
     assert page.get_attribute("#tim-kiem-trang-thai", "aria-live") == "polite"
     assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
     page.close()
+
+
+def test_more_results_load_on_demand_and_take_the_focus(page):
+    found = search(page, "truc ban")
+    assert len(found) == 10
+    assert "Tìm thấy 11 kết quả" in page.text_content("#tim-kiem-trang-thai")
+    assert found[0].endswith("/lich-truc-ban-tuan-11/")  # equal scores: newest first
+    more = page.locator("#xem-them-ket-qua")
+    more.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.querySelectorAll('.portal-search__link').length === 11")
+    assert page.evaluate("document.activeElement.getAttribute('href')").endswith("/lich-truc-ban-tuan-1/")
+    assert more.is_hidden()
