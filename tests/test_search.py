@@ -1,14 +1,13 @@
 """The search index: tokens and folding, id encoding, sharding, the built index, and the JS twin."""
 
 import json
-import shutil
 import subprocess
 import sys
 import unicodedata
 from datetime import datetime
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, require
 
 from portal import search
 from portal.text import TIMEZONE
@@ -136,11 +135,9 @@ def test_index_is_cut_into_shards_and_chunks_and_named_by_content():
     assert again == files, "the index must not depend on the order articles are read"
 
 
-node_only = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
-
-
-@node_only
+@pytest.mark.system
 def test_browser_client_folds_tokenizes_and_shards_like_python():
+    node = require("node")
     script = (
         f"import {{ tokenize, shardOf, decodeIds }} from {json.dumps(SEARCH_JS.as_uri())};\n"
         "const words = JSON.parse(process.argv[1]);\n"
@@ -152,7 +149,7 @@ def test_browser_client_folds_tokenizes_and_shards_like_python():
     words = WORDS + [unicodedata.normalize("NFD", w) for w in WORDS]
     dense, sparse = search.encode_ids(list(range(0, 300, 2))), search.encode_ids([7, 80, 5000])
     done = subprocess.run(
-        ["node", "--input-type=module", "-e", script, json.dumps(words), dense, sparse],
+        [node, "--input-type=module", "-e", script, json.dumps(words), dense, sparse],
         capture_output=True,
         text=True,
         check=True,
