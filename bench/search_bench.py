@@ -76,6 +76,8 @@ def measure_build(count: int) -> tuple[dict, dict[str, bytes], str]:
 
 
 class _Quiet(SimpleHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as nginx serves it
+
     def log_message(self, *args):
         pass
 
@@ -124,6 +126,10 @@ def _query(browser, base: str, query: str, slow: bool) -> dict:
            })""",
     )
     status = page.text_content("#tim-kiem-trang-thai")
+    marks = page.evaluate(
+        """() => Object.fromEntries(performance.getEntriesByType('mark')
+             .filter(m => m.name.startsWith('portal-search:')).map(m => [m.name.slice(14), m.startTime]))"""
+    )
     top = page.locator(".portal-search__link").evaluate_all("links => links.map(a => a.pathname)")
     page.wait_for_load_state("networkidle")
     context.close()
@@ -135,6 +141,11 @@ def _query(browser, base: str, query: str, slow: bool) -> dict:
         "gzip_kb": round(sum(len(gzip.compress(b)) for b in fetched) / 1000, 1),
         "files": len(fetched),
         "top": [path.lstrip("/") for path in top],
+        "split": "/".join(
+            str(round(marks[b] - marks[a]))
+            for a, b in (("start", "fetched"), ("fetched", "ranked"), ("ranked", "shown"))
+            if a in marks and b in marks
+        ),
     }
 
 
@@ -188,8 +199,10 @@ def main(argv=None) -> None:
     if args.browser:
         fast, slow = measure_browser(files, manifest)
         corpus = {doc.url: doc for doc in documents(args.count)}
-        print("\n| query | ms to results | index, raw KB | gzip KB | files | top 10 with phrase | status |")
-        print("|---|---|---|---|---|---|---|")
+        print(
+            "\n| query | ms | fetch/rank/show ms | raw KB | gzip KB | files | results | top 10 with phrase |"
+        )
+        print("|---|---|---|---|---|---|---|---|")
         for row in fast:
             phrase = f"{phrase_hits(row['query'], row['top'], corpus)}/{len(row['top'])}"
             cells = [

@@ -88,6 +88,7 @@ class SearchIndex {
       Promise.all(words.map((word) => this.entry(word.folded))),
       Promise.all(phrases.map((phrase) => this.entry(phrase))),
     ]);
+    performance.mark("portal-search:fetched");
     if (entries.some((entry) => entry === null)) return { words, ids: [] };
     const n = manifest.count;
     const hits = new Uint16Array(n);
@@ -241,8 +242,10 @@ class SearchPage {
       return;
     }
     this.form.setAttribute("aria-busy", "true");
+    performance.mark("portal-search:start");  // the marks let bench/search_bench.py split the time
     try {
       const found = await this.index.search(query, this.section.value, this.year.value);
+      performance.mark("portal-search:ranked");
       if (generation !== this.generation) return;
       this.found = found;
       this.folded = new Set(found.words.map((word) => word.folded));
@@ -251,6 +254,7 @@ class SearchPage {
       await this.showMore(false);
       if (generation !== this.generation) return;
       this.say(this.summary(query, found.ids.length));
+      performance.mark("portal-search:shown");
     } catch {
       if (generation === this.generation) this.say("Không tải được chỉ mục tìm kiếm. Vui lòng thử lại.");
     } finally {
