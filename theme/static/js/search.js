@@ -97,13 +97,17 @@ class SearchIndex {
     for (const entry of phraseEntries) if (entry) for (const id of decodeIds(entry)) score[id] += 10;
     const [first, last] = yearRange(manifest, year);
     const sectionCode = sectionCodeOf(manifest, section);
-    const ids = [];
+    // Sort keys pack score and id in one number (ids < 2^21), so the typed array sorts natively.
+    const keys = new Float64Array(Math.max(0, last - first + 1));
+    let found = 0;
     for (let id = first; id <= last; id += 1) {
       if (hits[id] === words.length && (sectionCode === null || manifest.docSections[id] === sectionCode)) {
-        ids.push(id);
+        keys[found] = score[id] * 2097152 + id;
+        found += 1;
       }
     }
-    ids.sort((a, b) => score[b] - score[a] || b - a);
+    const ranked = keys.subarray(0, found).sort().reverse();
+    const ids = Array.from(ranked, (key) => key % 2097152);
     return { words, ids };
   }
 
