@@ -58,7 +58,7 @@ class SearchGenerator(Generator):
             write_output(self.output_path, f"{folder}/{name}", data)
         removed = _remove_stale(Path(self.output_path) / folder, set(files))
         logger.info(
-            "portal_search: %d bài, %d tệp chỉ mục (%d tệp cũ đã xoá) trong %.2f s",
+            "portal_search: %d bài, %d tệp chỉ mục (%d tệp cũ đã xóa) trong %.2f s",
             len(documents),
             len(files),
             removed,
