@@ -61,10 +61,21 @@ ANNOUNCEMENT_SECTION = "thong-bao"
 
 PLUGIN_PATHS = [str(ROOT / "plugins")]
 PLUGINS = [
+    "portal_security",
     "portal_content",
+    "portal_checks",
+    "portal_theme",
     "portal_search",
+    "portal_assets",
+    "portal_release",
 ]
 PORTAL_STRICT = False
+
+# Services a static portal cannot run; their pages (content/pages/<slug>.md) link to them.
+PORTAL_THEME_SERVICES = {
+    "hoi-dap": ("Cổng Dịch vụ công quốc gia", "https://dichvucong.gov.vn/p/phananhkiennghi/pakn-gui-pakn.html"),
+    "gop-y-du-thao": ("Cổng Thông tin điện tử Chính phủ – Lấy ý kiến dự thảo", "https://chinhphu.vn/du-thao-vbqppl"),
+}
 
 MARKDOWN = {
     "extensions": [
@@ -115,9 +126,12 @@ YEAR_ARCHIVE_SAVE_AS = "luu-tru/{date:%Y}/index.html"
 MONTH_ARCHIVE_SAVE_AS = ""
 DAY_ARCHIVE_SAVE_AS = ""
 INDEX_SAVE_AS = "index.html"
+INDEX_URL = ""  # page 1 of the home is "/", never "/index.html"
 DIRECT_TEMPLATES = ["index", "categories", "tags", "authors", "archives", "404"]
 TEMPLATE_PAGES = {}
-PAGINATED_TEMPLATES = {"index": 1, "category": None, "tag": None, "author": None}
+PAGINATED_TEMPLATES = {
+    "index": None, "category": None, "tag": None, "author": None, "period_archives": None,
+}
 DEFAULT_PAGINATION = 20
 PAGINATION_PATTERNS = (
     (1, "{url}", "{save_as}"),
@@ -150,3 +164,32 @@ TYPOGRIFY = False
 LOG_FILTER = []
 PREVIEW = False  # ``invoke serve`` turns it on: adds the reload and error-overlay script
 THEME_STATIC_PATHS = ["static"]  # the preview adds "preview" (its reload script)
+
+# Release files (portal_release): development builds skip the .gz/.br copies.
+PORTAL_RELEASE_PRECOMPRESS = False
+
+# Security headers (portal_security; deploy/nginx/security-headers.conf is generated from these by
+# `invoke nginx-config`, and a test checks the committed file matches). The site needs no more than
+# this: own scripts, styles, fonts and images; no frames, no plugins, no third parties.
+PORTAL_SECURITY_CSP = {
+    "default-src": ["'none'"],
+    "script-src": ["'self'"],  # add "'wasm-unsafe-eval'" only if search runs WebAssembly
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "worker-src": ["'self'"],
+    "manifest-src": ["'self'"],
+    "base-uri": ["'none'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+    "object-src": ["'none'"],
+}
+PORTAL_SECURITY_HEADERS = {
+    "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "Cross-Origin-Resource-Policy": "same-site",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}

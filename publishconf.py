@@ -18,3 +18,5 @@ DRAFT_URL = ""
 DRAFT_SAVE_AS = ""
 DRAFT_LANG_URL = ""
 DRAFT_LANG_SAVE_AS = ""
+
+PORTAL_RELEASE_PRECOMPRESS = True  # .gz and .br siblings for nginx gzip_static/brotli_static

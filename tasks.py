@@ -57,14 +57,16 @@ def publish(c, content: str = "", output: str = ""):
 @task(help={"content": "content folder (default: content/)", "format": "text or json"})
 def check(c, content: str = "", format: str = "text"):  # noqa: A002 (the CLI flag is --format)
     """Check every content file; print path:line: severity: [rule] message; exit 1 on errors."""
-    from portal.check import check_tree  # noqa: PLC0415
+    from portal.check import Tree, check_tree  # noqa: PLC0415
     from portal.findings import summary, to_json  # noqa: PLC0415
     from portal.metadata import sections_from_settings  # noqa: PLC0415
 
-    found = check_tree(
+    if format not in ("text", "json"):
+        raise Exit(f'Định dạng "{format}" không được hỗ trợ: dùng text hoặc json.', code=2)
+    found = check_tree(Tree(
         Path(content or CONTENT), conf.ARTICLE_PATHS[0], conf.PAGE_PATHS[0],
-        sections_from_settings(conf.SECTIONS),
-    )
+        sections_from_settings(conf.SECTIONS), conf.DOCUMENT_SECTION,
+    ))
     if format == "json":
         print(to_json(found))
     else:
@@ -77,13 +79,14 @@ def check(c, content: str = "", format: str = "text"):  # noqa: A002 (the CLI fl
 
 @task(help={
     "title": "tiêu đề bài", "section": "chuyên mục (slug)", "authors": "tác giả, cách nhau bởi dấu phẩy",
+    "content": "content folder (default: content/)",
 })
-def new(c, title: str, section: str, authors: str = ""):
+def new(c, title: str, section: str, authors: str = "", content: str = ""):
     """Write a new draft article from archetypes/article.md with today's date and a slug."""
     from portal.scaffold import Layout, NewArticle, ScaffoldError, create  # noqa: PLC0415
 
     layout = Layout(
-        CONTENT, conf.ARTICLE_PATHS[0], Path(conf.ARCHETYPES_PATH) / "article.md",
+        Path(content or CONTENT), conf.ARTICLE_PATHS[0], Path(conf.ARCHETYPES_PATH) / "article.md",
         [slug for slug, _ in conf.SECTIONS],
     )
     try:
@@ -114,8 +117,146 @@ def clean(c):
 def update_golden(c):
     """Rebuild the golden output of the minimal fixture site (only on purpose, then review)."""
     shutil.rmtree(GOLDEN_OUTPUT, ignore_errors=True)
-    _pelican(c, "publishconf.py", GOLDEN_SITE, GOLDEN_OUTPUT, "--fatal warnings")
+    with c.prefix("export SOURCE_DATE_EPOCH=1767225600 SOURCE_COMMIT=" + "0" * 40):  # as tests/conftest.py
+        _pelican(c, "publishconf.py", GOLDEN_SITE, GOLDEN_OUTPUT, "--fatal errors")
 
+
+# Release and deploy (docs/deploy.md). Nodes and load balancers are read from deploy/nodes.toml.
+DEPLOY = ROOT / "deploy"
+RELEASES = ROOT / "releases"
+
+
+@task(help={"content": "content folder", "output": "output folder", "releases": "tarball folder"})
+def release(c, content: str = "", output: str = "", releases: str = ""):
+    """Publish, then write the output as releases/<build id>.tar.gz (same commit, same bytes)."""
+    from portal.epoch import source_date_epoch  # noqa: PLC0415
+    from portal.release import read_manifest, tarball  # noqa: PLC0415
+
+    publish(c, content=content, output=output)
+    folder = Path(output or OUTPUT).resolve()
+    build_id = read_manifest(folder)["build_id"]
+    epoch = source_date_epoch(Path(content or CONTENT))
+    path = tarball(folder, Path(releases or RELEASES) / f"{build_id}.tar.gz", epoch)
+    print(f"Bản phát hành {build_id}: {path}")
+
+
+@task(name="nginx-config")
+def nginx_config(c):
+    """Regenerate deploy/nginx/security-headers.conf and portal.conf from pelicanconf.py."""
+    from portal.nginx import write_deploy_files  # noqa: PLC0415
+
+    for path in write_deploy_files(DEPLOY, conf.PORTAL_SECURITY_CSP, conf.PORTAL_SECURITY_HEADERS):
+        print(f"Đã ghi {path.relative_to(ROOT)}")
+
+
+NODES = DEPLOY / "nodes.toml"
+
+
+def _cluster(nodes: str):
+    from portal.cluster import ClusterError, load_cluster  # noqa: PLC0415
+
+    try:
+        return load_cluster(Path(nodes or NODES))
+    except ClusterError as exc:
+        raise Exit(str(exc), code=1) from exc
+
+
+@task(help={"nodes": "cluster file (default deploy/nodes.toml)", "release": "release folder or .tar.gz"})
+def deploy(c, nodes: str = "", release: str = ""):
+    """Upload a release to every node, then switch them one by one behind HAProxy."""
+    from portal.deploy import DeployError  # noqa: PLC0415
+    from portal.deploy import deploy as roll_out
+
+    try:
+        roll_out(_cluster(nodes), Path(release or OUTPUT))
+    except DeployError as exc:
+        raise Exit(f"Triển khai thất bại: {exc}", code=1) from exc
+
+
+@task(help={"nodes": "cluster file (default deploy/nodes.toml)", "to": "release id (default: previous)"})
+def rollback(c, nodes: str = "", to: str = ""):
+    """Switch every node back to the previous release (or --to ID), one at a time."""
+    from portal.deploy import DeployError  # noqa: PLC0415
+    from portal.deploy import rollback as roll_back
+
+    try:
+        roll_back(_cluster(nodes), to)
+    except DeployError as exc:
+        raise Exit(f"Quay lui thất bại: {exc}", code=1) from exc
+
+
+@task(help={"nodes": "cluster file (default deploy/nodes.toml)", "release": "release folder or .tar.gz"})
+def verify(c, nodes: str = "", release: str = ""):
+    """Compare what every node serves with the release's manifest; exit 1 listing differences."""
+    from portal.deploy import manifest_of, release_folder  # noqa: PLC0415
+    from portal.deploy import verify as compare
+
+    with release_folder(Path(release or OUTPUT)) as folder:
+        manifest = manifest_of(folder)
+    found = compare(_cluster(nodes), manifest)
+    for difference in found:
+        print(difference)
+    if found:
+        raise Exit(f"{len(found)} tệp khác với manifest của {manifest['build_id']}", code=1)
+    print(f"Mọi máy phục vụ đúng {manifest['build_id']}")
+
+
+@task(name="gh-pages", help={"output": "published folder", "remote": "git remote name or URL",
+                             "branch": "branch (default gh-pages)"})
+def gh_pages(c, output: str = "", remote: str = "origin", branch: str = "gh-pages"):
+    """Push the published output to the gh-pages branch with ghp-import (a static mirror)."""
+    from portal.mirror import MirrorError, push_mirror  # noqa: PLC0415
+
+    try:
+        commit = push_mirror(Path(output or OUTPUT), remote, branch, ROOT)
+    except MirrorError as exc:
+        raise Exit(f"gh-pages thất bại: {exc}", code=1) from exc
+    print(f"Đã đẩy {branch} ({commit[:12]}) lên {remote}")
+
+
+def _address(url: str) -> str:
+    """``http://10.0.1.11`` → ``10.0.1.11:80`` (a server line of HAProxy)."""
+    from urllib.parse import urlsplit  # noqa: PLC0415
+
+    parts = urlsplit(url)
+    return f"{parts.hostname}:{parts.port or 80}"
+
+
+@task(name="haproxy-config", help={"nodes": "cluster file (default deploy/nodes.toml)"})
+def haproxy_config(c, nodes: str = ""):
+    """Regenerate deploy/haproxy/haproxy.cfg from the cluster file."""
+    from portal.haproxy import Listener, config  # noqa: PLC0415
+
+    cluster = _cluster(nodes)
+    servers = [(n.name, _address(n.url)) for n in cluster.nodes]
+    path = DEPLOY / "haproxy" / "haproxy.cfg"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(config(Listener(), servers), encoding="utf-8")
+    print(f"Đã ghi {path.relative_to(ROOT)}")
+
+
+LIGHTHOUSE = ROOT / "tools" / "lighthouse" / "node_modules" / ".bin" / "lighthouse"
+LIGHTHOUSE_PAGES = (
+    "/",
+    "/thanh-tra/",
+    "/phong-chong-tham-nhung/tang-cuong-kiem-soat-xung-dot-loi-ich-trong-co-quan-nha-nuoc/",
+)
+
+
+@task(help={"port": "port to serve the build on (0: any free one)", "pages": "comma-separated paths"})
+def lighthouse(c, port: int = 0, pages: str = ",".join(LIGHTHOUSE_PAGES)):
+    """Build content/ and print Lighthouse scores (mobile preset) as a Markdown table."""
+    import tempfile  # noqa: PLC0415
+
+    from portal.lighthouse import scores, serve, table  # noqa: PLC0415
+
+    if not LIGHTHOUSE.exists():
+        raise Exit("Lighthouse chưa được cài: chạy `make install` (npm ci trong tools/lighthouse).")
+    chrome = shutil.which("chromium") or "/usr/bin/chromium"
+    with tempfile.TemporaryDirectory() as work, serve(Path(work), port) as base:
+        _pelican(c, "pelicanconf.py", CONTENT, Path(work), f"-q -e SITEURL='\"{base}\"'")
+        results = {page: scores(LIGHTHOUSE, chrome, base + page) for page in pages.split(",")}
+    print(table(results))
 
 
 @task(name="bench-search", help={"count": "generated articles", "browser": "also time queries in Chromium"})
@@ -125,4 +266,5 @@ def bench_search(c, count: int = 10_000, browser: bool = False):
     c.run(f'"{sys.executable}" "{ROOT / "bench" / "search_bench.py"}" --count {count}{flag}', pty=False)
 
 
-ns = Collection(build, publish, check, new, serve, clean, update_golden, bench_search)
+ns = Collection(build, publish, check, new, serve, clean, update_golden, lighthouse, release, nginx_config,
+                deploy, rollback, verify, gh_pages, haproxy_config, bench_search)

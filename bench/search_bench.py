@@ -122,7 +122,7 @@ def _query(browser, base: str, query: str, slow: bool) -> dict:
              const started = performance.now();
              new MutationObserver(() => resolve(performance.now() - started))
                .observe(status, {childList: true, characterData: true, subtree: true});
-             document.querySelector('.portal-search').requestSubmit();
+             document.querySelector('[data-module=portal-search]').requestSubmit();
            })""",
     )
     status = page.text_content("#tim-kiem-trang-thai")
@@ -130,7 +130,7 @@ def _query(browser, base: str, query: str, slow: bool) -> dict:
         """() => Object.fromEntries(performance.getEntriesByType('mark')
              .filter(m => m.name.startsWith('portal-search:')).map(m => [m.name.slice(14), m.startTime]))"""
     )
-    top = page.locator(".portal-search__link").evaluate_all("links => links.map(a => a.pathname)")
+    top = page.locator(".portal-search-page__link").evaluate_all("links => links.map(a => a.pathname)")
     page.wait_for_load_state("networkidle")
     context.close()
     return {

@@ -1,30 +1,29 @@
-"""``invoke check``: read every content file as the build does and report every finding."""
+"""``invoke check``: read every content file as the build does and report every finding.
+
+Three sources of findings, the same as in a build: what reading a file reports
+(``portal/source.py``, ``portal/metadata.py``), slug collisions (``portal/collisions.py``), and
+the rule table (``portal/rules.py``, run in the build by ``plugins/portal_checks``). Image and
+attachment rules come from ``portal/media.py`` when it is there (the images plugin owns them).
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
-from . import collisions
-from .findings import WARNING, Finding
+from . import collisions, rules
+from .document import Document, Site
+from .findings import Finding
 from .metadata import ARTICLE, PAGE, Section, parse_metadata
-from .source import Source, decode
-from .text import slugify
+from .source import decode
+from .text import TIMEZONE
 
-
-@dataclass
-class Document:
-    """One content file as the checks see it."""
-
-    source: Source
-    kind: str
-    values: dict = field(default_factory=dict)
-
-    @property
-    def slug(self) -> str:
-        """The URL slug the build will give this file."""
-        return slugify(self.values.get("slug") or Path(self.source.path).stem)
+try:  # the images plugin's Pelican-free checks, when merged
+    from .media import check_media
+except ImportError:  # pragma: no cover (depends on what is merged)
+    check_media = None
 
 
 def display_path(path: Path) -> str:
@@ -33,26 +32,41 @@ def display_path(path: Path) -> str:
     return str(path) if relative.startswith("..") else relative
 
 
+def read_document(path: Path, kind: str, sections: list[Section]) -> Document:
+    """Read one file as the build's reader does, keeping its pre-NFC text when that differs."""
+    raw = path.read_bytes()
+    source = decode(display_path(path), raw)
+    values = parse_metadata(source, kind, sections) if source.text else {}
+    original = None
+    if not source.was_nfc:
+        original = raw.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
+    return Document(source, kind, values, original)
+
+
 def read_tree(content: Path, article_dir: str, page_dir: str, sections: list[Section]):
     """Read every ``.md`` file under the article and page folders, in path order."""
-    documents = []
-    for kind, folder in ((ARTICLE, article_dir), (PAGE, page_dir)):
-        for path in sorted((content / folder).rglob("*.md")):
-            source = decode(display_path(path), path.read_bytes())
-            values = parse_metadata(source, kind, sections) if source.text else {}
-            documents.append(Document(source, kind, values))
-    return documents
+    return [
+        read_document(path, kind, sections)
+        for kind, folder in ((ARTICLE, article_dir), (PAGE, page_dir))
+        for path in sorted((content / folder).rglob("*.md"))
+    ]
 
 
-def nfc_rule(document: Document) -> list[Finding]:
-    """Text not in NFC is normalised by the build, but editors should know their tool makes it."""
-    if document.source.was_nfc:
-        return []
-    return [Finding(
-        document.source.path, 1, WARNING, "not-nfc",
-        "Tệp có chữ tiếng Việt dạng tổ hợp (NFD), thường do bộ gõ hoặc sao chép từ PDF. "
-        "Bản dựng tự chuẩn hóa sang NFC; nên lưu lại tệp ở dạng dựng sẵn (NFC).",
-    )]
+@dataclass(frozen=True)
+class Tree:
+    """Where the content is and what it may hold: read from the settings by each caller."""
+
+    content: Path
+    article_dir: str
+    page_dir: str
+    sections: list[Section]
+    document_section: str | None = None  # DOCUMENT_SECTION: where documents need a Doc_number
+
+
+def make_site(tree: Tree, now: datetime | None = None) -> Site:
+    """Read the tree into what the rule table runs over."""
+    documents = read_tree(tree.content, tree.article_dir, tree.page_dir, tree.sections)
+    return Site(tree.content, tree.sections, documents, now or datetime.now(TIMEZONE), tree.document_section)
 
 
 def _entries(documents: list[Document]) -> list[collisions.Entry]:
@@ -60,19 +74,30 @@ def _entries(documents: list[Document]) -> list[collisions.Entry]:
     for doc in documents:
         if doc.kind != ARTICLE or "title" not in doc.values or "category" not in doc.values:
             continue
-        entries.append(collisions.Entry(
-            doc.source.path, f"{doc.values['category'].slug}/{doc.slug}/", doc.values["title"],
-            doc.source.line_of("slug") if "slug" in doc.source.fields else 1,
-            doc.source.line_of("title"),
-        ))
+        entries.append(
+            collisions.Entry(
+                doc.source.path,
+                f"{doc.values['category'].slug}/{doc.slug}/",
+                doc.values["title"],
+                doc.source.line_of("slug") if "slug" in doc.source.fields else 1,
+                doc.source.line_of("title"),
+            )
+        )
     return entries
 
 
-def check_tree(content: Path, article_dir: str, page_dir: str, sections: list[Section]):
-    """Return every finding of every file under ``content``, sorted by path and line."""
-    documents = read_tree(content, article_dir, page_dir, sections)
-    found = [f for doc in documents for f in doc.source.findings]
-    for doc in documents:
-        found.extend(nfc_rule(doc))
-    found.extend(collisions.find(_entries(documents))[0])
-    return sorted(found)
+def media_findings(site: Site) -> list[Finding]:
+    """Image and attachment findings of ``portal/media.py``, or none when it is not merged."""
+    if check_media is None:
+        return []
+    return list(check_media(site.content, [doc for doc in site.documents if doc.source.text]))
+
+
+def check_tree(tree: Tree, now: datetime | None = None) -> list[Finding]:
+    """Return every finding of every file under ``tree.content``, sorted by path and line."""
+    site = make_site(tree, now)
+    found = [f for doc in site.documents for f in doc.source.findings]
+    found.extend(collisions.find(_entries(site.documents))[0])
+    found.extend(rules.run(site))
+    found.extend(media_findings(site))
+    return sorted(set(found))

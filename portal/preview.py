@@ -7,12 +7,14 @@ good output stays served until the fix.
 
 from __future__ import annotations
 
+import html
 import json
 import subprocess
 import sys
 import threading
 from dataclasses import dataclass, field
 from functools import partial
+from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -54,12 +56,49 @@ class _Handler(SimpleHTTPRequestHandler):
             return
         super().do_GET()
 
+    def send_error(self, code, message=None, explain=None):
+        """Answer a missing page with the build's findings, so a broken edit shows its cause.
+
+        An article whose edit broke it has no page until the fix: the open page reloads into
+        this one, which lists the errors and reloads again (through preview.js) once fixed.
+        """
+        if code != HTTPStatus.NOT_FOUND or self.command != "GET":
+            super().send_error(code, message, explain)
+            return
+        body = error_page(self.path, self.state).encode("utf-8")
+        self.send_response(code)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
     def end_headers(self):
         self.send_header("Cache-Control", "no-store")
         super().end_headers()
 
     def log_message(self, format, *args):  # noqa: A002
         """Keep the terminal for build messages."""
+
+
+def error_page(path: str, state: BuildState) -> str:
+    """Return the preview's page for a missing URL: what the last build found, in Vietnamese."""
+    with state.lock:
+        errors = [f for f in state.findings if f.get("severity") == "error"]
+        ok = state.ok
+    items = "".join(f"<li>{html.escape(f.get('text', ''))}</li>" for f in errors)
+    reason = (
+        "Trang này không có trong bản dựng mới nhất."
+        if ok and not errors
+        else "Bản dựng mới nhất có lỗi, nên trang này chưa được tạo. Sửa các lỗi sau:"
+    )
+    return (
+        '<!doctype html><html lang="vi"><head><meta charset="utf-8">'
+        "<title>Xem trước: không có trang</title>"
+        '<link rel="stylesheet" href="/theme/css/portal.css">'
+        '<script src="/theme/js/preview.js" defer></script></head><body>'
+        '<main class="portal-preview-error"><h1>Không có trang '
+        f"{html.escape(path)}</h1><p>{reason}</p><ul>{items}</ul></main></body></html>"
+    )
 
 
 @dataclass
@@ -74,7 +113,7 @@ class Preview:
 
     def build(self) -> None:
         """Run a development build with the preview script switched on; record the outcome."""
-        findings_file = self.root / ".cache" / "preview-findings.json"
+        findings_file = self.root / ".cache" / f"preview-findings-{self.port}.json"
         findings_file.parent.mkdir(parents=True, exist_ok=True)
         findings_file.unlink(missing_ok=True)
         command = [
@@ -83,6 +122,7 @@ class Preview:
             "--log-handler", "plain",
             "-e", "PREVIEW=true", 'THEME_STATIC_PATHS=["static", "preview"]',
             f"PORTAL_FINDINGS_FILE={json.dumps(str(findings_file))}",
+            "DELETE_OUTPUT_DIRECTORY=true",  # a page a broken edit removed must not stay served
         ]
         done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
         sys.stdout.write(done.stdout + done.stderr)

@@ -49,9 +49,24 @@ def render(archetype: str, request: NewArticle, now: datetime) -> str:
     )
 
 
+def _declared_slug(path: Path) -> str | None:
+    """Return the ``Slug:`` an article's header declares, if any (the header ends at a blank line)."""
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        for line in handle:
+            if not line.strip():
+                return None
+            key, _, value = line.partition(":")
+            if key.strip().lower() == "slug" and value.strip():
+                return slugify(value)
+    return None
+
+
 def existing_slugs(content: Path, article_dir: str) -> dict[str, Path]:
-    """Map every article slug (file stem) already in the tree to its file."""
-    return {p.stem: p for p in sorted((content / article_dir).rglob("*.md"))}
+    """Map every article slug already in the tree (its ``Slug:``, else its file name) to its file."""
+    found: dict[str, Path] = {}
+    for path in sorted((content / article_dir).rglob("*.md")):
+        found.setdefault(_declared_slug(path) or slugify(path.stem), path)
+    return found
 
 
 @dataclass

@@ -33,13 +33,24 @@ class Build:
         return sorted(str(p.relative_to(self.output)) for p in self.output.rglob("*") if p.is_file())
 
 
+# Test builds are reproducible by default: a fixed clock and commit, unless a test sets its own.
+BUILD_EPOCH = "1767225600"  # 2026-01-01T00:00:00Z
+BUILD_COMMIT = "0" * 40
+
+
+def build_env(**overrides: str) -> dict[str, str]:
+    """The environment of a test build: SOURCE_DATE_EPOCH and SOURCE_COMMIT fixed unless set."""
+    env = {"SOURCE_DATE_EPOCH": BUILD_EPOCH, "SOURCE_COMMIT": BUILD_COMMIT} | dict(os.environ)
+    return env | overrides
+
+
 def run_pelican(content: Path, output: Path, settings: str = "publishconf.py", *extra: str) -> Build:
     """Run ``pelican CONTENT -s SETTINGS -o OUTPUT`` as a user would, and capture its log."""
     command = [
         sys.executable, "-m", "pelican", str(content), "-s", str(ROOT / settings),
         "-o", str(output), "--log-handler", "plain", *extra,
     ]
-    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=False)
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=False, env=build_env())
     return Build(done.returncode, done.stdout + done.stderr, output)
 
 

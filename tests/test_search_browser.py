@@ -70,7 +70,7 @@ def search(page, query: str) -> list[str]:
     )
     return [
         "/" + href.split("/", 3)[3]
-        for href in page.locator(".portal-search__link").evaluate_all("links => links.map(a => a.href)")
+        for href in page.locator(".portal-search-page__link").evaluate_all("links => links.map(a => a.href)")
     ]
 
 
@@ -116,12 +116,12 @@ def test_drafts_hidden_and_future_articles_are_not_findable(page):
 
 def test_results_show_title_section_date_and_highlighted_sapo(page):
     search(page, "dat dai")
-    first = page.locator(".portal-search__result").first
+    first = page.locator(".portal-search-page__result").first
     assert (
-        first.locator(".portal-search__link").text_content() == "Thanh tra việc quản lý đất đai tại Đắk Lắk"
+        first.locator(".portal-search-page__link").text_content() == "Thanh tra việc quản lý đất đai tại Đắk Lắk"
     )
-    assert first.locator(".portal-search__meta").text_content() == "Thanh tra · 15/03/2024"
-    marks = first.locator(".portal-search__snippet mark").all_text_contents()
+    assert first.locator(".portal-search-page__meta").text_content() == "Thanh tra · 15/03/2024"
+    marks = first.locator(".portal-search-page__snippet mark").all_text_contents()
     assert marks == ["đất", "đai"]
     assert "Tìm thấy 3 kết quả" in page.text_content("#tim-kiem-trang-thai")
 
@@ -132,42 +132,42 @@ def test_section_and_year_filters_narrow_the_results(page):
     assert "section=ket-luan-thanh-tra" in page.url
     page.select_option("#loc-chuyen-muc", "")
     page.select_option("#loc-nam", "2024")
-    page.wait_for_function("() => document.querySelectorAll('.portal-search__link').length === 1")
+    page.wait_for_function("() => document.querySelectorAll('.portal-search-page__link').length === 1")
     assert "year=2024" in page.url
-    assert page.locator(".portal-search__link").get_attribute("href").endswith(QUANLY)
+    assert page.locator(".portal-search-page__link").get_attribute("href").endswith(QUANLY)
 
 
 def test_query_is_kept_in_the_url_and_a_link_reproduces_the_results(page, site):
     search(page, "tham nhũng")
     assert f"q={quote_plus('tham nhũng')}" in page.url or "q=tham+nh%C5%A9ng" in page.url
     page.goto(site + "/search/?q=dang+uy&year=2026")
-    page.wait_for_selector(".portal-search__link")
+    page.wait_for_selector(".portal-search-page__link")
     assert page.input_value("#tu-khoa") == "dang uy"
     assert page.input_value("#loc-nam") == "2026"
-    assert page.locator(".portal-search__link").get_attribute("href").endswith(DANGUY)
+    assert page.locator(".portal-search-page__link").get_attribute("href").endswith(DANGUY)
 
 
 def test_header_box_searches_from_any_page_with_the_keyboard(page, site):
     page.goto(site + QUANLY)
-    page.locator("#tim-kiem-nhanh").focus()
+    page.locator("#tim-kiem").focus()
     page.keyboard.type("ket luan thanh tra")
     page.keyboard.press("Enter")
-    page.wait_for_selector(".portal-search__link")
+    page.wait_for_selector(".portal-search-page__link")
     assert "/search/?q=ket+luan+thanh+tra" in page.url
-    assert page.locator(".portal-search__link").first.get_attribute("href").endswith(KETLUAN)
+    assert page.locator(".portal-search-page__link").first.get_attribute("href").endswith(KETLUAN)
     page.locator("#tu-khoa").focus()
     page.keyboard.press("Tab")  # the search button, then the filters, then the results
     page.keyboard.press("Tab")
     page.keyboard.press("Tab")
     page.keyboard.press("Tab")
-    assert page.evaluate("document.activeElement.className") == "portal-search__link"
+    assert page.evaluate("document.activeElement.className") == "portal-search-page__link"
 
 
 def test_search_page_is_labelled_and_fits_a_phone(browser, site):
     page = browser.new_page(viewport={"width": 320, "height": 700})
     page.goto(site + "/search/?q=thanh+tra")
-    page.wait_for_selector(".portal-search__link")
-    for control in ("#tu-khoa", "#loc-chuyen-muc", "#loc-nam", "#tim-kiem-nhanh"):
+    page.wait_for_selector(".portal-search-page__link")
+    for control in ("#tu-khoa", "#loc-chuyen-muc", "#loc-nam", "#tim-kiem"):
         control_id = control[1:]
         assert page.locator(f"label[for='{control_id}']").count() == 1, control
     assert page.get_attribute("#tim-kiem-trang-thai", "aria-live") == "polite"
@@ -183,6 +183,6 @@ def test_more_results_load_on_demand_and_take_the_focus(page):
     more = page.locator("#xem-them-ket-qua")
     more.focus()
     page.keyboard.press("Enter")
-    page.wait_for_function("() => document.querySelectorAll('.portal-search__link').length === 11")
+    page.wait_for_function("() => document.querySelectorAll('.portal-search-page__link').length === 11")
     assert page.evaluate("document.activeElement.getAttribute('href')").endswith("/lich-truc-ban-tuan-1/")
     assert more.is_hidden()

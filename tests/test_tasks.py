@@ -84,3 +84,17 @@ def test_build_accepts_any_content_folder(tmp_path):
     done = invoke("build", "--content", str(content), "--output", str(tmp_path / "o"))
     assert done.returncode == 0, done.stdout + done.stderr
     assert (tmp_path / "o" / "index.html").exists()
+
+
+def test_new_refuses_a_slug_another_article_declares(tmp_path):
+    other = tmp_path / "articles/thanh-tra/2024/bai-cu.md"
+    other.parent.mkdir(parents=True)
+    other.write_text("Title: Bài cũ\nSlug: hop-bao-thuong-ky\n\nNội dung.\n", encoding="utf-8")
+    with pytest.raises(ScaffoldError, match="bai-cu.md"):
+        create(layout(tmp_path), NewArticle("Họp báo thường kỳ", "thanh-tra"))
+
+
+def test_check_refuses_an_unknown_format():
+    done = invoke("check", "--content", str(SITES / "minimal"), "--format", "xml")
+    assert done.returncode == 2
+    assert "text hoặc json" in done.stderr

@@ -13,7 +13,7 @@ def _entry(content) -> Entry:
     lines = getattr(content, "field_lines", {})
     return Entry(
         path=display_path(content.source_path),
-        url=content.save_as,
+        url=content.url,
         title=content.title,
         url_line=lines.get("slug", lines.get("title", 1)),
         title_line=lines.get("title", 1),

@@ -286,11 +286,11 @@ class SearchPage {
   }
 
   result(doc) {
-    const link = element("a", "portal-search__link", highlight(doc.title, this.folded));
+    const link = element("a", "portal-search-page__link", highlight(doc.title, this.folded));
     link.href = new URL(doc.url, this.root).href;
-    const meta = element("p", "portal-search__meta", [doc.section, doc.date].filter(Boolean).join(" · "));
-    const snippet = element("p", "portal-search__snippet", highlight(doc.summary, this.folded));
-    return element("li", "portal-search__result", element("h2", "portal-search__title", link), meta, snippet);
+    const meta = element("p", "portal-search-page__meta", [doc.section, doc.date].filter(Boolean).join(" · "));
+    const snippet = element("p", "portal-search-page__snippet", highlight(doc.summary, this.folded));
+    return element("li", "portal-search-page__result", element("h2", "portal-search-page__title", link), meta, snippet);
   }
 }
 

@@ -1,0 +1,69 @@
+"""Runs the content rule table (``portal/rules.py``) inside the build, as ``invoke check`` does.
+
+The rules run once every article and page has been read (``page_generator_finalized``), over the
+files themselves, so a build and ``invoke check`` report the same findings. Findings go into
+``context["PORTAL_FINDINGS"]``, where portal_content's gate stops a strict publish on any error.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from pathlib import Path
+
+from pelican import signals
+
+from portal import rules
+from portal.check import Tree, make_site
+from portal.findings import ERROR, Finding
+from portal.metadata import sections_from_settings
+from portal.text import TIMEZONE
+
+from .settings import validate
+
+logger = logging.getLogger(__name__)
+CONTEXT_KEY = "PORTAL_FINDINGS"
+
+
+def check_settings(pelican) -> None:
+    """Fail early on an unknown ``PORTAL_CHECKS_*`` setting."""
+    validate(pelican.settings)
+
+
+def site_findings(settings) -> list[Finding]:
+    """Run the rule table over the content folder of this build."""
+    tree = Tree(
+        Path(settings["PATH"]),
+        settings["ARTICLE_PATHS"][0],
+        settings["PAGE_PATHS"][0],
+        sections_from_settings(settings["SECTIONS"]),
+        settings.get("DOCUMENT_SECTION"),
+    )
+    site = make_site(tree, datetime.now(TIMEZONE))
+    return rules.run(site)
+
+
+def run_rules(generator) -> None:
+    """Add the rule table's findings to the build's list and log each one as editors read it."""
+    try:
+        found = site_findings(generator.settings)
+    except Exception as exc:  # noqa: BLE001 (a build never shows a traceback for content)
+        found = [
+            Finding(
+                generator.settings["PATH"],
+                1,
+                ERROR,
+                "internal-error",
+                rules.INTERNAL.format(rule="*", error=f"{type(exc).__name__}: {exc}"),
+            )
+        ]
+    generator.context.setdefault(CONTEXT_KEY, []).extend(found)
+    for finding in found:
+        log = logger.error if finding.is_error else logger.warning
+        log("%s", finding.format(), extra={"limit_msg": None})
+
+
+def register() -> None:
+    """Connect the handlers."""
+    signals.initialized.connect(check_settings)
+    signals.page_generator_finalized.connect(run_rules)

@@ -1,0 +1,1 @@
+from .release import register  # noqa: F401

@@ -1,0 +1,1 @@
+from .security import register  # noqa: F401

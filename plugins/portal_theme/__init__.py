@@ -1,0 +1,1 @@
+from .theme import register  # noqa: F401

@@ -1,0 +1,233 @@
+"""The content rules: one invalid fixture site per rule, the hostile site, build and check agreeing."""
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, SITES, run_pelican
+
+import pelicanconf as conf
+from portal import rules, spelling
+from portal.check import Tree, check_tree
+from portal.metadata import sections_from_settings
+
+INVALID = SITES / "invalid"
+CASES = sorted(p.name for p in INVALID.iterdir() if (p / "expected.txt").exists())
+# Letters only Vietnamese uses: a message holding none of them is not in Vietnamese.
+VIETNAMESE = re.compile(r"[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]")
+
+
+def check(content: Path, monkeypatch) -> list:
+    monkeypatch.chdir(content)
+    return check_tree(Tree(Path("."), "articles", "pages", sections_from_settings(conf.SECTIONS), conf.DOCUMENT_SECTION))
+
+
+def invoke(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "invoke", "-r", str(ROOT), *args],
+        capture_output=True, text=True, cwd=cwd, check=False,
+    )
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASES)
+def test_each_invalid_site_reports_exactly_its_findings_in_vietnamese(case, monkeypatch):
+    found = check(INVALID / case, monkeypatch)
+    expected = (INVALID / case / "expected.txt").read_text("utf-8").split("\n")
+    printed = [f.format() for f in found]
+    assert sorted(line.split("] ", 1)[0] + "]" for line in printed) == [e for e in expected if e]
+    for finding in found:
+        assert VIETNAMESE.search(finding.message), finding.message
+        assert finding.message.rstrip().endswith((".", "?", ")")), finding.message
+
+
+def test_every_rule_has_an_invalid_fixture():
+    covered = {
+        re.search(r"\[([a-z0-9-]+)\]", line).group(1)
+        for case in CASES
+        for line in (INVALID / case / "expected.txt").read_text("utf-8").splitlines()
+    }
+    assert {rule.id for rule in rules.RULES} - {"internal-error"} <= covered
+
+
+def test_rule_ids_are_unique_and_documented():
+    ids = [rule.id for rule in rules.RULES]
+    assert len(ids) == len(set(ids))
+    documented = (ROOT / "docs" / "content-rules.md").read_text("utf-8")
+    for rule in rules.RULES:
+        assert f"`{rule.id}`" in documented, rule.id
+
+
+def test_a_crashing_rule_is_a_finding_naming_the_file(monkeypatch):
+    def explode(doc, site):
+        raise ValueError("boom")
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(rules, "RULES", (rules.Rule("exploding", rules.ERROR, "x", explode),))
+    found = check(INVALID / "empty_body", monkeypatch)
+    crash = [f for f in found if f.rule == "internal-error"]
+    assert len(crash) == 1
+    assert crash[0].path.endswith("article_without_body.md")
+    assert "exploding" in crash[0].message and "ValueError: boom" in crash[0].message
+
+
+def test_sample_content_has_no_finding(monkeypatch):
+    assert check(ROOT / "content", monkeypatch) == []
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("Hoà bình và sức khoẻ", [("Hoà", "Hòa"), ("khoẻ", "khỏe")]),
+        ("Thuý, HOÀ, Toà án", [("Thuý", "Thúy"), ("HOÀ", "HÒA"), ("Toà", "Tòa")]),
+        ("quý, hòa, khỏe, hoàng, thuyền, ngoài, khuya", []),
+    ],
+    ids=["oa-oe", "uy-and-case", "old-style-and-closed-syllables"],
+)
+def test_new_style_tone_marks(line, expected):
+    assert spelling.new_style_tones(line) == expected
+
+
+@pytest.mark.parametrize(
+    ("line", "legacy"),
+    [
+        ("Thanh tra ChÝnh phñ tæ chøc", True),  # TCVN3
+        ("Vieät Nam, chính phuû", True),  # VNI
+        ("Phòng, chống tham nhũng; Ánh Dương; Ấn Độ", False),
+        ("Nhiệt độ 25°C, © 2026, «trích dẫn»", False),
+    ],
+    ids=["tcvn3", "vni", "vietnamese", "symbols"],
+)
+def test_legacy_encoding_words(line, legacy):
+    assert (len(spelling.legacy_words(line)) >= 2) is legacy
+
+
+def test_double_encoded_utf8_is_caught():
+    assert spelling.is_double_utf8("Viá»‡t Nam")
+    assert not spelling.is_double_utf8("Việt Nam, Đà Nẵng, Ưng")
+
+
+def test_code_is_not_taken_for_markup():
+    from portal import markup
+
+    body = "Ví dụ:\n\n```html\n<script>x</script>\n```\n\nvà `<iframe>` <https://thanhtra.gov.vn>\n"
+    assert markup.tags(markup.strip_code(body), 1) == []
+
+
+def test_check_json_format_carries_every_finding():
+    done = invoke("check", "--content", str(INVALID / "unknown_field"), "--format", "json",
+                  cwd=INVALID / "unknown_field")
+    assert done.returncode == 1
+    data = json.loads(done.stdout)
+    assert [(d["path"], d["line"], d["severity"], d["rule"]) for d in data] == [
+        ("articles/thanh-tra/2024/article_with_catgory.md", 6, "error", "unknown-field"),
+        ("articles/thanh-tra/2024/article_with_catgory.md", 7, "error", "required-field"),
+    ]
+    assert 'Có phải ý bạn là "Category"?' in data[0]["message"]
+
+
+def test_warnings_alone_exit_0():
+    done = invoke("check", "--content", str(INVALID / "tone_style"))
+    assert done.returncode == 0, done.stdout
+    assert "warning: [tone-style]" in done.stdout
+    assert "0 lỗi, 1 cảnh báo." in done.stdout
+
+
+def test_ci_annotations_from_json(tmp_path):
+    findings = tmp_path / "findings.json"
+    done = invoke("check", "--content", str(INVALID / "future_date"), "--format", "json")
+    findings.write_text(done.stdout, encoding="utf-8")
+    annotated = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "ci_annotations.py"), str(findings)],
+        capture_output=True, text=True, check=False,
+    )
+    assert annotated.returncode == 0
+    line = annotated.stdout.strip()
+    assert line.startswith("::warning file=")
+    assert "article_with_future_date.md,line=2,title=future-date::" in line
+    assert "\n" not in line
+
+
+def _findings_of_build(content: Path, tmp_path: Path) -> tuple[set, str]:
+    findings_file = tmp_path / "findings.json"
+    build = run_pelican(
+        content, tmp_path / "dev", "pelicanconf.py", "-e", f"PORTAL_FINDINGS_FILE={json.dumps(str(findings_file))}",
+    )
+    data = json.loads(findings_file.read_text("utf-8"))
+    return {(d["path"], d["line"], d["severity"], d["rule"], d["message"]) for d in data}, build.log
+
+
+def test_hostile_site_one_run_reports_everything_and_the_build_agrees(tmp_path):
+    hostile = SITES / "hostile_content"
+    done = invoke("check", "--content", str(hostile), "--format", "json")
+    assert done.returncode == 1
+    checked = {(d["path"], d["line"], d["severity"], d["rule"], d["message"]) for d in json.loads(done.stdout)}
+    assert {rule.id for rule in rules.RULES} - {"internal-error"} <= {f[3] for f in checked}
+    built, log = _findings_of_build(hostile, tmp_path)
+    assert "Traceback" not in log
+    # Other plugins' rules (media, redirects…) are compared by their own tests.
+    ours = {rule.id for rule in rules.RULES}
+    assert {f for f in built if f[3] in ours} == {f for f in checked if f[3] in ours}
+
+
+def test_hostile_publish_fails_and_leaves_the_previous_output_byte_identical(tmp_path):
+    output = tmp_path / "out"
+    good = invoke("publish", "--content", str(SITES / "minimal"), "--output", str(output))
+    assert good.returncode == 0, good.stdout + good.stderr
+    before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in output.rglob("*") if p.is_file()}
+    bad = invoke("publish", "--content", str(SITES / "hostile_content"), "--output", str(output))
+    assert bad.returncode == 1
+    log = bad.stdout + bad.stderr
+    assert "Traceback" not in log
+    assert "[html-dangerous-tag]" in log and "[broken-link]" in log and "[encoding]" in log
+    after = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in output.rglob("*") if p.is_file()}
+    assert after == before
+
+
+def test_strict_pelican_run_writes_nothing_on_a_rule_error(tmp_path):
+    build = run_pelican(INVALID / "html_dangerous_tag", tmp_path / "out")
+    assert build.returncode == 1
+    assert "error: [html-dangerous-tag]" in build.log and "Traceback" not in build.log
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_new_article_passes_the_check_once_its_hints_are_filled_in(tmp_path):
+    content = tmp_path / "content"
+    (content / "articles").mkdir(parents=True)
+    made = invoke("new", "--title", "Hội nghị sơ kết công tác tiếp công dân", "--section", "tiep-cong-dan",
+                  "--content", str(content))
+    assert made.returncode == 0, made.stderr
+    path = next(content.rglob("*.md"))
+    first = invoke("check", "--content", str(content))
+    assert first.returncode == 1
+    assert first.stdout.count("[unfilled-hint]") == 5, first.stdout
+    text = path.read_text("utf-8")
+    text = text.replace("Chủ đề 1, Chủ đề 2", "Tiếp công dân").replace("Tên tác giả", "Bích Ngọc")
+    text = text.replace("Viết sapo: một đến ba câu tóm tắt tin, in đậm dưới tiêu đề.", "Sáng nay, hội nghị sơ kết.")
+    text = text.replace("Viết nội dung bài ở đây. Dòng cuối là bút danh tác giả.", "Hội nghị đánh giá kết quả.")
+    path.write_text(text, encoding="utf-8")
+    second = invoke("check", "--content", str(content))
+    assert second.returncode == 0, second.stdout
+    assert "0 lỗi, 0 cảnh báo." in second.stdout
+
+
+@pytest.mark.parametrize("media_merged", [False, True], ids=["alone", "with-portal-media"])
+def test_markdown_media_links_are_left_to_portal_media_once_it_is_merged(tmp_path, monkeypatch, media_merged):
+    from portal import predicates
+
+    monkeypatch.setattr(predicates, "MEDIA_OWNS_MARKDOWN_MEDIA", media_merged)
+    article = tmp_path / "articles/thanh-tra/2024/bai.md"
+    article.parent.mkdir(parents=True)
+    text = (INVALID / "future_date/articles/thanh-tra/2024/article_with_future_date.md").read_text("utf-8")
+    text = text.replace("2099", "2024") + (
+        "\n![Ảnh](/images/khong-co.jpg) [tệp]({static}/files/khong-co.pdf)\n"
+        '<a href="/files/khong-co.pdf">tệp</a> [bài]({filename}/articles/khong-co.md)\n'
+    )
+    article.write_text(text, encoding="utf-8")
+    monkeypatch.setattr("portal.check.check_media", None)
+    broken = [f.message.split('"')[1] for f in check(tmp_path, monkeypatch) if f.rule == "broken-link"]
+    owned = ["/images/khong-co.jpg", "{static}/files/khong-co.pdf"]
+    rest = ["/files/khong-co.pdf", "{filename}/articles/khong-co.md"]
+    assert sorted(broken) == sorted(rest if media_merged else owned + rest)

@@ -1,0 +1,113 @@
+"""``invoke serve`` for real: a Chromium page reloads after an edit, shows errors, and recovers."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+from conftest import ROOT
+
+pytestmark = pytest.mark.system
+
+ARTICLE = "articles/thanh-tra/2024/doan-thanh-tra-lam-viec-tai-dak-lak.md"
+URL_PATH = "/thanh-tra/doan-thanh-tra-lam-viec-tai-dak-lak/"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def preview(site_copy, tmp_path):
+    content = site_copy("minimal")
+    port = free_port()
+    log = open(tmp_path / "serve.log", "w+", encoding="utf-8")  # noqa: SIM115
+    process = subprocess.Popen(
+        [sys.executable, "-m", "invoke", "-r", str(ROOT), "serve", "--port", str(port),
+         "--content", str(content), "--output", str(tmp_path / "out")],
+        stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(base + "/__preview/state.json", timeout=2).read()  # noqa: S310
+            break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        pytest.fail("invoke serve did not start: " + (tmp_path / "serve.log").read_text())
+    yield base, content, tmp_path / "serve.log"
+    os.killpg(process.pid, signal.SIGINT)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+    log.close()
+
+
+def test_serve_reloads_on_edit_shows_errors_and_recovers(browser, preview):
+    base, content, log = preview
+    page = browser.new_page()
+    page.goto(base + URL_PATH)
+    assert page.locator("h1").inner_text() == "Đoàn thanh tra làm việc tại Đắk Lắk"
+    assert page.locator("#portal-preview-overlay").count() == 0
+    article = content / ARTICLE
+    original = article.read_text("utf-8")
+
+    article.write_text(original.replace("làm việc tại Đắk Lắk", "làm việc tại tỉnh Đắk Lắk", 1), "utf-8")
+    page.wait_for_function(
+        "document.querySelector('h1') && document.querySelector('h1').textContent.includes('tỉnh Đắk Lắk')",
+        timeout=60_000,
+    )
+
+    # An error that keeps the page: the overlay on the page names file, line and fix.
+    article.write_text(original + "\n<script>alert(1)</script>\n", "utf-8")
+    page.wait_for_selector("#portal-preview-overlay >> text=[html-dangerous-tag]", timeout=60_000)
+    overlay = page.locator("#portal-preview-overlay").inner_text().replace(str(content) + "/", "")
+    assert "Nội dung có lỗi cần sửa" in overlay
+    assert f"{ARTICLE}:20: error: [html-dangerous-tag]" in overlay
+
+    # An error that removes the page: the reload lands on an error page listing the findings.
+    article.write_text(original.replace("Date: 2024-03-15 09:30", "Date: 2024-02-30 09:30"), "utf-8")
+    page.wait_for_selector("text=[date-invalid]", timeout=60_000)
+    assert page.locator("h1").first.inner_text().startswith("Không có trang")
+    shown = page.locator("body").inner_text()
+    assert f"{ARTICLE}:2: error: [date-invalid]" in shown.replace(str(content) + "/", "")
+    assert "ngày giờ không có thật" in shown
+    assert "[date-invalid]" in log.read_text("utf-8")  # and in the terminal
+
+    article.write_text(original, "utf-8")
+    page.wait_for_function(
+        "document.querySelector('h1') && document.querySelector('h1').textContent === 'Đoàn thanh tra làm việc tại Đắk Lắk'",
+        timeout=60_000,
+    )
+    page.wait_for_timeout(700)  # one more poll of the build state
+    assert page.locator("#portal-preview-overlay").count() == 0
+    page.close()
+
+
+def test_serve_shows_drafts_marked_as_drafts(browser, preview):
+    base, _, _ = preview
+    page = browser.new_page()
+    response = page.goto(base + "/ban-nhap/ban-nhap-lich-tiep-cong-dan/")
+    assert response.status == 200
+    assert "Bản nháp" in page.locator(".portal-notice--draft").inner_text()
+    page.close()
+
+
+def test_error_page_escapes_findings():
+    from portal.preview import BuildState, error_page
+
+    state = BuildState(findings=[{"severity": "error", "text": "a.md:1: error: [x] <script>alert(1)</script>"}])
+    page = error_page("/<b>/", state)
+    assert "<script>alert" not in page and "&lt;script&gt;alert(1)" in page
+    assert "/&lt;b&gt;/" in page
+    assert '<script src="/theme/js/preview.js" defer></script>' in page

@@ -1,0 +1,156 @@
+"""Reproducible publish and the release files: manifest, version, healthz, .gz/.br, fixed mtimes."""
+
+import gzip
+import hashlib
+import json
+import os
+import subprocess
+import sys
+
+import brotli
+import pytest
+from conftest import ROOT, SITES, build_env, run_pelican
+
+from portal.assets import FINGERPRINTED
+from portal.release import gzip_bytes
+
+
+def _snapshot(output):
+    return {
+        p.relative_to(output).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in sorted(output.rglob("*"))
+        if p.is_file()
+    }
+
+
+def _publish_at_commit_time(output):
+    env = {k: v for k, v in os.environ.items() if k not in ("SOURCE_DATE_EPOCH", "SOURCE_COMMIT")}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pelican",
+            str(SITES / "minimal"),
+            "-s",
+            str(ROOT / "publishconf.py"),
+            "-o",
+            str(output),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return _snapshot(output)
+
+
+def test_two_publishes_of_one_commit_are_byte_identical_with_identical_mtimes(tmp_path):
+    # Different folders, the real commit time (not the tests' fixed epoch), built one after the other.
+    one = _publish_at_commit_time(tmp_path / "one" / "out")
+    two = _publish_at_commit_time(tmp_path / "two" / "deeper" / "output")
+    assert one.keys() == two.keys()
+    assert [p for p in one if one[p] != two[p]] == []
+    commit_time = int(
+        subprocess.run(
+            ["git", "-C", str(ROOT), "log", "-1", "--format=%ct"], capture_output=True, text=True, check=True
+        ).stdout
+    )
+    assert {mtime for _, mtime in one.values()} == {commit_time * 10**9}
+    assert str(tmp_path) not in "".join(data.decode("utf-8", "replace") for data, _ in one.values())
+
+
+@pytest.fixture(scope="module")
+def minimal(tmp_path_factory):
+    build = run_pelican(SITES / "minimal", tmp_path_factory.mktemp("release") / "out")
+    assert build.returncode == 0, build.log
+    return build
+
+
+def test_manifest_lists_every_file_with_its_sha256_size_and_type(minimal):
+    manifest = json.loads(minimal.read("manifest.json"))
+    listed = {entry["path"]: entry for entry in manifest["files"]}
+    assert sorted(listed) == [f for f in minimal.files() if f != "manifest.json"]
+    for path, entry in listed.items():
+        data = (minimal.output / path).read_bytes()
+        assert entry["sha256"] == hashlib.sha256(data).hexdigest() and entry["size"] == len(data)
+    assert listed["index.html"]["type"] == "text/html; charset=utf-8"
+    assert listed["theme/css/portal.css"]["type"] == "text/css; charset=utf-8"
+    assert manifest["build_id"] == json.loads(minimal.read("version.json"))["build_id"]
+
+
+def test_version_and_healthz(minimal):
+    version = json.loads(minimal.read("version.json"))
+    assert version == {
+        "build_id": version["build_id"],
+        "commit": "0" * 40,
+        "built_at": "2026-01-01T00:00:00Z",
+    }
+    assert version["build_id"].startswith("20260101T000000Z-")
+    assert minimal.read("healthz") == "ok\n"
+
+
+def test_precompressed_copies_decompress_to_the_original_and_are_deterministic(minimal):
+    index = (minimal.output / "index.html").read_bytes()
+    packed = (minimal.output / "index.html.gz").read_bytes()
+    assert gzip.decompress(packed) == index
+    assert packed[4:8] == b"\0\0\0\0" and not packed[3] & 0x08  # no mtime, no file name
+    assert packed == gzip_bytes(index)
+    assert brotli.decompress((minimal.output / "index.html.br").read_bytes()) == index
+    assert not (minimal.output / "healthz.gz").exists()  # too small to be worth it
+    assert not any(f.endswith((".png.gz", ".pdf.br", ".gz.gz")) for f in minimal.files())
+
+
+def test_theme_assets_are_fingerprinted_and_referenced_with_integrity(minimal):
+    import base64
+
+    from bs4 import BeautifulSoup
+
+    page = BeautifulSoup(minimal.read("index.html"), "html.parser")
+    link = page.find("link", rel="stylesheet")
+    assert FINGERPRINTED.search(link["href"])
+    data = (minimal.output / link["href"].split("/", 3)[3]).read_bytes()
+    assert link["integrity"] == "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode()
+    assert hashlib.sha256(data).hexdigest()[:10] in link["href"]
+
+
+def test_release_task_writes_a_reproducible_tarball_named_by_build_id(tmp_path):
+    def release(name):
+        out = tmp_path / name
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "invoke",
+                "release",
+                "--content",
+                str(SITES / "minimal"),
+                "--output",
+                str(out / "output"),
+                "--releases",
+                str(out / "releases"),
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            env=build_env(),
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        return sorted((out / "releases").iterdir())
+
+    first, second = release("one"), release("two")
+    assert [p.name for p in first] == [p.name for p in second]
+    build_id = json.loads((tmp_path / "one" / "output" / "version.json").read_text())["build_id"]
+    assert [p.name for p in first] == [f"{build_id}.tar.gz"]
+    assert first[0].read_bytes() == second[0].read_bytes()
+
+
+def test_a_release_tarball_unpacks_to_the_same_files_and_mtimes(minimal, tmp_path):
+    from portal.deploy import release_folder
+    from portal.release import tarball
+
+    path = tarball(minimal.output, tmp_path / "r.tar.gz", 1767225600)
+    with release_folder(path) as folder:
+        assert _snapshot(folder) == _snapshot(minimal.output)
