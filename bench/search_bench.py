@@ -90,15 +90,12 @@ def _site_with_index(folder: Path, files: dict[str, bytes], manifest: str) -> Pa
          str(ROOT / "publishconf.py"), "-e", 'SITEURL=""', "-o", str(output), "-q"],
         check=True, cwd=ROOT,
     )  # fmt: skip
-    shutil.rmtree(output / "search" / "t")
-    shutil.rmtree(output / "search" / "d")
-    for old in (output / "search").glob("index.*.json"):
-        old.unlink()
+    shutil.rmtree(output / "search" / "data")
     for name, data in files.items():
-        (output / "search" / name).parent.mkdir(parents=True, exist_ok=True)
-        (output / "search" / name).write_bytes(data)
+        (output / "search" / "data" / name).parent.mkdir(parents=True, exist_ok=True)
+        (output / "search" / "data" / name).write_bytes(data)
     page = output / "search" / "index.html"
-    html = re.sub(r'data-index="[^"]*"', f'data-index="/search/{manifest}"', page.read_text("utf-8"))
+    html = re.sub(r'data-index="[^"]*"', f'data-index="/search/data/{manifest}"', page.read_text("utf-8"))
     page.write_text(html, "utf-8")
     return output
 

@@ -177,11 +177,11 @@ def index_text(build) -> str:
 
 
 def test_publish_writes_the_page_and_an_index_of_published_articles_only(published):
-    manifest_path = next((published.output / "search").glob("index.*.json"))
+    manifest_path = next((published.output / "search" / "data").glob("index.*.json"))
     manifest = json.loads(manifest_path.read_text("utf-8"))
     assert manifest["count"] == 17
     page = published.read("search/index.html")
-    assert f'data-index="https://thanhtra.gov.vn/search/{manifest_path.name}"' in page
+    assert f'data-index="https://thanhtra.gov.vn/search/data/{manifest_path.name}"' in page
     text = index_text(published)
     for secret in ("xuongrongtim", "kiểm toán", "hẹn giờ", "bài ẩn"):
         assert secret not in text, secret
@@ -216,7 +216,7 @@ def test_a_rebuild_replaces_the_index_and_leaves_no_stale_files(tmp_path, site_c
     after = {p.name for p in (second.output / "search").rglob("*.json")}
     assert 0 < len(after - before) < len(after), "only the files holding the edit change"
     assert "đính" in index_text(second)
-    assert len(list((second.output / "search").glob("index.*.json"))) == 1
+    assert len(list((second.output / "search" / "data").glob("index.*.json"))) == 1
 
 
 def test_unknown_search_setting_stops_the_build(tmp_path):

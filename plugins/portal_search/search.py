@@ -21,6 +21,10 @@ from portal.search import IndexLayout, SearchDocument, build_index, plain_text
 from .settings import validate
 
 logger = logging.getLogger(__name__)
+# The index files, all named by content, live apart from the page: a deploy keeps this folder of
+# every release available (portal/cluster.py ASSET_FOLDERS), as it does theme/, so a page of the
+# release before a switch still finds its index.
+DATA = "data"
 
 
 def check_settings(pelican) -> None:
@@ -55,8 +59,8 @@ class SearchGenerator(Generator):
         layout = IndexLayout(options["PORTAL_SEARCH_CHUNK_SIZE"], options["PORTAL_SEARCH_SHARD_BYTES"])
         manifest, files = build_index(documents, self.settings.get("SECTIONS", []), layout)
         for name, data in files.items():
-            write_output(self.output_path, f"{folder}/{name}", data)
-        removed = _remove_stale(Path(self.output_path) / folder, set(files))
+            write_output(self.output_path, f"{folder}/{DATA}/{name}", data)
+        removed = _remove_stale(Path(self.output_path) / folder / DATA, set(files))
         logger.info(
             "portal_search: %d bài, %d tệp chỉ mục (%d tệp cũ đã xóa) trong %.2f s",
             len(documents),
@@ -69,16 +73,17 @@ class SearchGenerator(Generator):
             self.get_template("search"),
             self.context,
             relative_urls=self.settings.get("RELATIVE_URLS", False),
-            SEARCH_INDEX_URL=f"{folder}/{manifest}",
+            SEARCH_INDEX_URL=f"{folder}/{DATA}/{manifest}",
             SEARCH_URL=f"{folder}/",
         )
 
 
 def _remove_stale(root: Path, current: set[str]) -> int:
-    """Delete index files of earlier builds (names are content hashes, so they never match)."""
+    """Delete index files of earlier builds, with their compressed copies (names never match)."""
     removed = 0
-    for path in root.glob("**/*.json"):
-        if path.relative_to(root).as_posix() not in current:
+    for path in [p for p in root.rglob("*") if p.is_file()]:
+        name = path.relative_to(root).as_posix().removesuffix(".gz").removesuffix(".br")
+        if name not in current:
             path.unlink()
             removed += 1
     return removed
