@@ -36,7 +36,7 @@ THEME = str(ROOT / "theme")
 ARCHETYPES_PATH = str(ROOT / "archetypes")
 ARTICLE_PATHS = ["articles"]
 PAGE_PATHS = ["pages"]
-STATIC_PATHS = ["images", "files"]
+STATIC_PATHS = ["files"]  # images/ holds originals: portal_images publishes stripped derivatives
 PREVIEW_PORT = 8000
 
 TIMEZONE = "Asia/Ho_Chi_Minh"
@@ -65,8 +65,14 @@ PLUGINS = [
     "portal_content",
     "portal_checks",
     "portal_theme",
+    "portal_images",
+    "portal_feeds",
+    "portal_api",
+    "portal_sitemap",
+    "portal_redirects",
     "portal_search",
     "portal_assets",
+    "portal_perf",  # after every writer: prunes what this build no longer makes
     "portal_release",
 ]
 PORTAL_STRICT = False

@@ -37,11 +37,10 @@ def build(c, content: str = "", output: str = ""):
 @task(help={"content": "content folder (default: content/)", "output": "output folder"})
 def publish(c, content: str = "", output: str = ""):
     """Production build (publishconf.py): strict; the old output stays until the new one is whole."""
-    from portal.publish import swap_in  # noqa: PLC0415 (keeps ``invoke --list`` fast)
+    from portal.publish import stage, swap_in  # noqa: PLC0415 (keeps ``invoke --list`` fast)
 
     target = Path(output or OUTPUT).resolve()
-    staging = target.with_name(f".{target.name}.staging")
-    shutil.rmtree(staging, ignore_errors=True)
+    staging = stage(target)  # a hard-linked copy of the last output: only changes are rewritten
     result = c.run(
         f'"{sys.executable}" -m pelican "{Path(content or CONTENT)}" '
         f'-s "{ROOT / "publishconf.py"}" -o "{staging}"',
@@ -259,6 +258,32 @@ def lighthouse(c, port: int = 0, pages: str = ",".join(LIGHTHOUSE_PAGES)):
     print(table(results))
 
 
+@task(help={
+    "articles": "number of generated articles (default 10000)",
+    "repeats": "runs of every step; medians are reported (default 3)",
+    "profile": "also profile the portal with cProfile: none, cold, edit or both",
+})
+def bench(c, articles: int = 10_000, repeats: int = 3, profile: str = "none"):
+    """Stock Pelican and the portal's publish side by side; writes bench/RESULTS.md."""
+    c.run(
+        f'"{sys.executable}" -m bench.run --articles {articles} --repeats {repeats} --profile {profile}',
+        pty=False,
+    )
+
+
+ns = Collection(build, publish, check, new, serve, clean, update_golden, lighthouse, release, nginx_config,
+                deploy, rollback, verify, gh_pages, haproxy_config, bench)
+
+
+@task(name="bench-images", help={"photos": "how many camera-size photos (default 100)"})
+def bench_images(c, photos: int = 100):
+    """Time the image pipeline cold and warm against plain Pillow; writes bench/RESULTS-images.md."""
+    c.run(f'"{sys.executable}" "{ROOT / "bench" / "images.py"}" --photos {photos}', pty=False)
+
+
+ns.add_task(bench_images)
+
+
 @task(name="bench-search", help={"count": "generated articles", "browser": "also time queries in Chromium"})
 def bench_search(c, count: int = 10_000, browser: bool = False):
     """Measure the search index at archive scale (build time, size, bytes and time per query)."""
@@ -266,5 +291,4 @@ def bench_search(c, count: int = 10_000, browser: bool = False):
     c.run(f'"{sys.executable}" "{ROOT / "bench" / "search_bench.py"}" --count {count}{flag}', pty=False)
 
 
-ns = Collection(build, publish, check, new, serve, clean, update_golden, lighthouse, release, nginx_config,
-                deploy, rollback, verify, gh_pages, haproxy_config, bench_search)
+ns.add_task(bench_search)

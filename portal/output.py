@@ -2,13 +2,16 @@
 
 Pelican's own check uses ``startswith``, which lets ``output-old/`` through; this one resolves
 the path and checks ``is_relative_to``. It also skips rewriting a file whose bytes are unchanged,
-so an incremental publish leaves untouched files (and their mtimes) alone.
+so an incremental publish leaves untouched files (and their mtimes) alone, and it records every
+path it produced so that the build can prune what it no longer makes (``portal.incremental``).
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+
+from .incremental import replace_if_changed
 
 
 class OutputPathError(Exception):
@@ -27,11 +30,5 @@ def target(output: str | os.PathLike, relative: str) -> Path:
 def write_output(output: str | os.PathLike, relative: str, data: bytes | str) -> Path:
     """Write ``data`` (text is UTF-8) to ``output/relative``; unchanged files are not rewritten."""
     path = target(output, relative)
-    payload = data.encode("utf-8") if isinstance(data, str) else data
-    if path.is_file() and path.stat().st_size == len(payload) and path.read_bytes() == payload:
-        return path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_bytes(payload)
-    os.replace(temporary, path)
+    replace_if_changed(path, data.encode("utf-8") if isinstance(data, str) else data)
     return path

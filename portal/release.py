@@ -102,8 +102,10 @@ def precompress(output: Path) -> int:
     for relative in sorted(present):
         path = output / relative
         if relative.endswith((".gz", ".br")):
-            if relative[:-3] not in present:
+            if relative[:-3] not in present or relative[:-3] in (MANIFEST, VERSION):
                 path.unlink()
+            continue
+        if relative in (MANIFEST, VERSION):  # written after this step, from the previous build here
             continue
         if not relative.lower().endswith(COMPRESSIBLE) or path.stat().st_size < MIN_COMPRESS_SIZE:
             continue

@@ -310,8 +310,8 @@ def test_deploy_rollback_and_verify_on_a_node_reached_over_ssh(releases, tmp_pat
         page.write_text("defaced")  # on disk the remote is not walked: HTTP finds it
         done = invoke("verify", "--nodes", str(spec), "--release", str(releases["a"]), check=False)
         assert done.returncode == 1 and "web9 (http): differs: index.html" in done.stdout
-        css_folder = root / "assets" / "theme" / "css"
-        css = sorted(p.name for p in css_folder.iterdir() if p.name.startswith("portal.") and p.suffix == ".css")
+        folder = root / "assets" / "theme" / "css"
+        css = sorted(p.name for p in folder.iterdir() if p.name.startswith("portal.") and p.suffix == ".css")
         assert len(css) == 3  # portal.css, and A's and B's fingerprinted copies
     finally:
         web.stop()

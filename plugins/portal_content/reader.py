@@ -12,13 +12,15 @@ from portal.metadata import ARTICLE, PAGE, sections_from_settings
 from portal.render import DocumentCache, DocumentParser, Job, fingerprint, warm
 from portal.text import slugify
 
+from .settings import validate
+
 FINDINGS_KEY = "_portal_findings"
 
 
 def document_cache(settings) -> DocumentCache:
     """Return the parse cache of this build: ``CACHE_PATH/documents``, salted by the reader config."""
     folder = None
-    if settings.get("PORTAL_DOCUMENT_CACHE"):
+    if validate(settings)["PORTAL_DOCUMENT_CACHE"]:  # on by default (a missing key is not "off")
         folder = os.path.join(settings["CACHE_PATH"], "documents")
     salt = fingerprint(settings["MARKDOWN"], sections_from_settings(settings["SECTIONS"]))
     return DocumentCache(folder, salt)

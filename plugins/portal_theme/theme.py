@@ -10,12 +10,9 @@ in linear time, so a 10,000-article build stays linear.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from pelican import signals
-from PIL import Image, UnidentifiedImageError
 
-from portal.attachments import describe
 from portal.byline import strip_trailing_byline
 from portal.jsonld import NewsItem, news_article, to_script_json
 from portal.pagination import page_window
@@ -67,22 +64,10 @@ def _news_article(article, siteurl: str, sitename: str) -> dict:
     return news_article(item, sitename, f"{siteurl}/theme/images/logo.png")
 
 
-def image_size(content_root: Path, relative: str | None) -> tuple[int, int] | None:
-    """Return ``(width, height)`` of a photo from its header, or None (portal_images reports it)."""
-    if not relative:
-        return None
-    try:
-        with Image.open(content_root / relative) as photo:
-            return photo.size
-    except (OSError, UnidentifiedImageError, ValueError):
-        return None
-
-
 def decorate(generator) -> None:
-    """Attach related articles, section neighbours, photo size and attachments to each article."""
+    """Attach related articles and section neighbours to each article (photos: portal_images)."""
     published = generator.articles
     by_slug = {article.slug: article for article in published}
-    root = Path(generator.path)
     by_section: dict[str, list] = {}
     for article in published:
         by_section.setdefault(article.category.slug, []).append(article)
@@ -94,9 +79,6 @@ def decorate(generator) -> None:
     for article in everyone:
         related = getattr(article, "related", None) or []
         article.related_articles = [by_slug[s] for s in related if s in by_slug and s != article.slug]
-        article.image_size = image_size(root, getattr(article, "image", None))
-        attachments = getattr(article, "attachments", None) or []
-        article.attachment_info = [describe(path, root) for path in attachments]
     _home_blocks(generator, by_section)
 
 
@@ -127,17 +109,8 @@ def featured(articles: list, announcements: str | None, lookback: int = 10) -> l
     return [lead, *rest[:4]]
 
 
-def decorate_pages(generator) -> None:
-    """Give pages the same attachment details as articles."""
-    root = Path(generator.path)
-    for page in [*generator.pages, *generator.translations, *generator.hidden_pages]:
-        attachments = getattr(page, "attachments", None) or []
-        page.attachment_info = [describe(path, root) for path in attachments]
-
-
 def register() -> None:
     """Connect the handlers."""
     signals.initialized.connect(check_settings)
     signals.generator_init.connect(add_helpers)
     signals.article_generator_finalized.connect(decorate)
-    signals.page_generator_finalized.connect(decorate_pages)

@@ -5,7 +5,6 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from portal.attachments import describe, format_size
 from portal.byline import strip_trailing_byline
 from portal.jsonld import NewsItem, news_article, to_script_json
 from portal.pagination import page_window
@@ -47,16 +46,6 @@ def test_page_window_size_does_not_grow_with_the_archive():
 def test_a_last_paragraph_repeating_the_byline_is_dropped(html, authors, kept):
     shown = strip_trailing_byline(html, authors)
     assert ("<p>Nội dung.</p>" in shown) and ((shown == html) is kept)
-
-
-def test_attachment_type_and_size_in_vietnamese_notation(tmp_path):
-    (tmp_path / "files").mkdir()
-    (tmp_path / "files" / "ket-luan.PDF").write_bytes(b"x" * 1_300_000)
-    found = describe("files/ket-luan.PDF", tmp_path)
-    assert (found.kind, found.size_text, found.name) == ("PDF", "1,2 MB", "ket-luan.PDF")
-    missing = describe("files/khong-co.docx", tmp_path)
-    assert (missing.kind, missing.size_text) == ("Word", "")
-    assert format_size(2048) == "2,0 KB"
 
 
 def test_news_article_json_cannot_close_its_script_element():

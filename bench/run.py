@@ -1,0 +1,433 @@
+"""Side-by-side benchmark: stock Pelican and the portal's publish on one synthetic archive.
+
+``python -m bench.run --articles N [--repeats R]`` (or ``invoke bench``) generates the archive,
+then for each repeat, on a fresh copy, runs both tools through the same steps: cold build (empty
+output and caches), no-change rebuild, one article edited, one article added, one image replaced.
+Each step records wall time, CPU time (the build and every process it waited for) and peak memory
+(the resident memory of the whole process tree, sampled). Medians go to
+``bench/results/bench-N.json``; ``bench/RESULTS.md`` is rewritten from every results file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.archive import image_bytes, write_archive  # noqa: E402
+from portal.publish import stage, swap_in  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+REPORT = ROOT / "bench" / "RESULTS.md"
+STEPS = ("cold", "no-change", "edit", "add", "image")
+TOOLS = ("stock", "portal")
+PAGE_SIZE = 4096
+
+
+@dataclass
+class Sample:
+    """One measured build."""
+
+    wall: float
+    cpu: float
+    peak_mb: float
+    ok: bool
+
+
+def _tree_rss(root_pid: int) -> int:
+    """Resident bytes of ``root_pid`` and all its descendants (read from /proc)."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as handle:
+                fields = handle.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        rss[int(entry.name)] = int(fields[21]) * PAGE_SIZE
+    total, todo = 0, [root_pid]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo.extend(child for child, parent in parents.items() if parent == pid)
+    return total
+
+
+def measure(command: list[str], cwd: Path, log: Path) -> Sample:
+    """Run ``command``; return its wall time, CPU time and sampled peak tree memory."""
+    with open(log, "ab") as out:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+        peak = 0
+        done = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak
+            while not done.wait(0.05):
+                peak = max(peak, _tree_rss(process.pid))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        done.set()
+        sampler.join()
+        process.returncode = os.waitstatus_to_exitcode(status)
+    peak = max(peak, usage.ru_maxrss * 1024)
+    return Sample(wall, usage.ru_utime + usage.ru_stime, peak / 2**20, process.returncode == 0)
+
+
+class Tool:
+    """How one side of the comparison builds ``content`` into its own output folder."""
+
+    def __init__(self, name: str, work: Path):
+        self.name = name
+        self.output = work / f"{name}-output"
+        self.cache = work / f"{name}-cache"
+        self.log = work / f"{name}.log"
+
+    def reset(self) -> None:
+        """Empty output and caches (a cold build)."""
+        shutil.rmtree(self.output, ignore_errors=True)
+        shutil.rmtree(self.cache, ignore_errors=True)
+
+    def build(self, content: Path) -> Sample:
+        """Build ``content`` and measure it."""
+        raise NotImplementedError
+
+
+class Stock(Tool):
+    """Pelican 4.12 with its own reader, the simple theme and its content cache."""
+
+    def build(self, content: Path) -> Sample:
+        """Run ``pelican`` with ``bench/stock_pelicanconf.py``."""
+        command = [
+            sys.executable,
+            "-m",
+            "pelican",
+            str(content),
+            "-s",
+            str(ROOT / "bench" / "stock_pelicanconf.py"),
+            "-o",
+            str(self.output),
+            "-e",
+            f"CACHE_PATH={json.dumps(str(self.cache))}",
+            "-q",
+        ]
+        return measure(command, ROOT, self.log)
+
+
+class Portal(Tool):
+    """The portal's publish: a staged copy of the last output, the strict build, then the swap."""
+
+    def build(self, content: Path) -> Sample:
+        """Stage, run the production build into the stage, swap it in (what ``invoke publish`` does)."""
+        started = time.perf_counter()
+        staging = stage(self.output)
+        command = [
+            sys.executable,
+            "-m",
+            "pelican",
+            str(content),
+            "-s",
+            str(ROOT / "publishconf.py"),
+            "-o",
+            str(staging),
+            "-e",
+            f"CACHE_PATH={json.dumps(str(self.cache))}",
+            "-q",
+        ]
+        built = measure(command, ROOT, self.log)
+        if built.ok:
+            swap_in(staging, self.output)
+        built.wall = time.perf_counter() - started
+        return built
+
+
+def _articles(content: Path) -> list[Path]:
+    return sorted((content / "articles").rglob("*.md"))
+
+
+def edit_one(content: Path, repeat: int) -> None:
+    """Change the body of one article in the middle of the archive."""
+    listed = _articles(content)
+    path = listed[len(listed) // 2]
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text + f"\nĐoạn bổ sung lần {repeat + 1}: đoàn thanh tra đã báo cáo kết quả.\n", encoding="utf-8"
+    )
+
+
+def add_one(content: Path, repeat: int) -> None:
+    """Add one new article, the newest of the archive."""
+    folder = content / "articles" / "tin-tuc-su-kien" / "2025"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"bai-moi-so-{repeat + 1}.md").write_text(
+        f"Title: Bài mới số {repeat + 1} về công tác thanh tra cuối năm\n"
+        f"Date: 2025-12-31 1{repeat % 10}:00\n"
+        "Category: tin-tuc-su-kien\n"
+        "Tags: Hội nghị, Thanh tra hành chính\n"
+        "Authors: Nguyễn Văn An\n"
+        "Summary: (Thanh tra) - Thanh tra Chính phủ tổng kết công tác năm và triển khai nhiệm vụ mới.\n\n"
+        "## Kết quả\n\nNăm qua, toàn ngành đã triển khai nhiều cuộc thanh tra, kiểm tra.\n",
+        encoding="utf-8",
+    )
+
+
+def replace_image(content: Path, repeat: int) -> None:
+    """Replace the bytes of one photo."""
+    (content / "images" / "bench" / "anh-00.jpg").write_bytes(image_bytes(0, repeat + 1))
+
+
+CHANGES = {"edit": edit_one, "add": add_one, "image": replace_image}
+
+
+def run_repeat(corpus: Path, work: Path, repeat: int) -> dict[str, dict[str, Sample]]:
+    """Run every step for both tools on a fresh copy of the corpus."""
+    content = work / "content"
+    shutil.rmtree(content, ignore_errors=True)
+    shutil.copytree(corpus, content)
+    tools = [Stock("stock", work), Portal("portal", work)]
+    samples: dict[str, dict[str, Sample]] = {}
+    for step in STEPS:
+        if step == "cold":
+            for tool in tools:
+                tool.reset()
+        elif step in CHANGES:
+            CHANGES[step](content, repeat)
+        samples[step] = {tool.name: tool.build(content) for tool in tools}
+        line = "  ".join(
+            f"{n} {s.wall:6.2f}s {s.peak_mb:5.0f}MB{'' if s.ok else ' FAILED'}"
+            for n, s in samples[step].items()
+        )
+        print(f"  repeat {repeat + 1} {step:9} {line}", flush=True)
+    return samples
+
+
+def summarise(runs: list[dict[str, dict[str, Sample]]]) -> dict:
+    """Medians per step and tool, and the portal / stock ratios."""
+    table = {}
+    for step in STEPS:
+        row = {}
+        for tool in TOOLS:
+            samples = [run[step][tool] for run in runs]
+            row[tool] = {
+                "wall": statistics.median(s.wall for s in samples),
+                "cpu": statistics.median(s.cpu for s in samples),
+                "peak_mb": statistics.median(s.peak_mb for s in samples),
+                "ok": all(s.ok for s in samples),
+                "samples": [asdict(s) for s in samples],
+            }
+        row["ratio"] = {
+            key: row["portal"][key] / row["stock"][key] if row["stock"][key] else None
+            for key in ("wall", "cpu", "peak_mb")
+        }
+        table[step] = row
+    return table
+
+
+def machine() -> dict:
+    """Describe the machine and commit the numbers were measured on."""
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": model,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "load_before": os.getloadavg()[0],
+        "commit": commit + ("+changes" if dirty else ""),
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    }
+
+
+TARGETS = {"cold": ("wall", 1.0), "edit": ("wall", 0.1), "add": ("wall", 0.25)}
+
+
+def _row(step: str, data: dict) -> str:
+    stock, portal, ratio = data["stock"], data["portal"], data["ratio"]
+    target = TARGETS.get(step)
+    verdict = ""
+    if target:
+        verdict = f"≤ {target[1]}: {'met' if ratio[target[0]] <= target[1] else 'NOT met'}"
+    return (
+        f"| {step} | {stock['wall']:.2f} | {portal['wall']:.2f} | **{ratio['wall']:.2f}** | "
+        f"{stock['cpu']:.2f} | {portal['cpu']:.2f} | {ratio['cpu']:.2f} | "
+        f"{stock['peak_mb']:.0f} | {portal['peak_mb']:.0f} | {ratio['peak_mb']:.2f} | {verdict} |"
+    )
+
+
+def write_report() -> None:
+    """Rewrite ``bench/RESULTS.md`` from every ``bench/results/bench-*.json`` and profile."""
+    lines = [
+        "# Benchmark: the portal's publish against stock Pelican",
+        "",
+        "Written by `invoke bench` / `python -m bench.run` (do not edit by hand). Ratios are "
+        "portal / stock Pelican, medians of the repeats, measured in the same run on the same "
+        "archive (`bench/archive.py`). Stock Pelican: its own reader, the `simple` theme, no plugins, "
+        "the same Markdown, `CACHE_CONTENT` on. Portal: `publishconf.py` with every plugin of this "
+        "commit, run as `invoke publish` runs it (staged copy, strict build, swap). Peak memory is the "
+        "sampled resident memory of the whole process tree. Targets (issue 10): cold ≤ 1.0, "
+        "one edit ≤ 0.1, one new article ≤ 0.25, peak memory ≤ 1.5.",
+        "",
+    ]
+    for path in sorted(RESULTS.glob("bench-*.json"), key=lambda p: int(p.stem.split("-")[1])):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        info = data["machine"]
+        lines += [
+            f"## {data['articles']:,} articles".replace(",", "."),
+            "",
+            f"{info['date']}, commit `{info['commit']}`, {info['cpus']} CPUs ({info['cpu_model']}), "
+            f"Python {info['python']}, {info['platform']}, load average before the run "
+            f"{info['load_before']:.2f} (the machine is shared), {data['repeats']} repeat(s).",
+            "",
+            "| step | stock s | portal s | wall ratio | stock CPU s | portal CPU s | CPU ratio "
+            "| stock MB | portal MB | memory ratio | target |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+            *(_row(step, row) for step, row in data["steps"].items()),
+            "",
+        ]
+    for path in sorted(RESULTS.glob("profile-*.txt")):
+        lines += [f"## Profile: {path.stem}", "", "```", path.read_text(encoding="utf-8").rstrip(), "```", ""]
+    notes = ROOT / "bench" / "NOTES.md"
+    if notes.exists():
+        lines += [notes.read_text(encoding="utf-8").rstrip(), ""]
+    REPORT.write_text("\n".join(lines), encoding="utf-8")
+
+
+def profile(corpus: Path, work: Path, step: str) -> Path:
+    """Profile one portal build in-process with cProfile; keep the top entries by own time."""
+    import pstats
+    from io import StringIO
+
+    content = work / "content"
+    output, cache = work / "profile-output", work / "profile-cache"
+    shutil.rmtree(content, ignore_errors=True)
+    shutil.copytree(corpus, content)
+    command = [
+        sys.executable,
+        "-m",
+        "pelican",
+        str(content),
+        "-s",
+        str(ROOT / "publishconf.py"),
+        "-o",
+        str(output),
+        "-e",
+        f"CACHE_PATH={json.dumps(str(cache))}",
+        "-q",
+    ]
+    if step != "cold":
+        subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
+        CHANGES[step](content, 0)
+    stats_file = work / f"profile-{step}.pstats"
+    subprocess.run(
+        [sys.executable, "-m", "cProfile", "-o", str(stats_file), "-m", "pelican", *command[3:]],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    text = StringIO()
+    stats = pstats.Stats(str(stats_file), stream=text)
+    stats.sort_stats("tottime").print_stats(25)
+    body = text.getvalue()
+    body = body[body.find("   ncalls") :] if "   ncalls" in body else body
+    count = len(_articles(corpus))
+    target = RESULTS / f"profile-{step}-{count}.txt"
+    target.write_text(body.replace(str(ROOT) + "/", "").replace(sys.prefix + "/", ""), encoding="utf-8")
+    return target
+
+
+def corpus_for(count: int, work: Path) -> Path:
+    """Generate (once per work folder) the archive of ``count`` articles."""
+    corpus = work / f"corpus-{count}"
+    marker = corpus / ".complete"
+    if not marker.exists():
+        shutil.rmtree(corpus, ignore_errors=True)
+        write_archive(count, corpus)
+        marker.write_text("", encoding="utf-8")
+    return corpus
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line of the benchmark."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=10_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--work", type=Path, help="scratch folder (default: a new temporary one)")
+    parser.add_argument(
+        "--profile",
+        choices=["none", "cold", "edit", "both"],
+        default="none",
+        help="also profile portal builds with cProfile into bench/results/",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
+    args = parser.parse_args(argv)
+    work = args.work or Path(tempfile.mkdtemp(prefix="portal-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    try:
+        corpus = corpus_for(args.articles, work)
+        print(f"{args.articles} articles in {corpus}", flush=True)
+        info = machine()
+        runs = [run_repeat(corpus, work, repeat) for repeat in range(args.repeats)]
+        result = {
+            "articles": args.articles,
+            "repeats": args.repeats,
+            "machine": info,
+            "steps": summarise(runs),
+        }
+        out = RESULTS / f"bench-{args.articles}.json"
+        out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        for step in {"cold": ["cold"], "edit": ["edit"], "both": ["cold", "edit"]}.get(args.profile, []):
+            print(f"profile {step}: {profile(corpus, work, step)}", flush=True)
+        write_report()
+        failed = [f"{s}/{t}" for s, row in result["steps"].items() for t in TOOLS if not row[t]["ok"]]
+        for step, row in result["steps"].items():
+            print(
+                f"{step:9} wall {row['ratio']['wall']:.2f}  cpu {row['ratio']['cpu']:.2f}  "
+                f"memory {row['ratio']['peak_mb']:.2f}"
+            )
+        if failed:
+            print(f"failed builds: {', '.join(failed)} (logs in {work})")
+            return 1
+    finally:
+        if not args.keep and not args.work:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+from .perf import register  # noqa: F401

@@ -1,0 +1,100 @@
+"""Build speed at archive scale: incremental output, pruned orphans, linear taxonomy pages.
+
+Signals: ``initialized`` validates settings; ``get_generators`` starts a build's output record
+(what the output folder holds before it); ``article_generator_init`` swaps Pelican's quadratic
+taxonomy and archive steps for linear ones; ``generator_init`` adds
+the ``portal_memo`` block cache; ``all_generators_finalized`` freezes content URLs
+(``memo``); ``get_writer`` returns a writer that rewrites only changed files; ``finalized``
+deletes the files this build no longer makes. Pelican's file copies (static files, theme assets)
+also go through ``portal.incremental``: they replace files by rename and skip equal bytes.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pelican.utils
+from pelican import signals
+
+from portal.incremental import OUTPUTS, copy_if_changed
+from portal.release import HEALTHZ, MANIFEST, VERSION
+
+from . import taxonomy
+from .memo import MEMO, freeze_urls, install_url_cache
+from .settings import validate
+from .writer import IncrementalWriter
+
+logger = logging.getLogger(__name__)
+
+
+def check_settings(pelican) -> None:
+    """Fail early on an unknown or malformed ``PORTAL_PERF_*`` setting."""
+    validate(pelican.settings)
+
+
+def start_build(pelican) -> None:
+    """Remember what the output folder holds before this build writes anything; forget old cards."""
+    OUTPUTS.start(pelican.output_path)
+    MEMO.clear()
+    # Connected now, after every plugin registered its own: runs last, once files are final.
+    signals.finalized.connect(save_render_keys)
+
+
+def linear_taxonomy(generator) -> None:
+    """Give the articles generator linear tag, category, author and archive steps."""
+    taxonomy.install(generator)
+
+
+def add_filters(generator) -> None:
+    """Expose ``portal_memo`` (render a block once per build and item) to the templates."""
+    env = getattr(generator, "env", None)
+    if env is None:
+        return
+    env.globals["portal_memo"] = MEMO
+
+
+def incremental_writer(pelican):
+    """Pelican asks for its writer: use the one that skips unchanged files."""
+    return IncrementalWriter
+
+
+def _copy_file(source: str, destination: str) -> None:
+    """``pelican.utils.copy_file`` by rename, skipping equal bytes (static files, theme assets)."""
+    try:
+        copy_if_changed(source, destination)
+    except OSError as error:
+        logger.warning("portal_perf: không chép được %s sang %s: %s", source, destination, error)
+
+
+# Written by portal_release after pruning, at the output's root: never orphans.
+LATE_FILES = (HEALTHZ, VERSION, MANIFEST)
+
+
+def prune(pelican) -> None:
+    """Delete output files that were there before the build and that it did not make again."""
+    if not validate(pelican.settings)["PORTAL_PERF_PRUNE"]:
+        return
+    removed = OUTPUTS.prune(keep=LATE_FILES)
+    if removed:
+        logger.info("portal_perf: xóa %d tệp không còn trong bản dựng", len(removed))
+
+
+def save_render_keys(pelican) -> None:
+    """Record the keys of the pages this build wrote, for the next build."""
+    writer = IncrementalWriter.last
+    if writer is not None and writer.output_path == pelican.output_path:
+        writer.finish()
+        IncrementalWriter.last = None
+
+
+def register() -> None:
+    """Connect the handlers; order within a signal follows ``PLUGINS``."""
+    pelican.utils.copy_file = _copy_file
+    install_url_cache()
+    signals.initialized.connect(check_settings)
+    signals.get_generators.connect(start_build)
+    signals.article_generator_init.connect(linear_taxonomy)
+    signals.generator_init.connect(add_filters)
+    signals.all_generators_finalized.connect(freeze_urls)
+    signals.get_writer.connect(incremental_writer)
+    signals.finalized.connect(prune)

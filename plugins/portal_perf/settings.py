@@ -1,0 +1,28 @@
+"""Defaults and validation of the settings portal_perf reads; unknown ``PORTAL_PERF_*`` fail."""
+
+from __future__ import annotations
+
+DEFAULTS = {
+    "PORTAL_PERF_PRUNE": True,  # delete output files the build no longer makes (orphans)
+    "PORTAL_PERF_RENDER_CACHE": True,  # skip rendering pages whose inputs are unchanged
+    # Folders (besides theme/, plugins/, portal/ and the content's static files) whose files can
+    # change a page without changing its context, e.g. built assets a template global reads.
+    "PORTAL_PERF_EXTRA_INPUTS": [],
+}
+PREFIX = "PORTAL_PERF_"
+
+
+class PerfSettingsError(SystemExit):
+    """A setting of portal_perf is unknown or malformed (exits with the message, no traceback)."""
+
+
+def validate(settings) -> dict:
+    """Return this plugin's settings (defaults filled in) without changing ``settings``."""
+    unknown = sorted(k for k in settings if k.startswith(PREFIX) and k not in DEFAULTS)
+    if unknown:
+        raise PerfSettingsError(f"portal_perf: unknown settings {', '.join(unknown)}")
+    values = {key: settings.get(key, default) for key, default in DEFAULTS.items()}
+    extra = values["PORTAL_PERF_EXTRA_INPUTS"]
+    if not isinstance(extra, list | tuple) or not all(isinstance(p, str) for p in extra):
+        raise PerfSettingsError("portal_perf: PORTAL_PERF_EXTRA_INPUTS must be a list of folder paths")
+    return values

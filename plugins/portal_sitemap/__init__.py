@@ -1,0 +1,1 @@
+from .sitemap import register  # noqa: F401

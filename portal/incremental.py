@@ -1,0 +1,148 @@
+"""Incremental output: write a file only when its bytes change, and prune what a build no longer makes.
+
+A publish builds into a staged copy of the last output (hard links, see ``portal.publish.stage``),
+so every write must replace a file (a new inode) and never write into it: the last output stays
+whole until the swap. Files whose bytes are unchanged are left alone (mtime and inode included),
+which keeps a no-change publish cheap and lets rsync/ETags see only real changes.
+
+Every writer of the build (Pelican's writer through portal_perf, ``portal.output.write_output``,
+static copies) records the paths it produced here; files that were in the output before the
+build and were not produced again are orphans (a deleted article, a vanished tag page) and are
+removed, so an incremental publish equals a cold one.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+CHUNK = 1 << 20
+PRECOMPRESSED = (".gz", ".br")
+
+
+class Outputs:
+    """The files one build produced, and the files the output held before it started."""
+
+    def __init__(self) -> None:
+        self.before: set[str] = set()
+        self.produced: set[str] = set()
+        self.root: Path | None = None
+
+    def start(self, root: str | os.PathLike) -> None:
+        """Begin a build into ``root``: remember what is there, forget what earlier builds made."""
+        self.root = Path(root).resolve()
+        self.produced = set()
+        self.before = set(list_files(self.root)) if self.root.is_dir() else set()
+
+    def record(self, path: str | os.PathLike) -> None:
+        """Note that this build produced ``path`` (written or found unchanged)."""
+        self.produced.add(os.path.abspath(path))
+
+    def orphans(self) -> list[str]:
+        """Files that were there before this build and that it did not produce.
+
+        A precompressed sibling (``x.html.gz``) of a produced file is not an orphan: the step that
+        compresses runs after pruning and keeps or replaces it.
+        """
+        return sorted(
+            path
+            for path in self.before - self.produced
+            if not (path.endswith(PRECOMPRESSED) and os.path.splitext(path)[0] in self.produced)
+        )
+
+    def prune(self, keep: tuple[str, ...] = ()) -> list[str]:
+        """Delete the orphans and the folders they leave empty; return what was deleted.
+
+        ``keep`` names files (relative to the output) that a later step writes anyway.
+        """
+        kept = {os.path.join(self.root, name) for name in keep} if self.root else set()
+        removed = [path for path in self.orphans() if path not in kept]
+        for path in removed:
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                continue
+            _remove_empty_parents(Path(path).parent, self.root)
+        return removed
+
+
+OUTPUTS = Outputs()
+
+
+def list_files(root: Path) -> list[str]:
+    """Every file under ``root`` as an absolute path (no symlinked folders followed)."""
+    found = []
+    for folder, _, names in os.walk(root):
+        found.extend(os.path.join(folder, name) for name in names)
+    return found
+
+
+def _remove_empty_parents(folder: Path, root: Path | None) -> None:
+    while root is not None and folder != root and folder.is_relative_to(root):
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent
+
+
+def same_bytes(path: str | os.PathLike, payload: bytes) -> bool:
+    """Tell whether ``path`` is a file holding exactly ``payload``."""
+    try:
+        if os.stat(path).st_size != len(payload):
+            return False
+        with open(path, "rb") as handle:
+            return handle.read() == payload
+    except OSError:
+        return False
+
+
+def replace_if_changed(path: str | os.PathLike, payload: bytes) -> bool:
+    """Write ``payload`` to ``path`` through a temporary file and a rename; skip equal bytes.
+
+    Returns whether the file was written. The rename gives the path a new inode, so a hard-linked
+    copy of the old output never changes.
+    """
+    OUTPUTS.record(path)
+    if same_bytes(path, payload):
+        return False
+    folder = os.path.dirname(path)
+    os.makedirs(folder, exist_ok=True)
+    temporary = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.tmp")
+    with open(temporary, "wb") as handle:
+        handle.write(payload)
+    os.replace(temporary, path)
+    return True
+
+
+def same_file(first: str | os.PathLike, second: str | os.PathLike) -> bool:
+    """Tell whether both files exist and hold the same bytes."""
+    try:
+        if os.path.samefile(first, second):
+            return True
+        if os.stat(first).st_size != os.stat(second).st_size:
+            return False
+        with open(first, "rb") as one, open(second, "rb") as two:
+            while True:
+                left, right = one.read(CHUNK), two.read(CHUNK)
+                if left != right:
+                    return False
+                if not left:
+                    return True
+    except OSError:
+        return False
+
+
+def copy_if_changed(source: str | os.PathLike, destination: str | os.PathLike) -> bool:
+    """Copy a file by temporary file and rename unless the destination already has its bytes."""
+    OUTPUTS.record(destination)
+    if same_file(source, destination):
+        return False
+    folder = os.path.dirname(os.path.abspath(destination))
+    os.makedirs(folder, exist_ok=True)
+    temporary = os.path.join(folder, f".{os.path.basename(destination)}.{os.getpid()}.tmp")
+    with open(source, "rb") as reader, open(temporary, "wb") as writer:
+        while chunk := reader.read(CHUNK):
+            writer.write(chunk)
+    os.replace(temporary, destination)
+    return True

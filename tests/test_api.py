@@ -1,0 +1,149 @@
+"""The JSON content API v1 (portal_api): every file validated with jsonschema, pagination, bytes."""
+
+import importlib
+from datetime import datetime
+
+import jsonschema
+import pytest
+from conftest import run_pelican
+from headless_support import PUBLISHED, SECTIONS, SITE, SITEURL, load_json, publish_once
+
+from portal import api
+from portal.entries import Site
+
+
+@pytest.fixture(scope="module")
+def headless(tmp_path_factory):
+    return publish_once(tmp_path_factory)
+
+
+def validator(output, name):
+    schema = load_json(output / "api/v1/schema" / name)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+
+
+def test_every_api_file_validates_against_its_published_schema(headless):
+    out = headless.output
+    article = validator(out, "article.json")
+    for slug in PUBLISHED:
+        article.validate(load_json(out / f"api/v1/articles/{slug}.json"))
+    validator(out, "articles.json").validate(load_json(out / "api/v1/articles.json"))
+    validator(out, "sections.json").validate(load_json(out / "api/v1/sections.json"))
+    assert sorted(p.stem for p in (out / "api/v1/articles").glob("*.json")) == sorted(PUBLISHED)
+
+
+def test_schema_rejects_a_date_outside_vietnam_time(headless):
+    document = load_json(headless.output / "api/v1/articles/hoi-nghi-chuyen-doi-so.json")
+    document["date"] = "2026-11-25T02:00:00Z"  # not Vietnam's time
+    with pytest.raises(jsonschema.ValidationError):
+        validator(headless.output, "article.json").validate(document)
+
+
+def test_article_document_carries_every_field(headless):
+    document = load_json(headless.output / "api/v1/articles/hoi-nghi-chuyen-doi-so.json")
+    assert (
+        document["id"]
+        == "tag:thanhtra.gov.vn,2026-11-25:articles/tin-tuc-su-kien/2026/hoi-nghi-chuyen-doi-so"
+    )
+    assert document["url"] == f"{SITEURL}/tin-tuc-su-kien/hoi-nghi-chuyen-doi-so/"
+    assert document["section"] == {
+        "slug": "tin-tuc-su-kien",
+        "name": "Tin tức - Sự kiện",
+        "url": f"{SITEURL}/tin-tuc-su-kien/",
+    }
+    assert [t["name"] for t in document["tags"]] == ["Chuyển đổi số", "Đảng ủy"]
+    assert [a["name"] for a in document["authors"]] == ["Phương Anh", "Thanh Danh"]
+    assert (document["date"], document["modified"]) == (
+        "2026-11-25T09:00:00+07:00",
+        "2026-11-26T08:30:00+07:00",
+    )
+    image = document["image"]
+    assert (image["width"], image["height"], image["type"]) == (96, 64, "image/jpeg")
+    assert image["length"] == (SITE / "images/2026/hoi-nghi.jpg").stat().st_size
+    assert image["alt"].startswith("Hội trường") and image["credit"] == "Phương Anh"
+    pdf = SITE / "files/2025/quyet-dinh-15.pdf"
+    assert document["attachments"] == [
+        {
+            "url": f"{SITEURL}/files/2025/quyet-dinh-15.pdf",
+            "type": "application/pdf",
+            "size": pdf.stat().st_size,
+            "name": "quyet-dinh-15.pdf",
+        }
+    ]
+    assert document["legacy_url"].startswith("/web/guest/xem-chi-tiet-tin-tuc/")
+    assert "<p>Hội nghị đã thảo luận" in document["body_html"]
+    document = load_json(headless.output / "api/v1/articles/quyet-dinh-15-qd-ttcp.json")
+    assert document["document"]["doc_number"] == "15/QĐ-TTCP"
+    assert document["document"]["effective"] == "2026-01-01"
+
+
+def test_json_is_utf8_without_ascii_escapes(headless):
+    raw = (headless.output / "api/v1/articles.json").read_bytes()
+    assert "Hội nghị".encode() in raw and b"\\u" not in raw
+    assert raw.endswith(b"}\n")
+
+
+def test_index_is_newest_first_and_sections_are_all_listed(headless):
+    index = load_json(headless.output / "api/v1/articles.json")
+    assert [i["slug"] for i in index["items"]] == PUBLISHED
+    assert (index["page"], index["pages"], index["total"], index["prev"], index["next"]) == (
+        1,
+        1,
+        5,
+        None,
+        None,
+    )
+    assert "body_html" not in index["items"][0]
+    sections = load_json(headless.output / "api/v1/sections.json")["items"]
+    assert [s["slug"] for s in sections] == SECTIONS
+    counts = {s["slug"]: s["article_count"] for s in sections}
+    assert counts["thanh-tra"] == 3 and counts["thong-bao"] == 0  # hidden, draft, future: not counted
+
+
+def test_pagination_links_every_page(tmp_path):
+    build = run_pelican(SITE, tmp_path / "out", "publishconf.py", "-e", "PORTAL_API_PAGE_SIZE=2")
+    assert build.returncode == 0, build.log
+    check = validator(build.output, "articles.json")
+    url, slugs, numbers = f"{SITEURL}/api/v1/articles.json", [], []
+    previous = None
+    while url:
+        page = load_json(build.output / url.removeprefix(f"{SITEURL}/"))
+        check.validate(page)
+        assert page["prev"] == previous
+        numbers.append(page["page"])
+        slugs += [item["slug"] for item in page["items"]]
+        previous, url = url, page["next"]
+    assert numbers == [1, 2, 3] and slugs == PUBLISHED
+    assert (build.output / "api/v1/articles/page/3.json").is_file()
+
+
+def test_dates_are_rfc3339_in_vietnam_time(headless):
+    for item in load_json(headless.output / "api/v1/articles.json")["items"]:
+        for key in ("date", "modified"):
+            assert datetime.fromisoformat(item[key]).utcoffset().total_seconds() == 7 * 3600
+
+
+def test_index_pages_of_an_empty_site_still_validate():
+    site = Site(SITEURL, "Cổng", "", "/none")
+    [(path, document)] = api.index_pages([], site, 10)
+    assert path == "api/v1/articles.json" and document["items"] == [] and document["pages"] == 1
+    jsonschema.Draft202012Validator(api.schemas()["articles.json"]).validate(document)
+
+
+@pytest.mark.parametrize(
+    ("module", "settings", "message"),
+    [
+        ("portal_api", {"PORTAL_API_PAGESIZE": 3}, "unknown settings PORTAL_API_PAGESIZE"),
+        ("portal_api", {"PORTAL_API_PAGE_SIZE": 0}, "PORTAL_API_PAGE_SIZE"),
+        ("portal_feeds", {"PORTAL_FEEDS_LIMIT": "50"}, "PORTAL_FEEDS_LIMIT"),
+        ("portal_feeds", {"CATEGORY_FEED_RSS": "feeds/{slug}.xml"}, "CATEGORY_FEED_RSS"),
+        ("portal_sitemap", {"PORTAL_SITEMAP_MAX_URLS": 50_001}, "PORTAL_SITEMAP_MAX_URLS"),
+        ("portal_redirects", {"PORTAL_REDIRECTS_MAPFILE": "x"}, "unknown settings"),
+    ],
+    ids=["api-unknown", "api-zero", "feeds-text", "feeds-pelican", "sitemap-over", "redirects-unknown"],
+)
+def test_bad_settings_stop_the_build_with_a_message(module, settings, message):
+    validate = importlib.import_module(f"plugins.{module}.settings").validate
+    with pytest.raises(SystemExit, match=message):
+        validate(settings)

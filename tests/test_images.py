@@ -1,0 +1,581 @@
+"""The image and attachment pipeline: validation, privacy, orientation, caching, cards, markup.
+
+Every test input (photos with GPS, bombs, truncated files, SVG, fake documents) is generated at
+run time; only a tiny golden thumbnail is committed.
+"""
+
+import io
+import re
+import shutil
+import subprocess
+import sys
+import unicodedata
+import zipfile
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+from conftest import ROOT, SITES, Build
+from PIL import Image, ImageChops, ImageCms, ImageDraw, ImageStat
+
+from portal import attachments, cards, imaging, media
+
+sys.path.insert(0, str(ROOT / "plugins"))
+from portal_images.markup import picture, rewrite_body  # noqa: E402
+
+GOLDEN = ROOT / "tests" / "golden" / "images"
+GPS_IFD, EXIF_IFD, ORIENTATION = 0x8825, 0x8769, 0x0112
+SMALL = imaging.Recipe(widths=(120, 240), quality=(("avif", 60), ("jpeg", 85), ("webp", 80)))
+
+
+def scene(size=(640, 427)) -> Image.Image:
+    """A deterministic 'photo': a gradient sky, a red left half marker and shapes."""
+    image = Image.linear_gradient("L").resize(size).convert("RGB")
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, size[0] // 2, size[1] // 2), fill=(200, 30, 30))
+    draw.ellipse((size[0] * 0.55, size[1] * 0.4, size[0] * 0.9, size[1] * 0.9), fill=(20, 60, 160))
+    return image
+
+
+def camera_jpeg(path: Path, orientation: int = 1, size=(640, 427)) -> Path:
+    """Write a JPEG as a phone does: EXIF with GPS, camera serial, orientation, XMP, ICC, comment."""
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110], exif[ORIENTATION] = "Canon", "EOS R6", orientation
+    exif.get_ifd(EXIF_IFD)[0xA431] = "SERIAL-0123456789"  # BodySerialNumber
+    gps = exif.get_ifd(GPS_IFD)
+    gps[1], gps[2], gps[3], gps[4] = "N", (21.0, 1.0, 42.0), "E", (105.0, 47.0, 30.0)
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF>GPSLatitude 21.0</rdf:RDF></x:xmpmeta>'
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scene(size).save(path, "JPEG", exif=exif, icc_profile=srgb, comment=b"Reporter phone", xmp=xmp)
+    return path
+
+
+def pipeline(root: Path, cache: Path, recipe=SMALL, limits=None) -> imaging.Pipeline:
+    return imaging.Pipeline(str(root), str(cache), recipe, limits or media.Limits())
+
+
+def metadata_left(path: Path) -> dict:
+    with Image.open(path) as image:
+        keys = {"exif", "xmp", "icc_profile", "comment", "XML:com.adobe.xmp", "photoshop"}
+        found = {k: v for k, v in image.info.items() if k in keys and v}
+        if len(image.getexif()):
+            found["getexif"] = dict(image.getexif())
+        return found
+
+
+# --- privacy, orientation, sizes -------------------------------------------------------------
+
+
+def test_every_derivative_is_stripped_of_gps_serial_xmp_icc_and_comments(tmp_path):
+    source = camera_jpeg(tmp_path / "images" / "phone.jpg")
+    assert metadata_left(source).keys() >= {"exif", "xmp", "comment", "icc_profile"}  # the input has it all
+    batch = imaging.process(pipeline(tmp_path, tmp_path / "cache"), ["images/phone.jpg"])
+    found = batch.sets["images/phone.jpg"]
+    assert {v.format for v in found.variants} == {"avif", "webp", "jpeg"}
+    cache = imaging.ImageCache(tmp_path / "cache")
+    for variant in found.variants:
+        data = cache.variant_file(found.key, variant).read_bytes()
+        assert b"SERIAL-0123456789" not in data and b"Reporter phone" not in data
+        assert metadata_left(cache.variant_file(found.key, variant)) == {}, variant.url
+
+
+def test_exif_orientation_is_applied_to_pixels(tmp_path):
+    camera_jpeg(tmp_path / "images" / "rotated.jpg", orientation=6)  # stored landscape, shown portrait
+    found = imaging.process(pipeline(tmp_path, tmp_path / "cache"), ["images/rotated.jpg"]).sets[
+        "images/rotated.jpg"
+    ]
+    assert (found.width, found.height) == (427, 640)
+    largest = found.of("jpeg")[0]
+    with Image.open(imaging.ImageCache(tmp_path / "cache").variant_file(found.key, largest)) as image:
+        assert image.size == (240, 360)
+        red, green, _ = image.convert("RGB").getpixel((image.width - 20, 20))
+        assert red > 150 and green < 90  # the red top-left corner turned to the top right
+
+
+def test_encoding_does_not_depend_on_the_machine_cpu_count(monkeypatch):
+    from PIL import AvifImagePlugin
+
+    image = imaging.prepare(scene((900, 600)))
+    encoded = {}
+    for cpus in (1, 2, 8):
+        monkeypatch.setattr(AvifImagePlugin, "_get_default_max_threads", lambda cpus=cpus: cpus)
+        encoded[cpus] = [imaging.encode(image, fmt, imaging.Recipe()) for fmt in ("avif", "webp", "jpeg")]
+    assert encoded[1] == encoded[2] == encoded[8]
+
+
+def test_widths_never_upscale():
+    recipe = imaging.Recipe(widths=(480, 960, 1600))
+    assert recipe.widths_for(4000) == [1600, 960, 480]
+    assert recipe.widths_for(700) == [700, 480]
+    assert recipe.widths_for(300) == [300]
+
+
+def test_derivatives_match_the_golden_thumbnail_within_tolerance(tmp_path):
+    source = tmp_path / "images" / "scene.png"
+    source.parent.mkdir()
+    scene().save(source)
+    found = imaging.process(pipeline(tmp_path, tmp_path / "cache"), ["images/scene.png"]).sets[
+        "images/scene.png"
+    ]
+    golden = Image.open(GOLDEN / "scene-120.png").convert("RGB")
+    for variant in (v for v in found.variants if v.width == 120):
+        with Image.open(imaging.ImageCache(tmp_path / "cache").variant_file(found.key, variant)) as image:
+            assert image.size == golden.size == (120, 80)
+            difference = ImageStat.Stat(ImageChops.difference(image.convert("RGB"), golden)).mean
+            assert max(difference) < 4, (variant.format, difference)
+
+
+def test_names_carry_the_content_hash_and_change_with_the_bytes(tmp_path):
+    camera_jpeg(tmp_path / "images" / "a.jpg")
+    first = imaging.process(pipeline(tmp_path, tmp_path / "cache"), ["images/a.jpg"]).sets["images/a.jpg"]
+    assert re.fullmatch(r"images/a-[0-9a-f]{12}-240\.avif", first.variants[0].url)
+    camera_jpeg(tmp_path / "images" / "a.jpg", size=(600, 400))
+    second = imaging.process(pipeline(tmp_path, tmp_path / "cache"), ["images/a.jpg"]).sets["images/a.jpg"]
+    assert first.key != second.key and first.variants[0].url != second.variants[0].url
+
+
+def test_unchanged_images_are_never_opened_again(tmp_path, monkeypatch):
+    for name in ("a", "b", "c"):
+        camera_jpeg(tmp_path / "images" / f"{name}.jpg")
+    sources = ["images/a.jpg", "images/b.jpg", "images/c.jpg"]
+    cold = imaging.process(pipeline(tmp_path, tmp_path / "cache"), sources, workers=2)
+    assert (cold.encoded, cold.cached) == (3, 0)
+    # A fresh clone resets mtimes: the cache is keyed by content, so touching changes nothing.
+    for source in sources:
+        (tmp_path / source).touch()
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("Pillow was called on a warm rebuild")
+
+    monkeypatch.setattr(Image, "open", forbidden)
+    monkeypatch.setattr(Image.Image, "save", forbidden)
+    warm = imaging.process(pipeline(tmp_path, tmp_path / "cache"), sources, workers=2)
+    assert (warm.encoded, warm.cached) == (0, 3)
+    assert warm.sets == cold.sets
+    assert warm.sets["images/a.jpg"].variants[0].url.startswith("images/a-")
+    assert warm.sets["images/c.jpg"].variants[0].url.startswith("images/c-")
+
+
+# --- refused inputs ---------------------------------------------------------------------------
+
+
+def _bomb(path: Path) -> None:
+    Image.new("1", (12000, 12000)).save(path)  # 144 Mpx in a few kilobytes
+
+
+def _truncated(path: Path) -> None:
+    buffer = io.BytesIO()
+    scene().save(buffer, "JPEG")
+    path.write_bytes(buffer.getvalue()[: len(buffer.getvalue()) // 2])
+
+
+def _png_named_jpg(path: Path) -> None:
+    scene().save(path, "PNG")
+
+
+def _svg(path: Path) -> None:
+    path.write_text('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>')
+
+
+def _text(path: Path) -> None:
+    path.write_text("not an image at all")
+
+
+@pytest.mark.parametrize(
+    ("make", "name", "rule", "words"),
+    [
+        (_bomb, "bomb.png", "image-bomb", "bom giải nén"),
+        (_truncated, "cut.jpg", "image-corrupt", "bị hỏng hoặc tải lên chưa hết"),
+        (
+            _png_named_jpg,
+            "screenshot.jpg",
+            "image-wrong-extension",
+            'thực chất là PNG nhưng đuôi tệp là ".jpg"',
+        ),
+        (_svg, "logo.svg", "image-svg", "không nhận SVG"),
+        (_text, "note.jpg", "image-not-image", "không phải ảnh"),
+    ],
+    ids=["decompression-bomb", "truncated", "wrong-extension", "svg", "not-an-image"],
+)
+def test_bad_images_give_their_message_naming_the_file(tmp_path, make, name, rule, words):
+    (tmp_path / "images").mkdir()
+    make(tmp_path / "images" / name)
+    batch = imaging.process(pipeline(tmp_path, tmp_path / "cache"), [f"images/{name}"])
+    problem = batch.problems[f"images/{name}"]
+    assert problem.rule == rule and words in problem.message and f"images/{name}" in problem.message
+    assert batch.sets == {}
+
+
+def test_image_over_the_byte_limit_is_refused(tmp_path):
+    camera_jpeg(tmp_path / "images" / "big.jpg")
+    limits = media.Limits(image_max_bytes=1000)
+    problem = imaging.process(pipeline(tmp_path, tmp_path / "c", limits=limits), ["images/big.jpg"]).problems
+    assert problem["images/big.jpg"].rule == "image-too-large"
+
+
+# --- attachments ------------------------------------------------------------------------------
+
+
+def _zip(path: Path, parts: dict[str, str]) -> Path:
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, text in parts.items():
+            archive.writestr(name, text)
+    return path
+
+
+def test_attachments_are_typed_by_their_bytes(tmp_path):
+    files = tmp_path / "files"
+    files.mkdir()
+    (files / "ok.pdf").write_bytes(b"%PDF-1.7\n" + b"0" * 3000)
+    _zip(files / "ok.docx", {"[Content_Types].xml": "", "word/document.xml": ""})
+    _zip(files / "ok.xlsx", {"[Content_Types].xml": "", "xl/workbook.xml": ""})
+    _zip(files / "ok.odt", {"mimetype": "application/vnd.oasis.opendocument.text"})
+    _zip(files / "fake.xlsx", {"word/document.xml": ""})
+    _png_named_jpg(files / "scan.pdf")
+    (files / "setup.exe").write_bytes(b"MZ")
+    (files / "Quyết định.pdf").write_bytes(b"%PDF-1.7")
+
+    def check(name):
+        ref = media.Reference("attachment", f"files/{name}", 3, written=f"files/{name}")
+        try:
+            return attachments.check_attachment(tmp_path, ref, media.Limits(attachment_max_bytes=10_000))
+        except media.MediaProblem as problem:
+            return problem.rule
+
+    assert check("ok.pdf").as_dict() == {
+        "url": "files/ok.pdf",
+        "name": "ok.pdf",
+        "type": "PDF",
+        "mime": "application/pdf",
+        "length": 3009,
+        "size": "3 KB",
+    }
+    assert check("ok.docx").label == "Word" and check("ok.xlsx").label == "Excel"
+    assert check("ok.odt").mime == "application/vnd.oasis.opendocument.text"
+    assert check("fake.xlsx") == "attachment-mismatch"
+    assert check("scan.pdf") == "attachment-mismatch"
+    assert check("setup.exe") == "attachment-type"
+    assert check("Quyết định.pdf") == "attachment-name"
+    assert check("missing.pdf") == "attachment-missing"
+    (files / "huge.pdf").write_bytes(b"%PDF-1.7\n" + b"0" * 20_000)
+    assert check("huge.pdf") == "attachment-too-large"
+
+
+def test_sizes_are_written_the_vietnamese_way():
+    assert media.format_size(850) == "850 byte"
+    assert media.format_size(12 * 1024) == "12 KB"
+    assert media.format_size(int(1.25 * 1024 * 1024)) == "1,2 MB"
+
+
+# --- invoke check's entry point ---------------------------------------------------------------
+
+
+def test_check_media_names_file_and_line_of_each_problem(tmp_path):
+    (tmp_path / "images").mkdir()
+    camera_jpeg(tmp_path / "images" / "ok.jpg")
+    _truncated(tmp_path / "images" / "cut.jpg")
+    article = tmp_path / "articles" / "bai.md"
+    article.parent.mkdir()
+    article.write_text(
+        "Title: Bài\nImage: images/cut.jpg\nAttachments: files/thieu.pdf\n\nMở đầu.\n\n"
+        "![](images/ok.jpg)\n\n![Ảnh mô tả](https://example.com/a.jpg)\n",
+        encoding="utf-8",
+    )
+    values = {"image": "images/cut.jpg", "attachments": ["files/thieu.pdf"]}
+    lines = {"title": 1, "image": 2, "attachments": 3}
+    found = media.check_media(tmp_path, [(str(article), values, lines)])
+    got = {(f.line, f.rule) for f in found}
+    assert got == {
+        (2, "image-alt"),
+        (2, "image-corrupt"),
+        (3, "attachment-missing"),
+        (7, "image-alt"),
+        (9, "image-external"),
+    }
+    assert all(f.path == str(article) and f.is_error for f in found)
+
+
+# --- social cards -----------------------------------------------------------------------------
+
+
+def _glyph(font, text: str) -> bytes:
+    canvas = Image.new("L", (80, 80))
+    ImageDraw.Draw(canvas).text((10, 10), text, font=font, fill=255)
+    return canvas.tobytes()
+
+
+def test_card_font_draws_every_vietnamese_letter():
+    folder = ROOT / "plugins" / "portal_images" / "fonts"
+    fonts = cards.Fonts(str(folder / "NotoSans-Regular.ttf"), str(folder / "NotoSans-Bold.ttf"))
+    font = cards._font(fonts.bold, 40)
+    tofu = _glyph(font, "\ue000")  # a private-use code point: the font's "missing glyph" box
+    for letter in "ăâđêôơưĐặẩẫệộờửữỳỹ":
+        base = {"đ": "d", "Đ": "D"}.get(letter, unicodedata.normalize("NFD", letter)[0])
+        drawn = _glyph(font, letter)
+        assert drawn not in (tofu, _glyph(font, base)), letter
+    title = "Thanh tra Đắk Lắk " * 12
+    image = cards.draw(cards.Card(title, "Thanh tra", "26/11/2026", "Thanh tra Chính phủ", "Cổng"), fonts)
+    assert image.size == (1200, 630)
+    _, lines = cards.fit_title(title, fonts, 1024)
+    assert len(lines) == 4 and lines[-1].endswith("…")
+
+
+# --- markup -----------------------------------------------------------------------------------
+
+
+def _set() -> imaging.ImageSet:
+    variants = [
+        imaging.Variant(f"images/x-k-{w}{imaging.SUFFIX[f]}", w, w * 2 // 3, f, 100)
+        for w in (960, 480)
+        for f in ("avif", "webp", "jpeg")
+    ]
+    return imaging.ImageSet("images/x.jpg", "k", 960, 640, variants)
+
+
+def test_body_images_become_pictures_and_lone_ones_figures():
+    body = (
+        '<p><img alt="Hội nghị &amp; đại biểu" src="{static}/images/x.jpg" title="Chú thích"></p>\n'
+        '<p>Chữ <img alt="nhỏ" src="/images/x.jpg"> giữa dòng.</p>\n<p><img alt="khác" src="/images/y.jpg"></p>'
+    )
+    soup = BeautifulSoup(rewrite_body(body, {"images/x.jpg": _set()}, "https://a.vn", "100vw"), "html.parser")
+    figure = soup.find("figure")
+    assert figure.figcaption.get_text() == "Chú thích"
+    img = figure.find("img")
+    assert img["alt"] == "Hội nghị & đại biểu" and img["width"] == "960" and img["height"] == "640"
+    assert img["loading"] == "lazy" and img["decoding"] == "async"
+    assert img["src"] == "https://a.vn/images/x-k-960.jpg"
+    assert [s["type"] for s in figure.find_all("source")] == ["image/avif", "image/webp"]
+    assert (
+        figure.source["srcset"]
+        == "https://a.vn/images/x-k-960.avif 960w, https://a.vn/images/x-k-480.avif 480w"
+    )
+    inline = soup.find_all("p")[0]
+    assert inline.find("picture") is not None and inline.find("figure") is None
+    assert soup.find("img", src="/images/y.jpg") is not None  # unknown image left for its finding
+
+
+def test_picture_dict_lists_every_variant_for_feeds_and_api():
+    image = picture(_set(), "alt", "100vw", "Chú thích", "Hoàng Nam")
+    assert image["src"] == "images/x-k-960.jpg" and (image["width"], image["height"]) == (960, 640)
+    assert {v["type"] for v in image["variants"]} == {"image/avif", "image/webp", "image/jpeg"}
+    assert all(v["length"] == 100 for v in image["variants"])
+    assert image["enclosure"] == {
+        "url": "images/x-k-960.jpg",
+        "width": 960,
+        "height": 640,
+        "type": "image/jpeg",
+        "length": 100,
+    }
+
+
+# --- real builds ------------------------------------------------------------------------------
+
+
+ARTICLE = """Title: Hội nghị có ảnh
+Date: 2026-11-20 09:00
+Category: tin-tuc-su-kien
+Authors: Hoàng Nam
+Summary: Bài có ảnh đại diện, ảnh trong bài và tệp đính kèm.
+Image: images/2026/hoi-nghi.jpg
+Image_alt: Toàn cảnh hội trường
+Image_caption: Quang cảnh hội nghị.
+Image_credit: Hoàng Nam
+Attachments: files/2026/ke-hoach.pdf
+
+Mở đầu.
+
+![Đại biểu phát biểu]({static}/images/2026/phat-bieu.jpg "Đại biểu phát biểu tại hội nghị")
+"""
+
+
+def image_site(tmp_path: Path) -> Path:
+    site = tmp_path / "site"
+    shutil.copytree(SITES / "minimal", site)
+    article = site / "articles" / "tin-tuc-su-kien" / "2026" / "hoi-nghi-co-anh.md"
+    article.write_text(ARTICLE, encoding="utf-8")
+    camera_jpeg(site / "images" / "2026" / "hoi-nghi.jpg", orientation=6, size=(900, 600))
+    camera_jpeg(site / "images" / "2026" / "phat-bieu.jpg", size=(500, 333))
+    (site / "pages" / "tru-so.md").write_text(
+        "Title: Trụ sở\nImage: images/2026/phat-bieu.jpg\nImage_alt: Trụ sở cơ quan\n\nĐịa chỉ.\n",
+        encoding="utf-8",
+    )
+    (site / "files" / "2026").mkdir(parents=True)
+    (site / "files" / "2026" / "ke-hoach.pdf").write_bytes(b"%PDF-1.7\n" + b"0" * 5000)
+    return site
+
+
+COUNTING_PELICAN = """
+import atexit, sys
+from PIL import Image
+calls = []
+for owner, name in ((Image, "open"), (Image, "new"), (Image.Image, "save")):
+    def counted(*args, _original=getattr(owner, name), _name=name, **kwargs):
+        calls.append(_name)
+        return _original(*args, **kwargs)
+    setattr(owner, name, counted)
+atexit.register(lambda: print("PILLOW_CALLS", len(calls)))
+from pelican import main
+main(sys.argv[1:])
+"""
+
+
+def build(site: Path, out: Path, cache: Path) -> Build:
+    """Publish ``site`` in one process (one worker) and count every Pillow open, new and save."""
+    command = [
+        sys.executable,
+        "-c",
+        COUNTING_PELICAN,
+        str(site),
+        "-s",
+        str(ROOT / "publishconf.py"),
+        "-o",
+        str(out),
+        "--log-handler",
+        "plain",
+        "-e",
+        f'CACHE_PATH="{cache}"',
+        "PORTAL_IMAGES_WORKERS=1",
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=False)
+    return Build(done.returncode, done.stdout + done.stderr, out)
+
+
+def pillow_calls(result: Build) -> int:
+    return int(re.search(r"PILLOW_CALLS (\d+)", result.log)[1])
+
+
+def test_build_publishes_only_stripped_derivatives_and_a_social_card(tmp_path):
+    site, cache = image_site(tmp_path), tmp_path / "cache"
+    result = build(site, tmp_path / "out", cache)
+    assert result.returncode == 0, result.log
+    assert pillow_calls(result) > 2 * 2 * 3  # two sources opened, 12 derivatives and 5 cards saved
+    files = result.files()
+    images = [f for f in files if f.startswith("images/") and not f.startswith("images/og/")]
+    assert "images/2026/hoi-nghi.jpg" not in files and "images/2026/phat-bieu.jpg" not in files
+    assert len(images) == 2 * 3 * 2  # two sources, three formats, two widths each (never upscaled)
+    for relative in images:
+        assert metadata_left(result.output / relative) == {}, relative
+
+    soup = BeautifulSoup(result.read("tin-tuc-su-kien/hoi-nghi-co-anh/index.html"), "html.parser")
+    lead = soup.select_one(".portal-article > figure.portal-figure")
+    img = lead.find("img")
+    assert (img["width"], img["height"]) == ("600", "900")  # orientation applied
+    assert "loading" not in img.attrs and img["decoding"] == "async"  # the lead image is above the fold
+    assert img["alt"] == "Toàn cảnh hội trường"
+    assert lead.figcaption.get_text(" ", strip=True) == "Quang cảnh hội nghị. Ảnh: Hoàng Nam"
+    assert img["src"].startswith("https://thanhtra.gov.vn/images/2026/hoi-nghi-")
+    body = soup.select_one(".portal-article__body figure")
+    assert (
+        body.find("img")["loading"] == "lazy"
+        and body.figcaption.get_text() == "Đại biểu phát biểu tại hội nghị"
+    )
+    for element in soup.find_all(["img", "source"]):
+        for url in re.findall(
+            r"https://thanhtra\.gov\.vn/(\S+)", element.get("srcset", "") + " " + element.get("src", "")
+        ):
+            assert url in files, url
+
+    og = soup.find("meta", property="og:image")["content"]
+    card = og.removeprefix("https://thanhtra.gov.vn/")
+    assert re.fullmatch(r"images/og/tin-tuc-su-kien/hoi-nghi-co-anh-[0-9a-f]{12}\.jpg", card)
+    with Image.open(result.output / card) as image:
+        assert image.size == (1200, 630)
+    page = BeautifulSoup(result.read("tru-so/index.html"), "html.parser")
+    assert page.select_one("figure.portal-figure img")["alt"] == "Trụ sở cơ quan"
+    attachment = soup.select_one(".portal-attachments li")
+    assert attachment.a["href"] == "https://thanhtra.gov.vn/files/2026/ke-hoach.pdf"
+    assert attachment.get_text(" ", strip=True) == "ke-hoach.pdf (PDF, 5 KB)"
+
+    again = build(site, tmp_path / "out2", cache)
+    assert again.returncode == 0, again.log
+    assert pillow_calls(again) == 0  # nothing changed: Pillow is not called at all
+    assert again.files() == files
+    assert all((again.output / f).read_bytes() == (result.output / f).read_bytes() for f in images)
+
+
+def test_strict_publish_stops_on_bad_media_naming_article_line_and_file(tmp_path):
+    site = image_site(tmp_path)
+    article = site / "articles" / "tin-tuc-su-kien" / "2026" / "hoi-nghi-co-anh.md"
+    article.write_text(
+        ARTICLE.replace("Image_alt: Toàn cảnh hội trường\n", "")
+        .replace("ke-hoach.pdf", "khong-co.pdf")
+        .replace("images/2026/hoi-nghi.jpg", "images/2026/bom.png")
+        + "![Ảnh thiếu](images/2026/khong-co.jpg)\n",
+        encoding="utf-8",
+    )
+    _bomb(site / "images" / "2026" / "bom.png")
+    result = build(site, tmp_path / "out", tmp_path / "cache")
+    assert result.returncode == 1
+    assert "Traceback" not in result.log
+    path = "2026/hoi-nghi-co-anh.md"
+    assert re.search(rf"{path}:6: error: \[image-alt\] .*images/2026/bom\.png", result.log)
+    assert re.search(rf"{path}:6: error: \[image-bomb\] .*images/2026/bom\.png", result.log)
+    assert re.search(rf"{path}:9: error: \[attachment-missing\] .*files/2026/khong-co\.pdf", result.log)
+    assert re.search(rf"{path}:14: error: \[image-missing\] .*images/2026/khong-co\.jpg", result.log)
+    assert not (tmp_path / "out" / "index.html").exists()
+
+
+def test_check_media_reads_invoke_check_documents(tmp_path):
+    from portal.check import read_tree
+    from portal.metadata import sections_from_settings
+
+    sys.path.insert(0, str(ROOT))
+    import pelicanconf
+
+    article = tmp_path / "articles" / "thanh-tra" / "bai.md"
+    article.parent.mkdir(parents=True)
+    article.write_text(
+        "Title: Bài\nDate: 2026-11-20 09:00\nCategory: thanh-tra\nAuthors: A\nSummary: S\n"
+        "Image: images/khong-co.jpg\n\nThân bài.\n",
+        encoding="utf-8",
+    )
+    documents = read_tree(tmp_path, "articles", "pages", sections_from_settings(pelicanconf.SECTIONS))
+    found = media.check_media(tmp_path, documents)
+    assert [(f.line, f.rule) for f in found] == [(6, "image-alt"), (6, "image-missing")]
+
+
+@pytest.mark.system
+def test_chromium_shows_the_avif_source_with_reserved_space(tmp_path, browser, serve_dir):
+    site = image_site(tmp_path)
+    out = tmp_path / "out"
+    command = [
+        sys.executable,
+        "-m",
+        "pelican",
+        str(site),
+        "-s",
+        str(ROOT / "pelicanconf.py"),
+        "-o",
+        str(out),
+        "--log-handler",
+        "plain",
+        "-e",
+        f'CACHE_PATH="{tmp_path / "cache"}"',
+        'SITEURL=""',
+    ]
+    subprocess.run(command, check=True, capture_output=True, cwd=ROOT)
+    url = serve_dir(out) + "/tin-tuc-su-kien/hoi-nghi-co-anh/"
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+    page = context.new_page()
+    page.goto(url, wait_until="networkidle")
+    lead = page.locator(".portal-article > figure img")
+    assert lead.evaluate("img => img.complete && img.naturalWidth") > 0
+    assert lead.evaluate("img => img.currentSrc").endswith(".avif")
+    body = page.locator(".portal-article__body img")
+    box = body.bounding_box()  # lazy and not loaded yet, but its box already has the photo's ratio
+    assert abs(box["height"] / box["width"] - 333 / 500) < 0.02
+    context.close()
+
+
+def test_image_paths_leaving_the_content_folder_are_refused(tmp_path):
+    article = tmp_path / "bai.md"
+    article.write_text("Title: Bài\nImage: ../../etc/passwd\nImage_alt: x\n\n", encoding="utf-8")
+    values = {"image": "../../etc/passwd", "image_alt": "x"}
+    found = media.check_media(tmp_path, [(str(article), values, {"image": 2})])
+    assert [(f.line, f.rule) for f in found] == [(2, "image-path")]
+
+
+def test_public_names_are_ascii_slugs_whatever_the_file_is_called():
+    name = imaging.public_name("images/Hội nghị 2026/Ảnh Đại biểu.JPG", "abcdef0123456789", 960, "webp")
+    assert name == "images/hoi-nghi-2026/anh-dai-bieu-abcdef012345-960.webp"

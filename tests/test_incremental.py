@@ -1,0 +1,174 @@
+"""Incremental publish equals a cold publish: real builds of a small generated archive.
+
+Each step changes the content (edit, add, delete, image replaced), publishes it the way
+``invoke publish`` does (a staged hard-linked copy of the last output, the build, the swap) and
+compares the result, file by file and byte by byte, with a cold publish of the same content into
+an empty folder with empty caches. No timings here: ``bench/`` measures speed.
+"""
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import run_pelican
+
+from bench.archive import image_bytes, write_archive
+from portal.incremental import OUTPUTS, copy_if_changed, replace_if_changed
+from portal.publish import stage, swap_in
+
+ARTICLES = 45  # three pages of the home listing, several pages of some tags
+
+
+def tree(folder: Path) -> dict[str, str]:
+    """Every file of ``folder`` with the sha256 of its bytes."""
+    return {
+        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+def publish(content: Path, output: Path, cache: Path) -> None:
+    """Publish as ``invoke publish`` does: stage a hard-linked copy, build into it, swap it in."""
+    staging = stage(output)
+    built = run_pelican(content, staging, "publishconf.py", "-e", f"CACHE_PATH={json.dumps(str(cache))}")
+    assert built.returncode == 0, built.log
+    swap_in(staging, output)
+
+
+def assert_same_as_cold(content: Path, output: Path, scratch: Path) -> dict[str, str]:
+    cold = scratch / "cold"
+    shutil.rmtree(cold, ignore_errors=True)
+    publish(content, cold / "output", cold / "cache")
+    expected, actual = tree(cold / "output"), tree(output)
+    assert sorted(actual.keys() - expected.keys()) == [], "files an incremental publish left behind"
+    assert sorted(expected.keys() - actual.keys()) == [], "files an incremental publish did not make"
+    assert [name for name in expected if expected[name] != actual[name]] == []
+    return actual
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory):
+    root = tmp_path_factory.mktemp("incremental")
+    content = root / "content"
+    write_archive(ARTICLES, content)
+    output, cache = root / "output", root / "cache"
+    publish(content, output, cache)
+    return content, output, cache, root
+
+
+def _articles(content: Path) -> list[Path]:
+    return sorted((content / "articles").rglob("*.md"))
+
+
+def test_no_change_publish_rewrites_nothing(archive):
+    content, output, cache, _ = archive
+    before = {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in output.rglob("*") if p.is_file()}
+    publish(content, output, cache)
+    after = {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in output.rglob("*") if p.is_file()}
+    assert after == before
+
+
+def test_edited_title_and_body_match_a_cold_publish(archive):
+    content, output, cache, root = archive
+    path = _articles(content)[len(_articles(content)) // 2]
+    text = path.read_text("utf-8")
+    title = text.splitlines()[0]
+    path.write_text(
+        text.replace(title, title + " (cập nhật)", 1) + "\nĐoạn bổ sung sau khi biên tập.\n", "utf-8"
+    )
+    publish(content, output, cache)
+    files = assert_same_as_cold(content, output, root)
+    assert any("(cập nhật)" in (output / name).read_text("utf-8") for name in files if name.endswith(".html"))
+
+
+NEW_ARTICLE = (
+    "Title: Thông báo lịch tiếp công dân tháng 12\n"
+    "Date: 2025-12-30 08:00\n"
+    "Category: thong-bao\n"
+    "Tags: Tiếp công dân, Chủ đề chỉ có một bài\n"
+    "Authors: Nguyễn Văn An\n"
+    "Summary: (Thanh tra) - Lịch tiếp công dân định kỳ của lãnh đạo Thanh tra Chính phủ.\n\n"
+    "Lãnh đạo Thanh tra Chính phủ tiếp công dân định kỳ vào ngày 15 hằng tháng.\n"
+)
+
+
+def add_article(content: Path) -> Path:
+    path = content / "articles" / "thong-bao" / "2025" / "thong-bao-lich-tiep-cong-dan-thang-12.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(NEW_ARTICLE, "utf-8")
+    return path
+
+
+def test_added_article_matches_a_cold_publish(archive):
+    content, output, cache, root = archive
+    path = add_article(content)
+    publish(content, output, cache)
+    files = assert_same_as_cold(content, output, root)
+    assert "chu-de/chu-de-chi-co-mot-bai/index.html" in files
+    path.unlink()
+    publish(content, output, cache)
+
+
+def test_deleted_article_and_its_tag_page_are_pruned(archive):
+    content, output, cache, root = archive
+    path = add_article(content)
+    publish(content, output, cache)
+    assert (output / "chu-de" / "chu-de-chi-co-mot-bai" / "index.html").exists()
+    path.unlink()
+    publish(content, output, cache)
+    files = assert_same_as_cold(content, output, root)
+    assert "chu-de/chu-de-chi-co-mot-bai/index.html" not in files
+    assert not (output / "thong-bao" / "thong-bao-lich-tiep-cong-dan-thang-12").exists()
+
+
+def test_replaced_image_matches_a_cold_publish(archive):
+    content, output, cache, root = archive
+    image = content / "images" / "bench" / "anh-00.jpg"
+    image.write_bytes(image_bytes(0, variant=5))
+    publish(content, output, cache)
+    assert_same_as_cold(content, output, root)
+    assert (output / "images" / "bench" / "anh-00.jpg").read_bytes() == image.read_bytes()
+
+
+def test_a_staged_build_never_changes_the_live_output(archive):
+    content, output, cache, _ = archive
+    path = _articles(content)[0]
+    path.write_text(path.read_text("utf-8") + "\nMột đoạn mới.\n", "utf-8")
+    (content / "images" / "bench" / "anh-01.jpg").write_bytes(image_bytes(1, variant=7))
+    live = tree(output)
+    staging = stage(output)
+    built = run_pelican(content, staging, "publishconf.py", "-e", f"CACHE_PATH={json.dumps(str(cache))}")
+    assert built.returncode == 0, built.log
+    assert tree(output) == live  # hard links are replaced by rename, never written into
+    assert tree(staging) != live
+    swap_in(staging, output)
+
+
+def test_replace_and_copy_skip_equal_bytes_and_break_hard_links(tmp_path):
+    first, linked = tmp_path / "a.html", tmp_path / "b.html"
+    first.write_bytes(b"old")
+    os.link(first, linked)
+    assert replace_if_changed(first, b"old") is False
+    assert replace_if_changed(first, b"new") is True
+    assert (first.read_bytes(), linked.read_bytes()) == (b"new", b"old")
+    assert copy_if_changed(first, linked) is True
+    assert copy_if_changed(first, linked) is False
+    assert linked.read_bytes() == b"new"
+
+
+def test_orphans_are_files_not_made_again_except_compressed_siblings(tmp_path):
+    for name in ("kept.html", "kept.html.gz", "gone.html", "gone.html.gz", "sub/old.json"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text("x")
+    OUTPUTS.start(tmp_path)
+    replace_if_changed(tmp_path / "kept.html", b"x")
+    removed = {os.path.relpath(path, tmp_path) for path in OUTPUTS.prune()}
+    assert removed == {"gone.html", "gone.html.gz", "sub/old.json"}
+    assert not (tmp_path / "sub").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kept.html", "kept.html.gz"]
+
+
