@@ -70,6 +70,7 @@ PLUGINS = [
     "portal_api",
     "portal_sitemap",
     "portal_redirects",
+    "portal_search",
     "portal_assets",
     "portal_perf",  # after every writer: prunes what this build no longer makes
     "portal_release",

@@ -275,9 +275,6 @@ ns = Collection(build, publish, check, new, serve, clean, update_golden, lightho
                 deploy, rollback, verify, gh_pages, haproxy_config, bench)
 
 
-ns = Collection(build, publish, check, new, serve, clean, update_golden)
-
-
 @task(name="bench-images", help={"photos": "how many camera-size photos (default 100)"})
 def bench_images(c, photos: int = 100):
     """Time the image pipeline cold and warm against plain Pillow; writes bench/RESULTS-images.md."""
@@ -285,3 +282,13 @@ def bench_images(c, photos: int = 100):
 
 
 ns.add_task(bench_images)
+
+
+@task(name="bench-search", help={"count": "generated articles", "browser": "also time queries in Chromium"})
+def bench_search(c, count: int = 10_000, browser: bool = False):
+    """Measure the search index at archive scale (build time, size, bytes and time per query)."""
+    flag = " --browser" if browser else ""
+    c.run(f'"{sys.executable}" "{ROOT / "bench" / "search_bench.py"}" --count {count}{flag}', pty=False)
+
+
+ns.add_task(bench_search)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-ASSET_FOLDERS = ("theme/", "images/", "files/")
+ASSET_FOLDERS = ("theme/", "images/", "files/", "search/data/")  # search/data/: portal_search
 
 
 class ClusterError(Exception):

@@ -1,0 +1,100 @@
+"""Writes the search page and the static search index of the published articles.
+
+``get_generators`` adds ``SearchGenerator``: after Pelican's article generator has run, it takes
+the published articles (never drafts, hidden or future ones, which Pelican keeps out of
+``context["articles"]``), builds the sharded index with ``portal.search`` and writes it, then
+renders ``search.html`` to ``<PORTAL_SEARCH_DIR>/index.html``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from pelican import signals
+from pelican.generators import Generator
+
+from portal.output import write_output
+from portal.search import IndexLayout, SearchDocument, build_index, plain_text
+
+from .settings import validate
+
+logger = logging.getLogger(__name__)
+# The index files, all named by content, live apart from the page: a deploy keeps this folder of
+# every release available (portal/cluster.py ASSET_FOLDERS), as it does theme/, so a page of the
+# release before a switch still finds its index.
+DATA = "data"
+
+
+def check_settings(pelican) -> None:
+    """Fail early on a malformed or unknown ``PORTAL_SEARCH_*`` setting."""
+    validate(pelican.settings)
+
+
+def document(article) -> SearchDocument:
+    """Return what the index keeps of a Pelican article: its text, not navigation or footers."""
+    return SearchDocument(
+        url=article.url,
+        title=article.title,
+        section=article.category.slug,
+        date=article.date,
+        summary=plain_text(str(getattr(article, "summary", "") or "")),
+        body=plain_text(article.content or ""),
+    )
+
+
+class SearchGenerator(Generator):
+    """Builds the index from the published articles and writes it with the search page."""
+
+    def generate_context(self):
+        """Nothing to add: the articles are read in ``generate_output``, once every generator ran."""
+
+    def generate_output(self, writer):
+        """Write the index files, drop the ones an earlier build left, then render the page."""
+        options = validate(self.settings)
+        folder = options["PORTAL_SEARCH_DIR"].strip("/")
+        started = time.perf_counter()
+        documents = [document(a) for a in self.context.get("articles", [])]
+        layout = IndexLayout(options["PORTAL_SEARCH_CHUNK_SIZE"], options["PORTAL_SEARCH_SHARD_BYTES"])
+        manifest, files = build_index(documents, self.settings.get("SECTIONS", []), layout)
+        for name, data in files.items():
+            write_output(self.output_path, f"{folder}/{DATA}/{name}", data)
+        removed = _remove_stale(Path(self.output_path) / folder / DATA, set(files))
+        logger.info(
+            "portal_search: %d bài, %d tệp chỉ mục (%d tệp cũ đã xóa) trong %.2f s",
+            len(documents),
+            len(files),
+            removed,
+            time.perf_counter() - started,
+        )
+        writer.write_file(
+            f"{folder}/index.html",
+            self.get_template("search"),
+            self.context,
+            relative_urls=self.settings.get("RELATIVE_URLS", False),
+            SEARCH_INDEX_URL=f"{folder}/{DATA}/{manifest}",
+            SEARCH_URL=f"{folder}/",
+        )
+
+
+def _remove_stale(root: Path, current: set[str]) -> int:
+    """Delete index files of earlier builds, with their compressed copies (names never match)."""
+    removed = 0
+    for path in [p for p in root.rglob("*") if p.is_file()]:
+        name = path.relative_to(root).as_posix().removesuffix(".gz").removesuffix(".br")
+        if name not in current:
+            path.unlink()
+            removed += 1
+    return removed
+
+
+def get_generators(pelican):
+    """Return the search generator (a class: Pelican instantiates it)."""
+    return SearchGenerator
+
+
+def register():
+    """Connect the handlers."""
+    signals.initialized.connect(check_settings)
+    signals.get_generators.connect(get_generators)

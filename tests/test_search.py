@@ -1,0 +1,240 @@
+"""The search index: tokens and folding, id encoding, sharding, the built index, and the JS twin."""
+
+import json
+import subprocess
+import sys
+import unicodedata
+from datetime import datetime
+
+import pytest
+from conftest import ROOT, require
+
+from portal import search
+from portal.text import TIMEZONE
+
+SEARCH_JS = ROOT / "theme" / "static" / "js" / "search.js"
+WORDS = [
+    "Đảng ủy",
+    "ĐẤT ĐAI",
+    "đất",
+    "đạt",
+    "dài",
+    "tham nhũng",
+    "Phòng, chống",
+    "khiếu nại, tố cáo",
+    "hòa",
+    "hoà",
+    "thủy lợi",
+    "Thuý",
+    "123/QĐ-TTCP",
+    "Ưng",
+    "Ấn Độ",
+    "Điện thoại di động",
+    "quốc",
+]
+
+
+def test_tokens_fold_marks_and_d_with_stroke():
+    assert search.tokenize("Đảng ủy Thanh tra") == [
+        ("đảng", "dang"),
+        ("ủy", "uy"),
+        ("thanh", "thanh"),
+        ("tra", "tra"),
+    ]
+    assert [f for _, f in search.tokenize("Phòng, chống tham nhũng")] == ["phong", "chong", "tham", "nhung"]
+
+
+def test_nfd_text_gives_the_same_tokens_as_nfc():
+    phrase = "Hội nghị tổng kết công tác tiếp công dân, Đắk Lắk"
+    assert search.tokenize(unicodedata.normalize("NFD", phrase)) == search.tokenize(phrase)
+
+
+def test_old_and_new_tone_placement_fold_together():
+    assert search.tokenize("hòa thúy")[0][1] == search.tokenize("hoà thuý")[0][1] == "hoa"
+
+
+def test_document_numbers_split_into_searchable_tokens():
+    assert [f for _, f in search.tokenize("Quyết định 123/QĐ-TTCP")] == ["quyet", "dinh", "123", "qd", "ttcp"]
+
+
+def test_plain_text_drops_tags_and_decodes_entities():
+    assert search.plain_text("<h2>Đất&nbsp;đai</h2>\n<p>Số <b>12</b> &amp; 13</p>") == "Đất đai Số 12 & 13"
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [[0], [5], [0, 1, 2, 3], [3, 40, 41, 900], list(range(0, 5000, 2)), list(range(700))],
+    ids=["zero", "one", "dense-start", "sparse", "every-other", "all"],
+)
+def test_ids_round_trip_through_either_encoding(ids):
+    assert search.decode_ids(search.encode_ids(ids)) == ids
+
+
+def test_dense_lists_use_the_shorter_bitmap():
+    assert search.encode_ids(list(range(1000))).startswith("~")
+    assert search.encode_ids([10, 500]) == "a,dm"  # 10, then a gap of 490 = 13 * 36 + 22
+
+
+def test_shards_spread_keys_and_stay_in_range():
+    keys = [f"tu{n}" for n in range(2000)]
+    counts = [0] * 16
+    for key in keys:
+        counts[search.shard_of(key, 16)] += 1
+    assert min(counts) > 60
+
+
+def doc(url, title, day, section="thanh-tra", summary="", body=""):
+    return search.SearchDocument(url, title, section, datetime(*day, tzinfo=TIMEZONE), summary, body)
+
+
+SECTIONS = [("tin-tuc-su-kien", "Tin tức - Sự kiện"), ("thanh-tra", "Thanh tra")]
+
+
+def built(documents, **layout):
+    manifest_name, files = search.build_index(documents, SECTIONS, search.IndexLayout(**layout))
+    return json.loads(files[manifest_name]), files
+
+
+def lookup(manifest, files, key):
+    shard = json.loads(files[manifest["shards"][search.shard_of(key, len(manifest["shards"]))]])
+    return shard.get(key)
+
+
+def test_index_keeps_variants_titles_and_phrases_in_date_order():
+    documents = [
+        doc("b/", "Chặng đường dài", (2025, 1, 1), summary="Ngành đạt kết quả.", body="Đất nước."),
+        doc("a/", "Quản lý đất đai", (2024, 1, 1), body="Giao đất, cho thuê đất đai."),
+    ]
+    manifest, files = built(documents)
+    assert manifest["count"] == 2
+    assert manifest["years"] == [[2024, 0, 0], [2025, 1, 1]]
+    variants, titles = lookup(manifest, files, "dat")
+    assert {k: search.decode_ids(v) for k, v in variants.items()} == {"đất": [0, 1], "đạt": [1]}
+    assert search.decode_ids(titles) == [0]
+    assert search.decode_ids(lookup(manifest, files, "dat dai")) == [0]
+    assert lookup(manifest, files, "dai dat") is None
+    rows = json.loads(files[manifest["chunks"][0]])
+    assert rows[0] == ["a/", "Quản lý đất đai", 1, "01/01/2024", ""]
+
+
+def test_index_is_cut_into_shards_and_chunks_and_named_by_content():
+    documents = [
+        doc(
+            f"bai-{n}/",
+            f"Bài số {n} về thanh tra đất đai",
+            (2020 + n % 5, 1, 1 + n % 28),
+            body=f"Nội dung {n} " * 20,
+        )
+        for n in range(120)
+    ]
+    manifest, files = built(documents, chunk_size=50, shard_bytes=2000)
+    assert len(manifest["chunks"]) == 3
+    assert len(manifest["shards"]) > 1
+    assert len(manifest["shards"]) & (len(manifest["shards"]) - 1) == 0
+    again_manifest, again = built(list(reversed(documents)), chunk_size=50, shard_bytes=2000)
+    assert again == files, "the index must not depend on the order articles are read"
+
+
+@pytest.mark.system
+def test_browser_client_folds_tokenizes_and_shards_like_python():
+    node = require("node")
+    script = (
+        f"import {{ tokenize, shardOf, decodeIds }} from {json.dumps(SEARCH_JS.as_uri())};\n"
+        "const words = JSON.parse(process.argv[1]);\n"
+        "const out = words.map((w) => ({ tokens: tokenize(w).map((t) => [t.exact, t.folded]),"
+        " shards: tokenize(w).map((t) => shardOf(t.folded, 64)) }));\n"
+        "out.push(decodeIds(process.argv[2]), decodeIds(process.argv[3]));\n"
+        "console.log(JSON.stringify(out));\n"
+    )
+    words = WORDS + [unicodedata.normalize("NFD", w) for w in WORDS]
+    dense, sparse = search.encode_ids(list(range(0, 300, 2))), search.encode_ids([7, 80, 5000])
+    done = subprocess.run(
+        [node, "--input-type=module", "-e", script, json.dumps(words), dense, sparse],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    *per_word, dense_ids, sparse_ids = json.loads(done.stdout)
+    for word, got in zip(words, per_word, strict=True):
+        expected = search.tokenize(word)
+        assert [tuple(t) for t in got["tokens"]] == expected, word
+        assert got["shards"] == [search.shard_of(f, 64) for _, f in expected], word
+    assert dense_ids == list(range(0, 300, 2))
+    assert sparse_ids == [7, 80, 5000]
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    from conftest import SITES, run_pelican
+
+    build = run_pelican(SITES / "search", tmp_path_factory.mktemp("search") / "out")
+    assert build.returncode == 0, build.log
+    return build
+
+
+def index_text(build) -> str:
+    return "\n".join(p.read_text("utf-8") for p in (build.output / "search").rglob("*.json"))
+
+
+def test_publish_writes_the_page_and_an_index_of_published_articles_only(published):
+    manifest_path = next((published.output / "search" / "data").glob("index.*.json"))
+    manifest = json.loads(manifest_path.read_text("utf-8"))
+    assert manifest["count"] == 17
+    page = published.read("search/index.html")
+    assert f'data-index="https://thanhtra.gov.vn/search/data/{manifest_path.name}"' in page
+    text = index_text(published)
+    for secret in ("xuongrongtim", "kiểm toán", "hẹn giờ", "bài ẩn"):
+        assert secret not in text, secret
+
+
+def test_index_holds_article_text_not_navigation_or_footer(published):
+    text = index_text(published)
+    assert "thủy lợi" in text and "giải phóng mặt bằng" not in text  # sapo kept, body only as terms
+    assert '"thuy":[{"thủy":' in text
+    for chrome in ("banbientap", "Bỏ qua, đến nội dung chính", "Cơ quan chủ quản"):
+        assert chrome not in text, chrome
+
+
+def test_development_build_leaves_drafts_out_of_the_index_too(tmp_path):
+    from conftest import SITES, run_pelican
+
+    build = run_pelican(SITES / "search", tmp_path / "out", "pelicanconf.py")
+    assert build.returncode == 0, build.log
+    assert (build.output / "ban-nhap").is_dir()  # the draft has a preview page…
+    assert "xuongrongtim" not in index_text(build)  # …but is not searchable
+
+
+def test_a_rebuild_replaces_the_index_and_leaves_no_stale_files(tmp_path, site_copy):
+    from conftest import run_pelican
+
+    site = site_copy("search")
+    first = run_pelican(site, tmp_path / "out")
+    before = {p.name for p in (first.output / "search").rglob("*.json")}
+    article = site / "articles/thanh-tra/2024/thanh-tra-quan-ly-dat-dai.md"
+    article.write_text(article.read_text("utf-8") + "\nBổ sung: đính chính số liệu.\n", "utf-8")
+    second = run_pelican(site, tmp_path / "out")
+    after = {p.name for p in (second.output / "search").rglob("*.json")}
+    assert 0 < len(after - before) < len(after), "only the files holding the edit change"
+    assert "đính" in index_text(second)
+    assert len(list((second.output / "search" / "data").glob("index.*.json"))) == 1
+
+
+def test_unknown_search_setting_stops_the_build(tmp_path):
+    from conftest import SITES, run_pelican
+
+    build = run_pelican(SITES / "search", tmp_path / "out", "publishconf.py", "-e", "PORTAL_SEARCH_SHARDS=4")
+    assert build.returncode != 0
+    assert "portal_search: unknown settings PORTAL_SEARCH_SHARDS" in build.log
+
+
+def test_bench_search_task_measures_a_generated_archive():
+    done = subprocess.run(
+        [sys.executable, "-m", "invoke", "-r", str(ROOT), "bench-search", "--count", "300"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "| articles | 300 |" in done.stdout
+    assert "| files_changed_by_one_edit |" in done.stdout
