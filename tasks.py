@@ -271,17 +271,10 @@ def bench(c, articles: int = 10_000, repeats: int = 3, profile: str = "none"):
     )
 
 
-ns = Collection(build, publish, check, new, serve, clean, update_golden, lighthouse, release, nginx_config,
-                deploy, rollback, verify, gh_pages, haproxy_config, bench)
-
-
 @task(name="bench-images", help={"photos": "how many camera-size photos (default 100)"})
 def bench_images(c, photos: int = 100):
     """Time the image pipeline cold and warm against plain Pillow; writes bench/RESULTS-images.md."""
     c.run(f'"{sys.executable}" "{ROOT / "bench" / "images.py"}" --photos {photos}', pty=False)
-
-
-ns.add_task(bench_images)
 
 
 @task(name="bench-search", help={"count": "generated articles", "browser": "also time queries in Chromium"})
@@ -291,4 +284,6 @@ def bench_search(c, count: int = 10_000, browser: bool = False):
     c.run(f'"{sys.executable}" "{ROOT / "bench" / "search_bench.py"}" --count {count}{flag}', pty=False)
 
 
-ns.add_task(bench_search)
+ns = Collection(build, publish, check, new, serve, clean, update_golden, lighthouse, release, nginx_config,
+                deploy, rollback, verify, gh_pages, haproxy_config, bench,
+                bench_images, bench_search)
