@@ -64,7 +64,7 @@ class Site:
 
 @dataclass(frozen=True)
 class Picture:
-    """The featured image of an article, as served (original file)."""
+    """The featured image of an article, as served: portal_images' largest JPEG, or the original."""
 
     url: str
     mime: str
@@ -181,18 +181,32 @@ def _file(site: Site, relative: str) -> Path | None:
 def picture(article, site: Site) -> Picture | None:
     """Return the featured image of ``article``, or ``None`` when it has none or it is unreadable.
 
-    Problems with the file itself are reported by portal_images; here a broken image is left out.
+    With portal_images, that is the published, metadata-free JPEG it made (``portal_image``);
+    without it, the original file. Problems with the file itself are portal_images' findings.
     """
+    published = getattr(article, "portal_image", None)
+    if published:
+        main = published["enclosure"]
+        return Picture(
+            url=site.absolute(main["url"]),
+            mime=main["type"],
+            length=main["length"],
+            width=main["width"],
+            height=main["height"],
+            alt=plain(published.get("alt") or ""),
+            caption=plain(published.get("caption") or ""),
+            credit=plain(published.get("credit") or ""),
+            variants=tuple(
+                {key: v[key] for key in ("url", "width", "height", "type")} | {"url": site.absolute(v["url"])}
+                for v in published["variants"]
+            ),
+        )
     relative = clean_text(getattr(article, "image", "")).strip()
     path = _file(site, relative) if relative else None
     probed = _probe_image(str(path), path.stat().st_mtime_ns) if path else None
     if not probed or not probed[0]:
         return None
     mime, width, height = probed
-    variants = tuple(
-        {key: value for key, value in dict(variant).items() if key in ("url", "width", "height", "type")}
-        for variant in getattr(article, "image_variants", None) or ()
-    )
     return Picture(
         url=site.absolute(relative),
         mime=mime,
@@ -202,12 +216,19 @@ def picture(article, site: Site) -> Picture | None:
         alt=plain(getattr(article, "image_alt", "")),
         caption=plain(getattr(article, "image_caption", "")),
         credit=plain(getattr(article, "image_credit", "")),
-        variants=variants,
     )
 
 
 def attachments(article, site: Site) -> tuple[Attachment, ...]:
-    """Return the article's attachments that exist, with their size and MIME type."""
+    """Return the article's attachments that exist, with their size and MIME type.
+
+    With portal_images these are the files it checked by their bytes (``portal_attachments``).
+    """
+    checked = getattr(article, "portal_attachments", None)
+    if checked is not None:
+        return tuple(
+            Attachment(site.absolute(f["url"]), f["mime"], f["length"], f["name"]) for f in checked
+        )
     found = []
     for relative in getattr(article, "attachments", None) or ():
         path = _file(site, clean_text(relative).strip())

@@ -60,7 +60,8 @@ def test_article_document_carries_every_field(headless):
     )
     image = document["image"]
     assert (image["width"], image["height"], image["type"]) == (96, 64, "image/jpeg")
-    assert image["length"] == (SITE / "images/2026/hoi-nghi.jpg").stat().st_size
+    assert image["url"].startswith(f"{SITEURL}/images/2026/hoi-nghi-")  # published, not the original
+    assert image["length"] == (headless.output / image["url"].removeprefix(f"{SITEURL}/")).stat().st_size
     assert image["alt"].startswith("Hội trường") and image["credit"] == "Phương Anh"
     pdf = SITE / "files/2025/quyet-dinh-15.pdf"
     assert document["attachments"] == [
