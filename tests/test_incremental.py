@@ -128,10 +128,15 @@ def test_deleted_article_and_its_tag_page_are_pruned(archive):
 def test_replaced_image_matches_a_cold_publish(archive):
     content, output, cache, root = archive
     image = content / "images" / "bench" / "anh-00.jpg"
+    derivatives = lambda: {p.name for p in (output / "images" / "bench").glob("anh-00-*")}  # noqa: E731
+    before = derivatives()
     image.write_bytes(image_bytes(0, variant=5))
     publish(content, output, cache)
     assert_same_as_cold(content, output, root)
-    assert (output / "images" / "bench" / "anh-00.jpg").read_bytes() == image.read_bytes()
+    # New content-hashed derivatives; the old ones are pruned; the original is never published.
+    after = derivatives()
+    assert before and after and not before & after
+    assert not (output / "images" / "bench" / "anh-00.jpg").exists()
 
 
 def test_a_staged_build_never_changes_the_live_output(archive):
