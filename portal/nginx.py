@@ -101,9 +101,13 @@ def site(node: Node) -> str:
     listen = f"    listen {node.port};\n" + (f"    listen [::]:{node.port};\n" if node.ipv6 else "")
     return (
         HEADER
+        + "map_hash_bucket_size 256;  # long legacy URLs as map keys; set before the first map\n"
         + cache_map()
         + f"""
-map $uri $portal_redirect {{
+# Legacy_url redirects: portal_redirects writes ``_nginx/redirects.map`` into every release,
+# keyed by the exact request URI (path and query, as browsers send it). Operations copy it here
+# as ``redirects.map`` and reload nginx (maps are read at load time): docs/deploy.md.
+map $request_uri $portal_redirect {{
     default "";
     include {node.include_dir}/redirects*.map;
 }}
@@ -141,6 +145,10 @@ server {{
 
     location / {{
         try_files $uri $uri/index.html @assets;
+    }}
+    # The release's nginx includes (the redirect map) are configuration, never content.
+    location ^~ /_nginx/ {{
+        return 404;
     }}
     # A page of the release before (or after) this node's may name an asset only that release
     # has: every uploaded release's static files are kept in ``assets/`` for that window.
