@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from portal.settings import plugin_values
+
 DEFAULTS = {
     "PORTAL_API_PAGE_SIZE": 100,  # articles per page of api/v1/articles.json
 }
@@ -14,10 +16,7 @@ class ApiSettingsError(SystemExit):
 
 def validate(settings) -> dict:
     """Return this plugin's settings (defaults filled in) without changing ``settings``."""
-    unknown = sorted(k for k in settings if k.startswith(PREFIX) and k not in DEFAULTS)
-    if unknown:
-        raise ApiSettingsError(f"portal_api: unknown settings {', '.join(unknown)}")
-    values = {key: settings.get(key, default) for key, default in DEFAULTS.items()}
+    values = plugin_values(settings, "portal_api", PREFIX, DEFAULTS, ApiSettingsError)
     size = values["PORTAL_API_PAGE_SIZE"]
     if not isinstance(size, int) or isinstance(size, bool) or size < 1:
         raise ApiSettingsError("portal_api: PORTAL_API_PAGE_SIZE must be a positive integer")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from portal.settings import plugin_values
+
 DEFAULTS = {
     "PORTAL_ASSETS_FOLDER": "theme",  # output folder whose CSS, JS, fonts and images are fingerprinted
 }
@@ -14,7 +16,4 @@ class AssetsSettingsError(SystemExit):
 
 def validate(settings) -> dict:
     """Return this plugin's settings (defaults filled in) without changing ``settings``."""
-    unknown = sorted(k for k in settings if k.startswith(PREFIX) and k not in DEFAULTS)
-    if unknown:
-        raise AssetsSettingsError(f"portal_assets: unknown settings {', '.join(unknown)}")
-    return {key: settings.get(key, default) for key, default in DEFAULTS.items()}
+    return plugin_values(settings, "portal_assets", PREFIX, DEFAULTS, AssetsSettingsError)

@@ -5,6 +5,8 @@ Unknown ``PORTAL_CHECKS_*`` keys fail, so a misspelt setting is never silently i
 
 from __future__ import annotations
 
+from portal.settings import plugin_values
+
 DEFAULTS: dict = {}
 PREFIX = "PORTAL_CHECKS_"
 
@@ -15,7 +17,4 @@ class ChecksSettingsError(SystemExit):
 
 def validate(settings) -> dict:
     """Return this plugin's settings (defaults filled in) without changing ``settings``."""
-    unknown = sorted(k for k in settings if k.startswith(PREFIX) and k not in DEFAULTS)
-    if unknown:
-        raise ChecksSettingsError(f"portal_checks: unknown settings {', '.join(unknown)}")
-    return {key: settings.get(key, default) for key, default in DEFAULTS.items()}
+    return plugin_values(settings, "portal_checks", PREFIX, DEFAULTS, ChecksSettingsError)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from portal.settings import plugin_values
+
 DEFAULTS = {
     "PORTAL_STRICT": False,
     "PORTAL_FINDINGS_FILE": None,  # the preview server reads the build's findings from here
@@ -16,9 +18,7 @@ class ContentSettingsError(SystemExit):
 
 def validate(settings) -> dict:
     """Return this plugin's settings (defaults filled in) without changing ``settings``."""
-    unknown = sorted(k for k in settings if k.startswith(PREFIX) and k not in DEFAULTS)
-    if unknown:
-        raise ContentSettingsError(f"portal_content: unknown settings {', '.join(unknown)}")
+    plugin_values(settings, "portal_content", PREFIX, DEFAULTS, ContentSettingsError)  # unknown keys fail
     sections = settings.get("SECTIONS") or []
     if not sections or any(len(pair) != 2 for pair in sections):
         raise ContentSettingsError("portal_content: SECTIONS must be a list of (slug, name) pairs")

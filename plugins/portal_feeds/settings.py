@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from portal.settings import plugin_values
+
 DEFAULTS = {
     "PORTAL_FEEDS_LIMIT": 50,  # newest entries per feed
 }
@@ -29,9 +31,7 @@ class FeedsSettingsError(SystemExit):
 
 def validate(settings) -> dict:
     """Return this plugin's settings (defaults filled in) without changing ``settings``."""
-    unknown = sorted(k for k in settings if k.startswith(PREFIX) and k not in DEFAULTS)
-    if unknown:
-        raise FeedsSettingsError(f"portal_feeds: unknown settings {', '.join(unknown)}")
+    plugin_values(settings, "portal_feeds", PREFIX, DEFAULTS, FeedsSettingsError)  # unknown keys fail
     duplicate = [k for k in PELICAN_FEEDS if settings.get(k)]
     if duplicate:
         raise FeedsSettingsError(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from portal.imaging import MIME
+from portal.settings import plugin_values
 
 DEFAULTS = {
     "PORTAL_IMAGES_WIDTHS": (480, 960, 1600),  # never upscaled: a smaller source keeps its width
@@ -25,10 +26,7 @@ class ImagesSettingsError(SystemExit):
 
 def validate(settings) -> dict:
     """Return this plugin's settings (defaults filled in) without changing ``settings``."""
-    unknown = sorted(k for k in settings if k.startswith(PREFIX) and k not in DEFAULTS)
-    if unknown:
-        raise ImagesSettingsError(f"portal_images: unknown settings {', '.join(unknown)}")
-    values = {key: settings.get(key, default) for key, default in DEFAULTS.items()}
+    values = plugin_values(settings, "portal_images", PREFIX, DEFAULTS, ImagesSettingsError)
     formats = tuple(values["PORTAL_IMAGES_FORMATS"])
     if not formats or formats[-1] != "jpeg" or not set(formats) <= MIME.keys():
         raise ImagesSettingsError(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from portal.settings import plugin_values
+
 DEFAULTS = {
     "PORTAL_PERF_PRUNE": True,  # delete output files the build no longer makes (orphans)
     "PORTAL_PERF_RENDER_CACHE": True,  # skip rendering pages whose inputs are unchanged
@@ -18,10 +20,7 @@ class PerfSettingsError(SystemExit):
 
 def validate(settings) -> dict:
     """Return this plugin's settings (defaults filled in) without changing ``settings``."""
-    unknown = sorted(k for k in settings if k.startswith(PREFIX) and k not in DEFAULTS)
-    if unknown:
-        raise PerfSettingsError(f"portal_perf: unknown settings {', '.join(unknown)}")
-    values = {key: settings.get(key, default) for key, default in DEFAULTS.items()}
+    values = plugin_values(settings, "portal_perf", PREFIX, DEFAULTS, PerfSettingsError)
     extra = values["PORTAL_PERF_EXTRA_INPUTS"]
     if not isinstance(extra, list | tuple) or not all(isinstance(p, str) for p in extra):
         raise PerfSettingsError("portal_perf: PORTAL_PERF_EXTRA_INPUTS must be a list of folder paths")

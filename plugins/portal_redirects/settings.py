@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from portal.settings import plugin_values
+
 DEFAULTS = {
     # The nginx map include, inside the output so it ships (and switches) with each release;
     # deploy/nginx/redirects-server.conf keeps it from being served.
@@ -16,10 +18,7 @@ class RedirectsSettingsError(SystemExit):
 
 def validate(settings) -> dict:
     """Return this plugin's settings (defaults filled in) without changing ``settings``."""
-    unknown = sorted(k for k in settings if k.startswith(PREFIX) and k not in DEFAULTS)
-    if unknown:
-        raise RedirectsSettingsError(f"portal_redirects: unknown settings {', '.join(unknown)}")
-    values = {key: settings.get(key, default) for key, default in DEFAULTS.items()}
+    values = plugin_values(settings, "portal_redirects", PREFIX, DEFAULTS, RedirectsSettingsError)
     if not isinstance(values["PORTAL_REDIRECTS_MAP"], str) or not values["PORTAL_REDIRECTS_MAP"]:
         raise RedirectsSettingsError("portal_redirects: PORTAL_REDIRECTS_MAP must be a relative path")
     return values

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from portal.settings import plugin_values
+
 DEFAULTS = {
     "PORTAL_RELEASE_PRECOMPRESS": True,  # .gz and .br siblings of text files (off in development)
 }
@@ -14,7 +16,4 @@ class ReleaseSettingsError(SystemExit):
 
 def validate(settings) -> dict:
     """Return this plugin's settings (defaults filled in) without changing ``settings``."""
-    unknown = sorted(k for k in settings if k.startswith(PREFIX) and k not in DEFAULTS)
-    if unknown:
-        raise ReleaseSettingsError(f"portal_release: unknown settings {', '.join(unknown)}")
-    return {key: settings.get(key, default) for key, default in DEFAULTS.items()}
+    return plugin_values(settings, "portal_release", PREFIX, DEFAULTS, ReleaseSettingsError)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from portal.settings import plugin_values
+
 DEFAULTS = {
     "PORTAL_SEARCH_DIR": "search",  # the page is DIR/index.html, the index files under DIR/
     "PORTAL_SEARCH_CHUNK_SIZE": 25,  # documents per file of titles and sapos
@@ -16,10 +18,7 @@ class SearchSettingsError(SystemExit):
 
 def validate(settings) -> dict:
     """Return this plugin's settings (defaults filled in) without changing ``settings``."""
-    unknown = sorted(k for k in settings if k.startswith(PREFIX) and k not in DEFAULTS)
-    if unknown:
-        raise SearchSettingsError(f"portal_search: unknown settings {', '.join(unknown)}")
-    found = {key: settings.get(key, default) for key, default in DEFAULTS.items()}
+    found = plugin_values(settings, "portal_search", PREFIX, DEFAULTS, SearchSettingsError)
     folder = found["PORTAL_SEARCH_DIR"]
     if not isinstance(folder, str) or not folder.strip("/") or ".." in folder.split("/"):
         raise SearchSettingsError("portal_search: PORTAL_SEARCH_DIR must be a folder name like 'search'")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from portal.settings import plugin_values
+
 DEFAULTS = {
     # Contact URIs of security.txt; empty means "mailto:" the AGENCY email.
     "PORTAL_SECURITY_CONTACT": [],
@@ -20,10 +22,7 @@ class SecuritySettingsError(SystemExit):
 
 def validate(settings) -> dict:
     """Return this plugin's settings (defaults filled in) without changing ``settings``."""
-    unknown = sorted(k for k in settings if k.startswith(PREFIX) and k not in DEFAULTS)
-    if unknown:
-        raise SecuritySettingsError(f"portal_security: unknown settings {', '.join(unknown)}")
-    values = {key: settings.get(key, default) for key, default in DEFAULTS.items()}
+    values = plugin_values(settings, "portal_security", PREFIX, DEFAULTS, SecuritySettingsError)
     if not isinstance(values["PORTAL_SECURITY_TXT_DAYS"], int):
         raise SecuritySettingsError("portal_security: PORTAL_SECURITY_TXT_DAYS must be an integer")
     return values

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from portal.settings import plugin_values
 from portal.sitemap import MAX_URLS
 
 DEFAULTS = {
@@ -17,10 +18,7 @@ class SitemapSettingsError(SystemExit):
 
 def validate(settings) -> dict:
     """Return this plugin's settings (defaults filled in) without changing ``settings``."""
-    unknown = sorted(k for k in settings if k.startswith(PREFIX) and k not in DEFAULTS)
-    if unknown:
-        raise SitemapSettingsError(f"portal_sitemap: unknown settings {', '.join(unknown)}")
-    values = {key: settings.get(key, default) for key, default in DEFAULTS.items()}
+    values = plugin_values(settings, "portal_sitemap", PREFIX, DEFAULTS, SitemapSettingsError)
     limit = values["PORTAL_SITEMAP_MAX_URLS"]
     if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_URLS:
         raise SitemapSettingsError(f"portal_sitemap: PORTAL_SITEMAP_MAX_URLS must be 1 to {MAX_URLS}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from portal.settings import plugin_values
+
 DEFAULTS = {
     "PORTAL_THEME_HOME_PER_SECTION": 4,  # latest articles of each section on the home page
     "PORTAL_THEME_ANNOUNCEMENTS": 5,  # items of the "Thông báo" block on the home page
@@ -18,10 +20,7 @@ class ThemeSettingsError(SystemExit):
 
 def validate(settings) -> dict:
     """Return this plugin's settings (defaults filled in) without changing ``settings``."""
-    unknown = sorted(k for k in settings if k.startswith(PREFIX) and k not in DEFAULTS)
-    if unknown:
-        raise ThemeSettingsError(f"portal_theme: unknown settings {', '.join(unknown)}")
-    values = {key: settings.get(key, default) for key, default in DEFAULTS.items()}
+    values = plugin_values(settings, "portal_theme", PREFIX, DEFAULTS, ThemeSettingsError)
     for key in (
         "PORTAL_THEME_HOME_PER_SECTION",
         "PORTAL_THEME_ANNOUNCEMENTS",
