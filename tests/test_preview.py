@@ -47,9 +47,10 @@ def preview(site_copy, tmp_path):
     yield base, content, tmp_path / "serve.log"
     os.killpg(process.pid, signal.SIGINT)
     try:
-        process.wait(timeout=10)
+        process.wait(timeout=30)  # a rebuild under way finishes first on a loaded machine
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
     log.close()
 
 
