@@ -30,7 +30,7 @@ from portal.cluster import (
     upload,
     wait_idle,
 )
-from portal.release import MANIFEST
+from portal.release import MANIFEST, NOT_SERVED
 
 Say = Callable[[str], None]
 
@@ -174,6 +174,8 @@ def verify(cluster: Cluster, manifest: dict, say: Say = print) -> list[Differenc
 def _verify_http(node: NodeSpec, expected: dict[str, str], timeout: float) -> list[Difference]:
     found = []
     for path, digest in expected.items():
+        if path.startswith(NOT_SERVED):
+            continue  # configuration of the node (checked on disk), never served
         try:
             status, body, _ = http_get(f"{node.url}/{quote(path)}", timeout)
         except ClusterError:

@@ -13,6 +13,7 @@ import json
 import mimetypes
 import os
 import tarfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,8 @@ from portal.epoch import as_datetime
 from portal.output import write_output
 
 MANIFEST = "manifest.json"
+# Release files that configure the web node and are never served (nginx answers 404).
+NOT_SERVED = ("_nginx/",)
 VERSION = "version.json"
 HEALTHZ = "healthz"
 COMPRESSIBLE = (
@@ -84,7 +87,12 @@ def content_type(relative: str) -> str:
 
 def files_of(output: Path) -> list[str]:
     """Every file of ``output``, relative and sorted (POSIX separators)."""
-    return sorted(p.relative_to(output).as_posix() for p in output.rglob("*") if p.is_file())
+    found = []
+    for folder, _, names in os.walk(output):
+        relative = Path(folder).relative_to(output).as_posix()
+        prefix = "" if relative == "." else relative + "/"
+        found.extend(prefix + name for name in names if os.path.isfile(os.path.join(folder, name)))
+    return sorted(found)
 
 
 def gzip_bytes(data: bytes) -> bytes:
@@ -96,7 +104,12 @@ def gzip_bytes(data: bytes) -> bytes:
 
 
 def precompress(output: Path) -> int:
-    """Write ``.gz`` and ``.br`` beside every text file above ``MIN_COMPRESS_SIZE``; drop stale ones."""
+    """Write ``.gz`` and ``.br`` beside every text file above ``MIN_COMPRESS_SIZE``; drop stale ones.
+
+    A copy that already expands to the file's bytes is kept (an incremental publish compresses only
+    what changed). After changing ``BROTLI_QUALITY`` or the compressors, publish into an empty
+    folder once: kept copies would otherwise differ in bytes from a cold build's.
+    """
     written = 0
     present = set(files_of(output))
     for relative in sorted(present):
@@ -110,10 +123,31 @@ def precompress(output: Path) -> int:
         if not relative.lower().endswith(COMPRESSIBLE) or path.stat().st_size < MIN_COMPRESS_SIZE:
             continue
         data = path.read_bytes()
-        write_output(output, relative + ".gz", gzip_bytes(data))
-        write_output(output, relative + ".br", brotli.compress(data, quality=11))
+        for suffix, compress, expand in COMPRESSORS:
+            if not _holds(output / (relative + suffix), expand, data):  # unchanged: not redone
+                write_output(output, relative + suffix, compress(data))
         written += 1
     return written
+
+
+def _brotli(data: bytes) -> bytes:
+    # Quality 8: measured on 200 article pages, 54x faster than 11 for 6 % more bytes; at
+    # archive scale quality 11 made precompression most of a publish.
+    return brotli.compress(data, quality=BROTLI_QUALITY)
+
+
+BROTLI_QUALITY = 8
+COMPRESSORS = ((".gz", gzip_bytes, gzip.decompress), (".br", _brotli, brotli.decompress))
+
+
+def _holds(sibling: Path, expand, data: bytes) -> bool:
+    """Whether an existing compressed copy already expands to ``data`` (decompressing is cheap)."""
+    if not sibling.is_file():
+        return False
+    try:
+        return expand(sibling.read_bytes()) == data
+    except (OSError, EOFError, gzip.BadGzipFile, brotli.error, zlib.error):
+        return False
 
 
 def sha256_of(path: Path) -> str:
@@ -125,21 +159,30 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def build_id(output: Path, epoch: int, commit: str) -> str:
+def _sha256(output: Path, relative: str, digests: dict | None) -> str:
+    """``sha256_of`` once per file and ``finish`` (build id and manifest read every file)."""
+    if digests is None:
+        return sha256_of(output / relative)
+    if relative not in digests:
+        digests[relative] = sha256_of(output / relative)
+    return digests[relative]
+
+
+def build_id(output: Path, epoch: int, commit: str, digests: dict | None = None) -> str:
     """``<UTC time>-<12 hex>``: the time orders releases, the digest names their exact bytes."""
     digest = hashlib.sha256(commit.encode())
     for relative in files_of(output):
         if relative not in (MANIFEST, VERSION) and not relative.startswith(VERSION + "."):
-            digest.update(f"{relative}\0{sha256_of(output / relative)}\n".encode())
+            digest.update(f"{relative}\0{_sha256(output, relative, digests)}\n".encode())
     return f"{as_datetime(epoch).strftime('%Y%m%dT%H%M%SZ')}-{digest.hexdigest()[:12]}"
 
 
-def manifest(output: Path, version: Version) -> dict:
+def manifest(output: Path, version: Version, digests: dict | None = None) -> dict:
     """Return the manifest of ``output``: path, sha256, size and content type of every file but itself."""
     entries = [
         {
             "path": rel,
-            "sha256": sha256_of(output / rel),
+            "sha256": _sha256(output, rel, digests),
             "size": (output / rel).stat().st_size,
             "type": content_type(rel),
         }
@@ -156,8 +199,9 @@ def manifest(output: Path, version: Version) -> dict:
 
 def fix_mtimes(output: Path, epoch: int) -> None:
     """Give every file and folder of ``output`` the build's epoch as mtime (same ETag on every node)."""
-    for path in sorted(output.rglob("*"), reverse=True):
-        os.utime(path, (epoch, epoch), follow_symlinks=False)
+    for folder, names, files in os.walk(output, topdown=False):
+        for name in (*files, *names):
+            os.utime(os.path.join(folder, name), (epoch, epoch), follow_symlinks=False)
     os.utime(output, (epoch, epoch))
 
 
@@ -166,11 +210,13 @@ def finish(output: Path, epoch: int, commit: str, compress: bool = True) -> Vers
     write_output(output, HEALTHZ, "ok\n")
     if compress:
         precompress(output)
+    digests: dict[str, str] = {}  # no file changes between the build id and the manifest
     version = Version(
-        build_id(output, epoch, commit), commit, as_datetime(epoch).strftime("%Y-%m-%dT%H:%M:%SZ")
+        build_id(output, epoch, commit, digests), commit, as_datetime(epoch).strftime("%Y-%m-%dT%H:%M:%SZ")
     )
     write_output(output, VERSION, version.to_json())
-    write_output(output, MANIFEST, json.dumps(manifest(output, version), indent=1, sort_keys=True) + "\n")
+    listing = manifest(output, version, digests)
+    write_output(output, MANIFEST, json.dumps(listing, indent=1, sort_keys=True) + "\n")
     fix_mtimes(output, epoch)
     return version
 
