@@ -21,7 +21,7 @@ from pelican.contents import Article
 from portal import attachments, cards, imaging, media
 from portal.output import write_output
 
-from .markup import picture, rewrite_body
+from .markup import picture, rewrite_body, variant_dict
 from .settings import validate
 
 logger = logging.getLogger("pelican.plugins.portal_images")  # shown at -v, as Pelican's own INFO lines
@@ -180,10 +180,10 @@ class MediaGenerator:
                 jobs.append((card, fonts, key, name, self.pipeline.cache_folder))
                 owners.append(content)
                 continue
-            content.og_image = _card_dict(imaging.Variant(name, *cards.SIZE, "jpeg", length))
+            content.og_image = variant_dict(imaging.Variant(name, *cards.SIZE, "jpeg", length))
             self.published[name] = cache.file(key, "card.jpg")
         for content, job, variant in zip(owners, jobs, imaging.run(cards.render, jobs), strict=True):
-            content.og_image = _card_dict(variant)
+            content.og_image = variant_dict(variant)
             self.published[variant.url] = cache.file(job[2], "card.jpg")
         return len(jobs)
 
@@ -192,15 +192,6 @@ class MediaGenerator:
         for relative, cached in sorted(self.published.items()):
             write_output(self.output_path, relative, cached.read_bytes())
 
-
-def _card_dict(variant: imaging.Variant) -> dict:
-    return {
-        "url": variant.url,
-        "width": variant.width,
-        "height": variant.height,
-        "type": variant.mime,
-        "length": variant.length,
-    }
 
 
 def _record(context, found) -> None:

@@ -31,17 +31,18 @@ def picture(
         "credit": credit,
         "sizes": sizes,
         "sources": [
-            {"type": found.of(fmt)[0].mime, "variants": [_variant(v) for v in found.of(fmt)]}
+            {"type": found.of(fmt)[0].mime, "variants": [variant_dict(v) for v in found.of(fmt)]}
             for fmt in formats
             if fmt != "jpeg"
         ],
-        "fallback": [_variant(v) for v in found.of("jpeg")],
-        "variants": [_variant(v) for v in found.variants],
-        "enclosure": _variant(fallback),  # what a feed's <enclosure> or the API's main image uses
+        "fallback": [variant_dict(v) for v in found.of("jpeg")],
+        "variants": [variant_dict(v) for v in found.variants],
+        "enclosure": variant_dict(fallback),  # what a feed's <enclosure> or the API's main image uses
     }
 
 
-def _variant(variant) -> dict:
+def variant_dict(variant) -> dict:
+    """Return what templates, feeds and the API read of one encoded file."""
     return {
         "url": variant.url,
         "width": variant.width,
