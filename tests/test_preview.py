@@ -2,7 +2,6 @@
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -10,17 +9,12 @@ import urllib.request
 
 import pytest
 from conftest import ROOT
+from webnodes import free_port
 
 pytestmark = pytest.mark.system
 
 ARTICLE = "articles/thanh-tra/2024/doan-thanh-tra-lam-viec-tai-dak-lak.md"
 URL_PATH = "/thanh-tra/doan-thanh-tra-lam-viec-tai-dak-lak/"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import time
 import pytest
 from conftest import ROOT, SITES, require, run_pelican
 from headless_support import publish_once
+from webnodes import free_port
 
 from portal.redirects import Legacy, nginx_map, normalise, resolve
 
@@ -82,12 +83,6 @@ def test_map_lists_published_articles_only(headless):
     assert len(text.splitlines()) == 3  # a comment and the two published articles' old URLs
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _nginx_config(folder, output, port) -> str:
     http_part = (
         (DEPLOY / "redirects-http.conf")
@@ -109,7 +104,7 @@ def _nginx_config(folder, output, port) -> str:
 @pytest.fixture
 def nginx(headless, tmp_path):
     binary = require("nginx")
-    port = _free_port()
+    port = free_port()
     config = tmp_path / "nginx.conf"
     config.write_text(_nginx_config(tmp_path, headless.output, port), encoding="utf-8")
     test = subprocess.run(
