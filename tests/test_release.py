@@ -12,7 +12,8 @@ import pytest
 from conftest import ROOT, SITES, build_env, run_pelican
 
 from portal.assets import FINGERPRINTED
-from portal.release import gzip_bytes
+from portal.incremental import replace_if_changed
+from portal.release import DigestCache, finish, gzip_bytes, precompress, read_manifest
 
 
 def _snapshot(output):
@@ -100,6 +101,28 @@ def test_precompressed_copies_decompress_to_the_original_and_are_deterministic(m
     assert brotli.decompress((minimal.output / "index.html.br").read_bytes()) == index
     assert not (minimal.output / "healthz.gz").exists()  # too small to be worth it
     assert not any(f.endswith((".png.gz", ".pdf.br", ".gz.gz")) for f in minimal.files())
+
+
+def test_a_second_release_reads_only_what_changed_and_trusts_no_rewritten_file(tmp_path):
+    output, cache, epoch = tmp_path / "output", tmp_path / "digests.json", 1767225600
+    pages = {f"p{index}.html": f"<p>{'Thanh tra Chính phủ ' * 40}{index}</p>" for index in range(3)}
+    for name, text in pages.items():
+        replace_if_changed(output / name, text.encode())
+    first = finish(output, epoch, "abc", cache=cache)
+    assert precompress(output, DigestCache(cache)) == 0  # nothing changed: nothing read
+    replace_if_changed(output / "p1.html", b"<p>" + "Đảng ủy ".encode() * 80 + b"</p>")
+    (output / "p2.html.br").write_bytes(b"tampered in place")  # same inode, new size and mtime
+    assert precompress(output, DigestCache(cache)) == 2
+    assert brotli.decompress((output / "p2.html.br").read_bytes()) == (output / "p2.html").read_bytes()
+    second = finish(output, epoch, "abc", cache=cache)
+    listed = {entry["path"]: entry["sha256"] for entry in read_manifest(output)["files"]}
+    assert listed["p1.html"] == hashlib.sha256((output / "p1.html").read_bytes()).hexdigest()
+    assert second.build_id != first.build_id
+    fresh = tmp_path / "fresh"  # the same bytes released without any cache: the same manifest
+    for name in ("p0.html", "p1.html", "p2.html"):
+        replace_if_changed(fresh / name, (output / name).read_bytes())
+    assert finish(fresh, epoch, "abc") == second
+    assert read_manifest(fresh) == read_manifest(output)
 
 
 def test_theme_assets_are_fingerprinted_and_referenced_with_integrity(minimal):

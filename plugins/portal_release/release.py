@@ -33,6 +33,7 @@ def finish_release(pelican) -> None:
         source_date_epoch(content),
         commit_of(content),
         compress=values["PORTAL_RELEASE_PRECOMPRESS"],
+        cache=Path(pelican.settings["CACHE_PATH"]) / "release-digests.json",
     )
     logger.info("portal_release: bản dựng %s", version.build_id)
 
