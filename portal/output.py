@@ -8,6 +8,7 @@ path it produced so that the build can prune what it no longer makes (``portal.i
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -19,12 +20,32 @@ class OutputPathError(Exception):
 
 
 def target(output: str | os.PathLike, relative: str) -> Path:
-    """Return the absolute path of ``relative`` inside ``output``, or raise if it escapes."""
-    root = Path(output).resolve()
-    path = (root / relative).resolve()
-    if not path.is_relative_to(root) or path == root:
+    """Return the absolute path of ``relative`` inside ``output``, or raise if it escapes.
+
+    Symlinks are resolved in the folder part (where an escape would hide); folders already seen
+    are not resolved again, since a build writes thousands of files into a few hundred folders.
+    """
+    root = _real(os.fspath(output))
+    joined = os.path.normpath(os.path.join(root, relative))
+    folder, name = os.path.split(joined)
+    path = os.path.join(_real(folder), name)
+    if os.path.islink(path):
+        path = os.path.realpath(path)
+    if not (path.startswith(root + os.sep) and path != root):
         raise OutputPathError(f"refusing to write {relative!r} outside {root}")
-    return path
+    return Path(path)
+
+
+@functools.lru_cache(maxsize=4096)
+def _real_cached(folder: str) -> str:
+    return os.path.realpath(folder)
+
+
+def _real(folder: str) -> str:
+    """``realpath`` of a folder, remembered once it exists (a missing one may still be made a link)."""
+    if os.path.isdir(folder):
+        return _real_cached(folder)
+    return os.path.realpath(folder)
 
 
 def write_output(output: str | os.PathLike, relative: str, data: bytes | str) -> Path:

@@ -23,3 +23,17 @@ def test_unchanged_file_is_not_rewritten(tmp_path):
     assert path.stat().st_mtime_ns == 1 != mtime
     write_output(tmp_path, "a/b.json", "{ }")
     assert path.read_text() == "{ }"
+
+
+def test_symlinks_inside_the_output_cannot_lead_out(tmp_path):
+    output, outside = tmp_path / "output", tmp_path / "outside"
+    output.mkdir()
+    outside.mkdir()
+    (output / "folder").symlink_to(outside, target_is_directory=True)
+    (output / "file.html").symlink_to(outside / "file.html")
+    for relative in ("folder/x.html", "file.html"):
+        with pytest.raises(OutputPathError):
+            write_output(output, relative, "x")
+    assert not any(outside.iterdir())
+    write_output(output, "real/x.html", "x")  # folders made during the build are fine
+    assert (output / "real" / "x.html").read_text() == "x"
