@@ -44,13 +44,15 @@ def build_env(**overrides: str) -> dict[str, str]:
     return env | overrides
 
 
-def run_pelican(content: Path, output: Path, settings: str = "publishconf.py", *extra: str) -> Build:
+def run_pelican(
+    content: Path, output: Path, settings: str = "publishconf.py", *extra: str, env: dict | None = None
+) -> Build:
     """Run ``pelican CONTENT -s SETTINGS -o OUTPUT`` as a user would, and capture its log."""
     command = [
         sys.executable, "-m", "pelican", str(content), "-s", str(ROOT / settings),
         "-o", str(output), "--log-handler", "plain", *extra,
     ]
-    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=False, env=build_env())
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=False, env=env or build_env())
     return Build(done.returncode, done.stdout + done.stderr, output)
 
 

@@ -9,11 +9,12 @@ an empty folder with empty caches. No timings here: ``bench/`` measures speed.
 import hashlib
 import json
 import os
+import pickle
 import shutil
 from pathlib import Path
 
 import pytest
-from conftest import run_pelican
+from conftest import build_env, run_pelican
 
 from bench.archive import image_bytes, write_archive
 from portal.incremental import OUTPUTS, copy_if_changed, replace_if_changed
@@ -31,12 +32,15 @@ def tree(folder: Path) -> dict[str, str]:
     }
 
 
-def publish(content: Path, output: Path, cache: Path) -> None:
+def publish(content: Path, output: Path, cache: Path, env: dict | None = None) -> str:
     """Publish as ``invoke publish`` does: stage a hard-linked copy, build into it, swap it in."""
     staging = stage(output)
-    built = run_pelican(content, staging, "publishconf.py", "-e", f"CACHE_PATH={json.dumps(str(cache))}")
+    built = run_pelican(
+        content, staging, "publishconf.py", "-e", f"CACHE_PATH={json.dumps(str(cache))}", env=env
+    )
     assert built.returncode == 0, built.log
     swap_in(staging, output)
+    return built.log
 
 
 def assert_same_as_cold(content: Path, output: Path, scratch: Path) -> dict[str, str]:
@@ -70,6 +74,20 @@ def test_no_change_publish_rewrites_nothing(archive):
     publish(content, output, cache)
     after = {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in output.rglob("*") if p.is_file()}
     assert after == before
+
+
+def test_a_new_commit_with_the_same_content_renders_no_page_again(archive, tmp_path):
+    # The release gives every file the commit's time as mtime; the page cache must not take that
+    # for a change, or every publish of a new commit would render the whole archive again.
+    content, output, cache, _ = archive
+    later = build_env(SOURCE_DATE_EPOCH="1798761600", SOURCE_COMMIT="f" * 40)
+    publish(content, output, cache, env=later)
+    (record,) = cache.glob("render-keys-*.pickle")
+    counts = pickle.loads(record.read_bytes())["counts"]
+    assert counts["rendered"] == 0 and counts["skipped"] > ARTICLES, counts
+    assert {p.stat().st_mtime for p in output.rglob("*") if p.is_file()} == {1798761600}
+    publish(content, output, cache)  # back to the fixture's commit for the other tests
+    assert_same_as_cold(content, output, tmp_path)
 
 
 def test_edited_title_and_body_match_a_cold_publish(archive):

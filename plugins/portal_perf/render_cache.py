@@ -15,7 +15,9 @@ items. A value it cannot digest reliably (an object whose ``repr`` shows an addr
 whose includes are dynamic) makes the key unknown, so the page is rendered: the cache errs
 towards work, never towards stale pages.
 The page is skipped only when its key matches the one recorded for the file, and the file is still
-the one that build left (same size and mtime).
+the one that build left: same device, inode and size. Not the mtime, which the release step sets
+to the commit's time after this record is saved (every writer replaces a file by a rename, so
+changed bytes always mean a new inode).
 """
 
 from __future__ import annotations
@@ -158,7 +160,7 @@ class RenderCache:
         # One record per output folder: a development build and a publish do not evict each other.
         output = hashlib.sha256(os.path.abspath(settings["OUTPUT_PATH"]).encode()).hexdigest()[:16]
         self.path = Path(folder) / f"render-keys-{output}.pickle"
-        self.previous: dict[str, tuple[bytes, int, int]] = {}
+        self.previous: dict[str, tuple[bytes, int, int, int]] = {}
         self.stats: dict[tuple, str] = {}
         self.current: dict[str, bytes] = {}
         self.digester = Digester()
@@ -204,21 +206,22 @@ class RenderCache:
             info = os.stat(path)
         except OSError:
             return False
-        return (info.st_size, info.st_mtime_ns) == recorded[1:]
+        return (info.st_dev, info.st_ino, info.st_size) == recorded[1:]
 
     def save(self) -> None:
-        """Record each page's key with its file's size and mtime as they are at the end of the build."""
+        """Record each page's key with its file's identity (device, inode, size) at the end of the build."""
         keys = {}
         for path, key in self.current.items():
             try:
                 info = os.stat(path)
             except OSError:
                 continue
-            keys[path] = (key, info.st_size, info.st_mtime_ns)
+            keys[path] = (key, info.st_dev, info.st_ino, info.st_size)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}")
         with open(temporary, "wb") as handle:
-            pickle.dump({"keys": keys, "stats": self.stats}, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            counts = {"rendered": self.rendered, "skipped": self.skipped}  # read by tests and bench
+            pickle.dump({"keys": keys, "stats": self.stats, "counts": counts}, handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(temporary, self.path)
 
 
