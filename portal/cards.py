@@ -7,6 +7,7 @@ carries a hash of everything drawn, so a card is drawn once and cached forever.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -17,7 +18,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from .imaging import ImageCache, Variant
 
-VERSION = "1"
+VERSION = "2"  # 2: baseline JPEG (progressive tripled the encoding time for 8 % fewer bytes)
 SIZE = (1200, 630)
 MARGIN = 72
 RED, NAVY, GOLD, GREY, WHITE = "#a3121b", "#12284a", "#d9a400", "#4a5563", "#ffffff"
@@ -55,6 +56,7 @@ def card_key(card: Card, fonts_digest: str) -> str:
     return hashlib.sha256(data.encode()).hexdigest()
 
 
+@functools.lru_cache(maxsize=64)
 def _font(path: str, size: int) -> ImageFont.FreeTypeFont:
     # BASIC layout: the text is NFC, every Vietnamese letter is one glyph, and the result does not
     # depend on whether libraqm is installed.
@@ -86,20 +88,28 @@ def fit_title(title: str, fonts: Fonts, width: int) -> tuple[ImageFont.FreeTypeF
     return font, lines
 
 
-def draw(card: Card, fonts: Fonts) -> Image.Image:
-    """Draw the card."""
+@functools.lru_cache(maxsize=4)
+def _frame(agency: str, site: str, fonts: Fonts) -> Image.Image:
+    """What every card of a site shares (band, identity, rules), drawn once per worker."""
     image = Image.new("RGB", SIZE, WHITE)
     pen = ImageDraw.Draw(image)
     pen.rectangle((0, 0, SIZE[0], 110), fill=RED)
-    pen.text((MARGIN, 55), card.agency.upper(), font=_font(fonts.bold, 34), fill=WHITE, anchor="lm")
-    pen.text((SIZE[0] - MARGIN, 55), card.site, font=_font(fonts.regular, 26), fill=WHITE, anchor="rm")
+    pen.text((MARGIN, 55), agency.upper(), font=_font(fonts.bold, 34), fill=WHITE, anchor="lm")
+    pen.text((SIZE[0] - MARGIN, 55), site, font=_font(fonts.regular, 26), fill=WHITE, anchor="rm")
     pen.rectangle((MARGIN, 150, MARGIN + 8, 470), fill=GOLD)
+    pen.line((MARGIN, 520, SIZE[0] - MARGIN, 520), fill="#d5d9e0", width=2)
+    return image
+
+
+def draw(card: Card, fonts: Fonts) -> Image.Image:
+    """Draw the card: the site's frame, then the title, section and date."""
+    image = _frame(card.agency, card.site, fonts).copy()
+    pen = ImageDraw.Draw(image)
     font, lines = fit_title(card.title, fonts, SIZE[0] - 2 * MARGIN - 32)
     step = round(font.size * 1.3)
     top = 310 - step * len(lines) // 2
     for index, line in enumerate(lines):
         pen.text((MARGIN + 32, top + index * step), line, font=font, fill=NAVY, anchor="lt")
-    pen.line((MARGIN, 520, SIZE[0] - MARGIN, 520), fill="#d5d9e0", width=2)
     section_font = _font(fonts.bold, 28)
     pen.text((MARGIN, 568), card.section, font=section_font, fill=RED, anchor="lm")
     pen.text((SIZE[0] - MARGIN, 568), card.date, font=_font(fonts.regular, 28), fill=GREY, anchor="rm")
@@ -109,7 +119,7 @@ def draw(card: Card, fonts: Fonts) -> Image.Image:
 def render(card: Card, fonts: Fonts, key: str, name: str, cache_folder: str) -> Variant:
     """Draw, encode (JPEG, no metadata) and cache one card; runs in a worker process."""
     out = io.BytesIO()
-    draw(card, fonts).save(out, "JPEG", quality=86, optimize=True, progressive=True)
+    draw(card, fonts).save(out, "JPEG", quality=86, optimize=True)
     data = out.getvalue()
     variant = Variant(name, SIZE[0], SIZE[1], "jpeg", len(data))
     ImageCache(cache_folder).store_card(key, data)
