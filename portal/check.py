@@ -8,7 +8,9 @@ attachment rules come from ``portal/media.py`` when it is there (the images plug
 
 from __future__ import annotations
 
+import hashlib
 import os
+import pickle
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -43,13 +45,90 @@ def read_document(path: Path, kind: str, sections: list[Section]) -> Document:
     return Document(source, kind, values, original)
 
 
-def read_tree(content: Path, article_dir: str, page_dir: str, sections: list[Section]):
+def read_tree(
+    content: Path, article_dir: str, page_dir: str, sections: list[Section], cache: CheckCache | None = None
+):
     """Read every ``.md`` file under the article and page folders, in path order."""
-    return [
-        read_document(path, kind, sections)
-        for kind, folder in ((ARTICLE, article_dir), (PAGE, page_dir))
-        for path in sorted((content / folder).rglob("*.md"))
-    ]
+    documents = []
+    for kind, folder in ((ARTICLE, article_dir), (PAGE, page_dir)):
+        for path in sorted((content / folder).rglob("*.md")):
+            if cache is None:
+                documents.append(read_document(path, kind, sections))
+                continue
+            raw = path.read_bytes()
+            key = (display_path(path), kind, hashlib.sha256(raw).digest())
+            doc = cache.document(key)
+            if doc is None:
+                doc = cache.add(key, read_document(path, kind, sections))
+            documents.append(doc)
+    return documents
+
+
+class CheckCache:
+    """Documents read, and their findings that depend on nothing but the file, kept between builds.
+
+    Keyed by path, kind and the file's bytes; the whole cache is dropped when the code of the
+    checks (``portal/``) or the sections change. Findings of rules that look at other files or at
+    the date (``rules.SITE_RULES``) are never cached: they run on every build.
+    """
+
+    def __init__(self, path: Path | None, salt: str) -> None:
+        self.path, self.salt = path, salt
+        self.previous: dict[tuple, tuple] = {}
+        self.current: dict[tuple, tuple] = {}
+        self._keys: dict[int, tuple] = {}
+        if path is not None:
+            try:
+                with open(path, "rb") as handle:
+                    stored = pickle.load(handle)  # noqa: S301 (our own cache folder)
+                if stored.get("salt") == salt:
+                    self.previous = stored["entries"]
+            except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError, KeyError, TypeError):
+                self.previous = {}
+
+    def document(self, key: tuple) -> Document | None:
+        """The document read from these exact bytes by an earlier build, if any."""
+        entry = self.previous.get(key)
+        if entry is None:
+            return None
+        self.current[key] = entry
+        self._keys[id(entry[0])] = key
+        return entry[0]
+
+    def add(self, key: tuple, doc: Document) -> Document:
+        """Remember a document just read."""
+        self.current[key] = (doc, None)
+        self._keys[id(doc)] = key
+        return doc
+
+    def local_findings(self, doc: Document, compute) -> list[Finding]:
+        """The file-only findings of ``doc``: cached, or ``compute()``d and remembered."""
+        key = self._keys.get(id(doc))
+        entry = self.current.get(key) if key else None
+        if entry is not None and entry[1] is not None:
+            return entry[1]
+        found = compute()
+        if key is not None:
+            self.current[key] = (doc, found)
+        return found
+
+    def save(self) -> None:
+        """Keep what this build read (files that are gone are forgotten)."""
+        if self.path is None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}")
+        with open(temporary, "wb") as handle:
+            pickle.dump({"salt": self.salt, "entries": self.current}, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, self.path)
+
+
+def check_salt(tree: Tree) -> str:
+    """What invalidates every cached check: the checks' code and the content model's settings."""
+    digest = hashlib.sha256(repr((tree.sections, tree.document_section)).encode())
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -63,9 +142,9 @@ class Tree:
     document_section: str | None = None  # DOCUMENT_SECTION: where documents need a Doc_number
 
 
-def make_site(tree: Tree, now: datetime | None = None) -> Site:
+def make_site(tree: Tree, now: datetime | None = None, cache: CheckCache | None = None) -> Site:
     """Read the tree into what the rule table runs over."""
-    documents = read_tree(tree.content, tree.article_dir, tree.page_dir, tree.sections)
+    documents = read_tree(tree.content, tree.article_dir, tree.page_dir, tree.sections, cache)
     return Site(tree.content, tree.sections, documents, now or datetime.now(TIMEZONE), tree.document_section)
 
 

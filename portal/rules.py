@@ -294,7 +294,25 @@ RULES: tuple[Rule, ...] = (
 BY_ID = {rule.id: rule for rule in RULES}
 
 
-def run(site: Site) -> list[Finding]:
-    """Run every rule that has a predicate on every document; return all findings, sorted."""
+# Rules whose predicate looks beyond the file (other files, the date, the settings): they run on
+# every build. The others depend on the file's bytes alone, so a build may reuse their findings
+# (``portal.check.CheckCache``); tests/test_checks.py holds this list to the predicates' code.
+SITE_RULES = frozenset({"future-date", "doc-number-missing", "name-variant", "broken-link", "unknown-related"})
+
+
+def run(site: Site, cache=None) -> list[Finding]:
+    """Run every rule that has a predicate on every document; return all findings, sorted.
+
+    With ``cache`` (a ``portal.check.CheckCache``), file-only findings of unchanged files are reused.
+    """
     active = [rule for rule in RULES if rule.check is not None]
-    return sorted(f for doc in site.documents for rule in active for f in rule.findings(doc, site))
+    local = [rule for rule in active if rule.id not in SITE_RULES]
+    wide = [rule for rule in active if rule.id in SITE_RULES]
+    found = []
+    for doc in site.documents:
+        def compute(doc=doc):
+            return [f for rule in local for f in rule.findings(doc, site)]
+
+        found.extend(cache.local_findings(doc, compute) if cache is not None else compute())
+        found.extend(f for rule in wide for f in rule.findings(doc, site))
+    return sorted(found)

@@ -231,3 +231,47 @@ def test_markdown_media_links_are_left_to_portal_media_once_it_is_merged(tmp_pat
     owned = ["/images/khong-co.jpg", "{static}/files/khong-co.pdf"]
     rest = ["/files/khong-co.pdf", "{filename}/articles/khong-co.md"]
     assert sorted(broken) == sorted(rest if media_merged else owned + rest)
+
+
+def test_rules_that_may_be_cached_look_at_nothing_but_the_file():
+    # A rule missing from SITE_RULES while its predicate reads the site would keep a stale finding
+    # (a link that became broken, a date that became past) from an earlier build.
+    import ast
+    import inspect
+
+    for rule in rules.RULES:
+        if rule.check is None or rule.id in rules.SITE_RULES:
+            continue
+        function = ast.parse(inspect.getsource(rule.check)).body[0]
+        used = {node.id for statement in function.body for node in ast.walk(statement) if isinstance(node, ast.Name)}
+        assert "site" not in used, f"{rule.id} reads the site: add it to SITE_RULES"
+
+
+def test_cached_checks_report_what_a_fresh_check_reports(tmp_path, monkeypatch):
+    import shutil
+
+    from portal.check import CheckCache, check_salt, make_site
+
+    content = tmp_path / "site"
+    shutil.copytree(SITES / "hostile_content", content)
+    monkeypatch.chdir(content)
+    tree = Tree(Path("."), "articles", "pages", sections_from_settings(conf.SECTIONS), conf.DOCUMENT_SECTION)
+
+    def cached_run():
+        cache = CheckCache(tmp_path / "checks.pickle", check_salt(tree))
+        found = rules.run(make_site(tree, None, cache), cache)
+        cache.save()
+        return found, cache
+
+    def fresh_run():
+        return rules.run(make_site(tree))
+
+    first, _ = cached_run()
+    assert first == fresh_run() and first
+    again, cache = cached_run()
+    assert again == first and len(cache.previous) == len(cache.current)  # every file reused
+    # An edit changes that file's findings; deleting a link target changes another file's.
+    victim = sorted((content / "articles").rglob("*.md"))[0]
+    victim.write_text(victim.read_text(encoding="utf-8") + "\n<script>alert(1)</script>\n", encoding="utf-8")
+    edited, _ = cached_run()
+    assert edited == fresh_run() and edited != first

@@ -14,7 +14,7 @@ from pathlib import Path
 from pelican import signals
 
 from portal import rules
-from portal.check import Tree, make_site
+from portal.check import CheckCache, Tree, check_salt, make_site
 from portal.findings import ERROR, Finding
 from portal.metadata import sections_from_settings
 from portal.text import TIMEZONE
@@ -39,8 +39,14 @@ def site_findings(settings) -> list[Finding]:
         sections_from_settings(settings["SECTIONS"]),
         settings.get("DOCUMENT_SECTION"),
     )
-    site = make_site(tree, datetime.now(TIMEZONE))
-    return rules.run(site)
+    cache = None
+    if settings.get("CACHE_PATH"):
+        cache = CheckCache(Path(settings["CACHE_PATH"]) / "checks.pickle", check_salt(tree))
+    site = make_site(tree, datetime.now(TIMEZONE), cache)
+    found = rules.run(site, cache)
+    if cache is not None:
+        cache.save()
+    return found
 
 
 def run_rules(generator) -> None:
