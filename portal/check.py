@@ -113,8 +113,12 @@ class CheckCache:
         return found
 
     def save(self) -> None:
-        """Keep what this build read (files that are gone are forgotten)."""
+        """Keep what this build read (files that are gone are forgotten); unchanged, nothing is written."""
         if self.path is None:
+            return
+        if self.current.keys() == self.previous.keys() and all(
+            entry[1] is not None for entry in self.current.values()
+        ):
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}")
