@@ -19,6 +19,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 STATE_PATH = "/__preview/state.json"
+PREVIEW_SETTINGS = {"THEME_STATIC_PATHS": ["static", "preview"]}  # besides PREVIEW=true
 WATCHED = ("content", "theme", "plugins", "portal", "pelicanconf.py")
 
 
@@ -110,6 +111,7 @@ class Preview:
     output: Path
     port: int = 8000
     state: BuildState = field(default_factory=BuildState)
+    fast: object | None = None  # portal.fastpreview.FastRenderer, once started
 
     def build(self) -> None:
         """Run a development build with the preview script switched on; record the outcome."""
@@ -120,11 +122,14 @@ class Preview:
             sys.executable, "-m", "pelican", str(self.content),
             "-s", str(self.root / "pelicanconf.py"), "-o", str(self.output),
             "--log-handler", "plain",
-            "-e", "PREVIEW=true", 'THEME_STATIC_PATHS=["static", "preview"]',
+            "-e", "PREVIEW=true", *(f"{key}={json.dumps(value)}" for key, value in PREVIEW_SETTINGS.items()),
             f"PORTAL_FINDINGS_FILE={json.dumps(str(findings_file))}",
             "DELETE_OUTPUT_DIRECTORY=true",  # a page a broken edit removed must not stay served
         ]
-        done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+        # utf-8 named: loading Pelican in this process (the fast path) sets the C locale.
+        done = subprocess.run(  # noqa: S603
+            command, capture_output=True, text=True, encoding="utf-8", errors="replace", check=False
+        )
         sys.stdout.write(done.stdout + done.stderr)
         findings = json.loads(findings_file.read_text("utf-8")) if findings_file.exists() else []
         with self.state.lock:
@@ -135,12 +140,44 @@ class Preview:
         status = "xong" if self.state.ok else "LỖI"
         print(f"[xem trước] Bản dựng #{self.state.build}: {status}, {len(findings)} ghi chú.")
 
+    def start_fast_path(self) -> None:
+        """Load the settings, theme and plugins once for single-article renders (about a second)."""
+        from portal.fastpreview import FastRenderer  # noqa: PLC0415
+
+        try:
+            self.fast = FastRenderer(self.root, self.content, self.output, {"PREVIEW": True, **PREVIEW_SETTINGS})
+        except Exception as exc:  # noqa: BLE001 (the full build still runs on every change)
+            print(f"[xem trước] Không bật được chế độ hiển thị nhanh: {exc}")
+
+    def render_fast(self, changed: list[Path]) -> bool:
+        """Render the saved articles' pages at once and reload the browser; False when not possible.
+
+        Only edits and additions of a few article files qualify; anything else (a deletion, a
+        page, the theme, a draft, a broken header) waits for the full build.
+        """
+        if self.fast is None or not changed or len(changed) > 3:
+            return False
+        if not all(path.suffix == ".md" and path.is_file() for path in changed):
+            return False
+        written = [self.fast.render(path) for path in changed]
+        if not all(written):
+            return False
+        with self.state.lock:
+            self.state.build += 1  # preview.js reloads the page now, and again after the full build
+        print(f"[xem trước] Đã hiển thị ngay {len(written)} bài; đang dựng lại toàn bộ trang…")
+        return True
+
     def watch(self) -> None:
-        """Rebuild whenever a watched file changes (blocks)."""
-        from watchfiles import watch  # noqa: PLC0415
+        """Rebuild whenever a watched file changes (blocks); saved articles are shown first."""
+        from watchfiles import Change, watch  # noqa: PLC0415
 
         paths = [self.content, *(self.root / name for name in WATCHED[1:])]
-        for _changes in watch(*[p for p in paths if p.exists()], debounce=200, step=50):
+        for changes in watch(*[p for p in paths if p.exists()], debounce=200, step=50):
+            if all(kind != Change.deleted for kind, _ in changes):
+                try:
+                    self.render_fast(sorted({Path(path) for _, path in changes}))
+                except Exception as exc:  # noqa: BLE001 (the full build reports content problems)
+                    print(f"[xem trước] Hiển thị nhanh không được ({type(exc).__name__}); chờ bản dựng đầy đủ.")
             self.build()
 
     def serve(self) -> ThreadingHTTPServer:
@@ -156,6 +193,7 @@ class Preview:
         """Build once, serve, and rebuild on change until interrupted."""
         self.output.mkdir(parents=True, exist_ok=True)
         self.build()
+        self.start_fast_path()
         server = self.serve()
         print(f"[xem trước] Đang phục vụ http://127.0.0.1:{self.port}/ (Ctrl+C để dừng)")
         try:

@@ -1,5 +1,6 @@
 """``invoke serve`` for real: a Chromium page reloads after an edit, shows errors, and recovers."""
 
+import json
 import os
 import signal
 import subprocess
@@ -62,6 +63,7 @@ def test_serve_reloads_on_edit_shows_errors_and_recovers(browser, preview):
         "document.querySelector('h1') && document.querySelector('h1').textContent.includes('tỉnh Đắk Lắk')",
         timeout=60_000,
     )
+    assert "Đã hiển thị ngay 1 bài" in log.read_text("utf-8")  # the fast path, before the full build
 
     # An error that keeps the page: the overlay on the page names file, line and fix.
     article.write_text(original + "\n<script>alert(1)</script>\n", "utf-8")
@@ -106,3 +108,32 @@ def test_error_page_escapes_findings():
     assert "<script>alert" not in page and "&lt;script&gt;alert(1)" in page
     assert "/&lt;b&gt;/" in page
     assert '<script src="/theme/js/preview.js" defer></script>' in page
+
+
+def test_fast_render_writes_the_page_a_full_build_writes(site_copy, tmp_path):
+    from conftest import run_pelican
+
+    from portal.fastpreview import FastRenderer
+    from portal.preview import PREVIEW_SETTINGS
+
+    content, output = site_copy("minimal"), tmp_path / "out"
+    settings = ["-e", "PREVIEW=true", *(f"{k}={json.dumps(v)}" for k, v in PREVIEW_SETTINGS.items())]
+    assert run_pelican(content, output, "pelicanconf.py", *settings).returncode == 0
+    renderer = FastRenderer(ROOT, content, output, {"PREVIEW": True, **PREVIEW_SETTINGS})
+    article = content / ARTICLE
+    article.write_text(article.read_text("utf-8").replace("Đắk Lắk", "tỉnh Đắk Lắk"), "utf-8")
+    written = renderer.render(article)
+    assert written == str(output / URL_PATH.strip("/") / "index.html")
+    fast = (output / URL_PATH.strip("/") / "index.html").read_text("utf-8")
+    assert "tỉnh Đắk Lắk" in fast
+    assert run_pelican(content, output, "pelicanconf.py", *settings).returncode == 0
+    assert (output / URL_PATH.strip("/") / "index.html").read_text("utf-8") == fast
+
+    # What the fast path cannot show alone waits for the full build.
+    article.write_text(article.read_text("utf-8").replace("Date: 2024-03-15", "Date: 2024-02-30"), "utf-8")
+    assert renderer.render(article) is None  # a broken header: the build names the error
+    draft = next((content / "articles").rglob("ban-nhap*.md"), None) or next(
+        p for p in (content / "articles").rglob("*.md") if "Status: draft" in p.read_text("utf-8")
+    )
+    assert renderer.render(draft) is None
+    assert renderer.render(next((content / "pages").rglob("*.md"))) is None
