@@ -118,13 +118,14 @@ class Preview:
         findings_file = self.root / ".cache" / f"preview-findings-{self.port}.json"
         findings_file.parent.mkdir(parents=True, exist_ok=True)
         findings_file.unlink(missing_ok=True)
+        # Incremental, like a publish: unchanged pages are not rendered again, and a page the
+        # edit removed is pruned (portal_perf), so it is not served any more.
         command = [
             sys.executable, "-m", "pelican", str(self.content),
             "-s", str(self.root / "pelicanconf.py"), "-o", str(self.output),
             "--log-handler", "plain",
             "-e", "PREVIEW=true", *(f"{key}={json.dumps(value)}" for key, value in PREVIEW_SETTINGS.items()),
             f"PORTAL_FINDINGS_FILE={json.dumps(str(findings_file))}",
-            "DELETE_OUTPUT_DIRECTORY=true",  # a page a broken edit removed must not stay served
         ]
         # utf-8 named: loading Pelican in this process (the fast path) sets the C locale.
         done = subprocess.run(  # noqa: S603
