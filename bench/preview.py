@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         rebuilds.append(time.perf_counter() - saved)
     print(f"## Preview: save → page served ({args.articles:,} articles)".replace(",", "."))
     print()
-    print(f"First full build {first_build:.1f} s; loading the fast path {fast_start:.2f} s (once per session).")
+    print(f"First full build {first_build:.1f} s; loading the fast path {fast_start:.2f} s (once a session).")
     print()
     print("| edit | page served after save | full rebuild done after save |")
     print("|---:|---:|---:|")

@@ -90,7 +90,7 @@ def fit_title(title: str, fonts: Fonts, width: int) -> tuple[ImageFont.FreeTypeF
 
 @functools.lru_cache(maxsize=4)
 def _frame(agency: str, site: str, fonts: Fonts) -> Image.Image:
-    """What every card of a site shares (band, identity, rules), drawn once per worker."""
+    """Draw what every card of a site shares (band, identity, rules), drawn once per worker."""
     image = Image.new("RGB", SIZE, WHITE)
     pen = ImageDraw.Draw(image)
     pen.rectangle((0, 0, SIZE[0], 110), fill=RED)

@@ -83,11 +83,12 @@ class CheckCache:
                     stored = pickle.load(handle)  # noqa: S301 (our own cache folder)
                 if stored.get("salt") == salt:
                     self.previous = stored["entries"]
-            except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError, KeyError, TypeError):
+            except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError, KeyError,
+                    TypeError):
                 self.previous = {}
 
     def document(self, key: tuple) -> Document | None:
-        """The document read from these exact bytes by an earlier build, if any."""
+        """Return the document read from these exact bytes by an earlier build, if any."""
         entry = self.previous.get(key)
         if entry is None:
             return None
@@ -102,7 +103,7 @@ class CheckCache:
         return doc
 
     def local_findings(self, doc: Document, compute) -> list[Finding]:
-        """The file-only findings of ``doc``: cached, or ``compute()``d and remembered."""
+        """Return the file-only findings of ``doc``: cached, or ``compute()``d and remembered."""
         key = self._keys.get(id(doc))
         entry = self.current.get(key) if key else None
         if entry is not None and entry[1] is not None:
@@ -123,12 +124,13 @@ class CheckCache:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}")
         with open(temporary, "wb") as handle:
-            pickle.dump({"salt": self.salt, "entries": self.current}, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            record = {"salt": self.salt, "entries": self.current}
+            pickle.dump(record, handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(temporary, self.path)
 
 
 def check_salt(tree: Tree) -> str:
-    """What invalidates every cached check: the checks' code and the content model's settings."""
+    """Hash what invalidates every cached check: the checks' code and the content model's settings."""
     digest = hashlib.sha256(repr((tree.sections, tree.document_section)).encode())
     for path in sorted(Path(__file__).parent.glob("*.py")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())

@@ -7,8 +7,10 @@ definition of a stable id, absolute URLs, ``+07:00`` dates, plain text and sanit
 from __future__ import annotations
 
 import functools
+import hashlib
 import html
 import os
+import pickle
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -296,10 +298,128 @@ def site_from_settings(settings) -> Site:
 
 
 def entry_of(article, site: Site) -> Entry:
-    """Return the record of ``article``, built once per build and shared by every output."""
+    """Return the record of ``article``, built once per build and shared by every output.
+
+    With ``ENTRY_CACHE`` opened (``open_entry_cache``), a record built by an earlier build from
+    the same inputs is reused: sanitising every body again was most of a feed or API rebuild.
+    """
     cached = getattr(article, "_portal_entry", None)
     if cached is not None and cached[0] == site:
         return cached[1]
-    entry = from_article(article, site)
+    key = ENTRY_CACHE.key(article, site) if ENTRY_CACHE.path else None
+    entry = ENTRY_CACHE.get(key)
+    if entry is None:
+        entry = from_article(article, site)
+        ENTRY_CACHE.put(key, entry)
     article._portal_entry = (site, entry)
     return entry
+
+
+def _inputs(article, site: Site) -> tuple:
+    """Everything ``from_article`` reads, as plain values (the cache key of its record)."""
+    wrappers = [
+        (w.slug, w.name, w.url)
+        for w in (getattr(article, "category", None), *(getattr(article, "tags", None) or ()))
+        if w is not None
+    ]
+    files = []
+    if not getattr(article, "portal_image", None) or getattr(article, "portal_attachments", None) is None:
+        # Without portal_images, the original image and attachments are read from disk.
+        for relative in (getattr(article, "image", ""), *(getattr(article, "attachments", None) or ())):
+            path = _file(site, clean_text(relative).strip()) if relative else None
+            files.append((str(relative), path.stat().st_mtime_ns, path.stat().st_size) if path else relative)
+    bookkeeping = ("source_hash", "field_lines")
+    metadata = sorted((k, repr(v)) for k, v in article.metadata.items() if k not in bookkeeping)
+    return (
+        ENTRY_FORMAT,
+        site,
+        article.source_path,
+        article.slug,
+        article.url,
+        article.title,
+        article.date.isoformat(),
+        repr(getattr(article, "modified", None)),
+        str(getattr(article, "summary", "")),
+        article.content,
+        wrappers,
+        [a.name for a in getattr(article, "authors", None) or ()],
+        repr(getattr(article, "portal_image", None)),
+        repr(getattr(article, "portal_attachments", None)),
+        files,
+        metadata,
+    )
+
+
+ENTRY_FORMAT = 1  # bump when ``from_article`` changes what it makes of the same inputs
+
+
+class EntryCache:
+    """Records of articles between builds, keyed by a hash of everything they are made from."""
+
+    def __init__(self) -> None:
+        self.path: str | None = None
+        self.build: int | None = None
+        self.previous: dict[bytes, Entry] = {}
+        self.current: dict[bytes, Entry] = {}
+
+    def open(self, path: str | None, build: object = None) -> None:
+        """Use the cache file at ``path`` for the build ``build`` (``None``: no cache).
+
+        Every generator of a build calls this; only the first call of a build loads the file.
+        """
+        if (path, id(build)) == (self.path, self.build) and build is not None:
+            return
+        self.path, self.build, self.current = path, id(build), {}
+        self.previous = {}
+        if path:
+            try:
+                with open(path, "rb") as handle:
+                    self.previous = pickle.load(handle)  # noqa: S301 (our own cache folder)
+            except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError, TypeError):
+                self.previous = {}
+
+    def key(self, article, site: Site) -> bytes:
+        """Return the hash of a record's inputs."""
+        return hashlib.sha256(pickle.dumps(_inputs(article, site), protocol=5)).digest()
+
+    def get(self, key: bytes | None) -> Entry | None:
+        """Return the record made from these inputs by this or an earlier build."""
+        if key is None:
+            return None
+        entry = self.current.get(key) or self.previous.get(key)
+        if entry is not None:
+            self.current[key] = entry
+        return entry
+
+    def put(self, key: bytes | None, entry: Entry) -> None:
+        """Remember a record just made."""
+        if key is not None:
+            self.current[key] = entry
+
+    def save(self) -> None:
+        """Keep this build's records (others are forgotten); nothing is written when unchanged."""
+        if not self.path or not self.current or self.current.keys() == self.previous.keys():
+            return
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        temporary = f"{self.path}.{os.getpid()}"
+        with open(temporary, "wb") as handle:
+            pickle.dump(self.current, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, self.path)
+        self.previous = self.current
+
+
+ENTRY_CACHE = EntryCache()
+
+
+def open_entry_cache(settings, context) -> None:
+    """Open the build's record cache in Pelican's cache folder (the headless plugins call this).
+
+    ``context`` (the build's shared context dict) tells builds apart in a long-lived process.
+    """
+    folder = settings.get("CACHE_PATH")
+    ENTRY_CACHE.open(os.path.join(folder, "entries.pickle") if folder else None, context)
+
+
+def save_entry_cache(*_args) -> None:
+    """Keep the build's records (connected to Pelican's ``finalized`` by the headless plugins)."""
+    ENTRY_CACHE.save()

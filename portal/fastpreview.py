@@ -75,12 +75,16 @@ class FastRenderer:
         if getattr(article, "status", "") != "published" or not article.save_as:
             return None
         generator.articles = [article]
-        context.update(articles=[article], dates=[article], pages=self._pages(generator, context), hidden_pages=[])
+        pages = self._pages(generator, context)
+        context.update(articles=[article], dates=[article], pages=pages, hidden_pages=[])
         signals.article_generator_finalized.send(generator)
         if "portal_feeds" in self.settings["PLUGINS"]:  # the feed links of the page's head
             from portal_feeds.feeds import FeedsGenerator  # noqa: PLC0415 (on PLUGIN_PATHS)
 
-            FeedsGenerator(context, self.settings, str(self.content), self.settings["THEME"], str(self.output)).generate_context()
+            feeds = FeedsGenerator(
+                context, self.settings, str(self.content), self.settings["THEME"], str(self.output)
+            )
+            feeds.generate_context()
         if "portal_images" in self.settings["PLUGINS"]:  # derivatives and card of this article
             from portal_images.images import MediaGenerator  # noqa: PLC0415 (on PLUGIN_PATHS)
 
@@ -101,9 +105,9 @@ class FastRenderer:
         )
         written = self.output / article.save_as
         if "portal_assets" in self.settings["PLUGINS"]:  # fingerprinted theme files, as a build has
-            from portal.assets import fingerprint_tree, rewrite_html  # noqa: PLC0415
-
             from portal_assets.settings import validate  # noqa: PLC0415 (on PLUGIN_PATHS)
+
+            from portal.assets import fingerprint_tree, rewrite_html  # noqa: PLC0415
 
             assets = fingerprint_tree(self.output, validate(self.settings)["PORTAL_ASSETS_FOLDER"])
             page = written.read_text(encoding="utf-8")
@@ -111,7 +115,7 @@ class FastRenderer:
         return str(written)
 
     def _pages(self, generator, context) -> list:
-        """The published pages (the menus and footer list them): a handful of files."""
+        """Read the published pages (the menus and footer list them): a handful of files."""
         from pelican.contents import Page
 
         pages = []
@@ -125,6 +129,7 @@ class FastRenderer:
                         context=context,
                     )
                 except Exception:  # noqa: BLE001 (the full build reports it)
+                    logger.debug("fast preview: page %s skipped", path, exc_info=True)
                     continue
                 if getattr(page, "status", "") == "published":
                     pages.append(page)

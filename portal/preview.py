@@ -146,7 +146,8 @@ class Preview:
         from portal.fastpreview import FastRenderer  # noqa: PLC0415
 
         try:
-            self.fast = FastRenderer(self.root, self.content, self.output, {"PREVIEW": True, **PREVIEW_SETTINGS})
+            overrides = {"PREVIEW": True, **PREVIEW_SETTINGS}
+            self.fast = FastRenderer(self.root, self.content, self.output, overrides)
         except Exception as exc:  # noqa: BLE001 (the full build still runs on every change)
             print(f"[xem trước] Không bật được chế độ hiển thị nhanh: {exc}")
 
@@ -178,7 +179,8 @@ class Preview:
                 try:
                     self.render_fast(sorted({Path(path) for _, path in changes}))
                 except Exception as exc:  # noqa: BLE001 (the full build reports content problems)
-                    print(f"[xem trước] Hiển thị nhanh không được ({type(exc).__name__}); chờ bản dựng đầy đủ.")
+                    name = type(exc).__name__
+                    print(f"[xem trước] Hiển thị nhanh không được ({name}); chờ bản dựng đầy đủ.")
             self.build()
 
     def serve(self) -> ThreadingHTTPServer:

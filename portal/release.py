@@ -105,7 +105,7 @@ def gzip_bytes(data: bytes) -> bytes:
     return buffer.getvalue()
 
 
-def precompress(output: Path, known: "DigestCache | None" = None, workers: int | None = None) -> int:
+def precompress(output: Path, known: DigestCache | None = None, workers: int | None = None) -> int:
     """Write ``.gz`` and ``.br`` beside every text file above ``MIN_COMPRESS_SIZE``; drop stale ones.
 
     A copy that already expands to the file's bytes is kept (an incremental publish compresses only
@@ -224,7 +224,7 @@ class DigestCache:
                 self.entries = {}
 
     def sha(self, relative: str, key: Key | None) -> str | None:
-        """The cached digest of ``relative`` if it still has identity ``key``."""
+        """Return the cached digest of ``relative`` if it still has identity ``key``."""
         entry = self.entries.get(relative)
         if entry is None or key is None or tuple(entry[:4]) != tuple(key):
             return None
@@ -242,7 +242,7 @@ class DigestCache:
 
 
 def digests_of(output: Path, keys: dict[str, Key], known: DigestCache | None = None) -> dict[str, str]:
-    """The sha256 of every file in ``keys``: from ``known`` when untouched, else read."""
+    """Return the sha256 of every file in ``keys``: from ``known`` when untouched, else read."""
     digests = {}
     for relative, key in keys.items():
         digests[relative] = (known and known.sha(relative, key)) or sha256_of(output / relative)
@@ -305,7 +305,8 @@ def finish(
     if compress:
         precompress(output, known)
     keys = scan(output)
-    digests = digests_of(output, {rel: key for rel, key in keys.items() if rel not in (MANIFEST, VERSION)}, known)
+    files = {rel: key for rel, key in keys.items() if rel not in (MANIFEST, VERSION)}
+    digests = digests_of(output, files, known)
     version = Version(
         build_id(output, epoch, commit, digests), commit, as_datetime(epoch).strftime("%Y-%m-%dT%H:%M:%SZ")
     )

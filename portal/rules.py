@@ -297,7 +297,9 @@ BY_ID = {rule.id: rule for rule in RULES}
 # Rules whose predicate looks beyond the file (other files, the date, the settings): they run on
 # every build. The others depend on the file's bytes alone, so a build may reuse their findings
 # (``portal.check.CheckCache``); tests/test_checks.py holds this list to the predicates' code.
-SITE_RULES = frozenset({"future-date", "doc-number-missing", "name-variant", "broken-link", "unknown-related"})
+SITE_RULES = frozenset(
+    {"future-date", "doc-number-missing", "name-variant", "broken-link", "unknown-related"}
+)
 
 
 def run(site: Site, cache=None) -> list[Finding]:

@@ -9,7 +9,7 @@ from pelican import signals
 from pelican.generators import Generator
 
 from portal import api
-from portal.entries import entry_of, site_from_settings
+from portal.entries import entry_of, open_entry_cache, save_entry_cache, site_from_settings
 from portal.feeds import dumps
 from portal.output import write_output
 
@@ -31,6 +31,7 @@ class ApiGenerator(Generator):
 
     def generate_output(self, writer):
         """Write every API document through the checked output helper."""
+        open_entry_cache(self.settings, self.context)
         started = time.perf_counter()
         site = site_from_settings(self.settings)
         page_size = validate(self.settings)["PORTAL_API_PAGE_SIZE"]
@@ -58,3 +59,4 @@ def register() -> None:
     """Connect the handlers."""
     signals.initialized.connect(check_settings)
     signals.get_generators.connect(get_generators)
+    signals.finalized.connect(save_entry_cache)

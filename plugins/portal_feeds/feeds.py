@@ -14,7 +14,7 @@ from pelican import signals
 from pelican.generators import Generator
 
 from portal import feeds
-from portal.entries import entry_of, newest_first, site_from_settings
+from portal.entries import entry_of, newest_first, open_entry_cache, save_entry_cache, site_from_settings
 from portal.output import write_output
 from portal.text import TIMEZONE
 
@@ -90,6 +90,7 @@ class FeedsGenerator(Generator):
 
     def generate_output(self, writer):
         """Write every feed in RSS and Atom, the JSON Feed and the /rss/ page."""
+        open_entry_cache(self.settings, self.context)
         started = time.perf_counter()
         site = site_from_settings(self.settings)
         built = self._feeds(site)
@@ -128,3 +129,4 @@ def register() -> None:
     """Connect the handlers."""
     signals.initialized.connect(check_settings)
     signals.get_generators.connect(get_generators)
+    signals.finalized.connect(save_entry_cache)

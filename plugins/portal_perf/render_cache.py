@@ -221,7 +221,8 @@ class RenderCache:
         temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}")
         with open(temporary, "wb") as handle:
             counts = {"rendered": self.rendered, "skipped": self.skipped}  # read by tests and bench
-            pickle.dump({"keys": keys, "stats": self.stats, "counts": counts}, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            record = {"keys": keys, "stats": self.stats, "counts": counts}
+            pickle.dump(record, handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(temporary, self.path)
 
 

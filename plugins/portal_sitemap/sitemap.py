@@ -10,7 +10,7 @@ from pelican import signals
 from pelican.generators import Generator
 
 from portal import sitemap
-from portal.entries import entry_of, site_from_settings
+from portal.entries import entry_of, open_entry_cache, save_entry_cache, site_from_settings
 from portal.output import write_output
 from portal.text import local
 
@@ -57,6 +57,7 @@ class SitemapGenerator(Generator):
 
     def generate_output(self, writer):
         """Write the sitemaps and robots.txt."""
+        open_entry_cache(self.settings, self.context)
         started = time.perf_counter()
         options = validate(self.settings)
         site = site_from_settings(self.settings)
@@ -90,3 +91,4 @@ def register() -> None:
     """Connect the handlers."""
     signals.initialized.connect(check_settings)
     signals.get_generators.connect(get_generators)
+    signals.finalized.connect(save_entry_cache)
