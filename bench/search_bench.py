@@ -51,7 +51,7 @@ COLUMNS = [
     "query", "ms", "range ms", "fetch/rank/show ms", "raw KB", "network KB", "files", "results",
     "top 10 with phrase", "longest phrase, top 10/archive",
 ]  # fmt: skip
-MAX_WORDS = 12  # as theme/static/js/search.js: later words of a query are not used
+MAX_WORDS = 10  # as theme/static/js/search.js: later words of a query are not used
 SLOW_NETWORK = {"offline": False, "latency": 400, "downloadThroughput": 50_000, "uploadThroughput": 50_000}
 
 

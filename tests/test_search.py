@@ -179,7 +179,7 @@ def index_text(build) -> str:
 def test_publish_writes_the_page_and_an_index_of_published_articles_only(published):
     manifest_path = next((published.output / "search" / "data").glob("index.*.json"))
     manifest = json.loads(manifest_path.read_text("utf-8"))
-    assert manifest["count"] == 17
+    assert manifest["count"] == 21
     page = published.read("search/index.html")
     assert f'data-index="https://thanhtra.gov.vn/search/data/{manifest_path.name}"' in page
     text = index_text(published)

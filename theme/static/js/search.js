@@ -6,7 +6,7 @@
 
 const PAGE_SIZE = 10;
 const DEBOUNCE_MS = 150;
-const MAX_WORDS = 12;  // words of a query used (a pasted title): bounds the shards a search loads
+const MAX_WORDS = 10;  // words of a query used: bounds the shards, so the bytes and time, of a search
 const TOKEN = /[\p{L}\p{N}]+/gu;
 const MARKS = /\p{Mn}/gu;
 
@@ -83,15 +83,17 @@ class SearchIndex {
   // wave; ranking works on typed arrays, one slot per document, without lists of ids.
   async search(query, section, year) {
     const manifest = await this.manifest();
-    const tokens = tokenize(query).slice(0, MAX_WORDS);
+    const all = tokenize(query);
+    const cut = all.length > MAX_WORDS;
+    const tokens = all.slice(0, MAX_WORDS);
     const words = dedupe(tokens, (word) => word.exact);
-    if (!words.length) return { words, ids: [] };
+    if (!words.length) return { words, ids: [], cut };
     // Pair p (bit p of a document's mask) is words p and p+1 of the query, repeats included, so
     // adjacent bits are overlapping pairs; a repeated pair costs no second request (see load).
     const phrases = tokens.slice(1).map((word, i) => `${tokens[i].folded} ${word.folded}`);
     const entries = await Promise.all([...words.map((w) => w.folded), ...phrases].map((key) => this.entry(key)));
     performance.mark("portal-search:fetched");
-    if (entries.slice(0, words.length).some((entry) => entry === null)) return { words, ids: [] };
+    if (entries.slice(0, words.length).some((entry) => entry === null)) return { words, ids: [], cut };
     const n = manifest.count;
     const hits = new Uint8Array(n);
     const points = new Uint8Array(n);
@@ -114,7 +116,7 @@ class SearchIndex {
     }
     const ranked = keys.subarray(0, found).sort().reverse();
     const ids = Array.from(ranked, (key) => key % 2097152);
-    return { words, ids };
+    return { words, ids, cut };
   }
 
   async documents(ids) {
@@ -318,7 +320,7 @@ class SearchPage {
       this.list.replaceChildren();
       await this.showMore(false);
       if (generation !== this.generation) return;
-      this.say(this.summary(query, found.ids.length));
+      this.say(this.summary(query, found.ids.length, found.cut));
       performance.mark("portal-search:shown");
     } catch {
       if (generation === this.generation) this.say("Không tải được chỉ mục tìm kiếm. Vui lòng thử lại.");
@@ -327,11 +329,12 @@ class SearchPage {
     }
   }
 
-  summary(query, count) {
-    if (count) return `Tìm thấy ${formatCount(count)} kết quả cho “${query}”.`;
+  summary(query, count, cut) {
+    const words = cut ? ` Chỉ ${MAX_WORDS} từ đầu được dùng để tìm.` : "";
+    if (count) return `Tìm thấy ${formatCount(count)} kết quả cho “${query}”.${words}`;
     const filtered = this.section.value || this.year.value;
     return `Không tìm thấy kết quả nào cho “${query}”. ${
-      filtered ? "Hãy bỏ bộ lọc chuyên mục, năm hoặc thử từ khóa khác." : "Hãy thử từ khóa khác hoặc ít từ hơn."}`;
+      filtered ? "Hãy bỏ bộ lọc chuyên mục, năm hoặc thử từ khóa khác." : "Hãy thử từ khóa khác hoặc ít từ hơn."}${words}`;
   }
 
   async showMore(moveFocus = true) {
