@@ -109,7 +109,8 @@ def _site_with_index(folder: Path, files: dict[str, bytes], manifest: str) -> Pa
         (output / "search" / "data" / name).parent.mkdir(parents=True, exist_ok=True)
         (output / "search" / "data" / name).write_bytes(data)
     page = output / "search" / "index.html"
-    html = re.sub(r'data-index="[^"]*"', f'data-index="/search/data/{manifest}"', page.read_text("utf-8"))
+    # The page names its manifest twice: data-index and a preload link (a stale one would 404).
+    html = re.sub(r"/search/data/index\.[0-9a-f]+\.json", f"/search/data/{manifest}", page.read_text("utf-8"))
     page.write_text(html, "utf-8")
     precompress(output)  # .gz and .br beside each file, as a release ships them
     return output
