@@ -51,7 +51,7 @@ class IndexLayout:
     """How the index is cut into files."""
 
     chunk_size: int = 25  # documents per file of titles and sapos
-    shard_bytes: int = 12_000  # aimed raw size of one postings shard
+    shard_bytes: int = 6_000  # aimed raw size of one postings shard
 
 
 def plain_text(markup: str) -> str:

@@ -139,11 +139,14 @@ def test_index_is_cut_into_shards_and_chunks_and_named_by_content():
 def test_browser_client_folds_tokenizes_and_shards_like_python():
     node = require("node")
     script = (
-        f"import {{ tokenize, shardOf, decodeIds }} from {json.dumps(SEARCH_JS.as_uri())};\n"
+        f"import {{ tokenize, shardOf, decodeIds, markIds }} from {json.dumps(SEARCH_JS.as_uri())};\n"
         "const words = JSON.parse(process.argv[1]);\n"
         "const out = words.map((w) => ({ tokens: tokenize(w).map((t) => [t.exact, t.folded]),"
         " shards: tokenize(w).map((t) => shardOf(t.folded, 64)) }));\n"
         "out.push(decodeIds(process.argv[2]), decodeIds(process.argv[3]));\n"
+        "const marked = new Uint8Array(6000);\n"  # ranking reads the lists straight into typed arrays
+        "markIds(process.argv[2], marked, 1); markIds(process.argv[3], marked, 2);\n"
+        "out.push([...marked.keys()].filter((id) => marked[id]).map((id) => [id, marked[id]]));\n"
         "console.log(JSON.stringify(out));\n"
     )
     words = WORDS + [unicodedata.normalize("NFD", w) for w in WORDS]
@@ -154,13 +157,14 @@ def test_browser_client_folds_tokenizes_and_shards_like_python():
         text=True,
         check=True,
     )
-    *per_word, dense_ids, sparse_ids = json.loads(done.stdout)
+    *per_word, dense_ids, sparse_ids, marked = json.loads(done.stdout)
     for word, got in zip(words, per_word, strict=True):
         expected = search.tokenize(word)
         assert [tuple(t) for t in got["tokens"]] == expected, word
         assert got["shards"] == [search.shard_of(f, 64) for _, f in expected], word
     assert dense_ids == list(range(0, 300, 2))
     assert sparse_ids == [7, 80, 5000]
+    assert marked == sorted([[i, 1] for i in range(0, 300, 2) if i != 80] + [[7, 2], [80, 3], [5000, 2]])
 
 
 @pytest.fixture(scope="module")
@@ -179,7 +183,7 @@ def index_text(build) -> str:
 def test_publish_writes_the_page_and_an_index_of_published_articles_only(published):
     manifest_path = next((published.output / "search" / "data").glob("index.*.json"))
     manifest = json.loads(manifest_path.read_text("utf-8"))
-    assert manifest["count"] == 17
+    assert manifest["count"] == 21
     page = published.read("search/index.html")
     assert f'data-index="https://thanhtra.gov.vn/search/data/{manifest_path.name}"' in page
     text = index_text(published)

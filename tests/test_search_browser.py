@@ -21,6 +21,12 @@ CHANGDUONG = "/tin-tuc-su-kien/chang-duong-dai-dat-ket-qua/"
 DANGUY = "/tin-tuc-su-kien/dang-uy-thanh-tra-chinh-phu-hop/"
 THAMNHUNG = "/phong-chong-tham-nhung/day-manh-phong-chong-tham-nhung/"
 HOINGHI = "/tiep-cong-dan/hoi-nghi-tiep-cong-dan-nfd/"
+# "kê khai tài sản": the whole phrase (oldest of all), "kê khai tài" + "sản", "kê khai" + "tài sản"
+# (two pairs, not adjacent: newer than the three-word phrase), the four words apart (newest).
+KEKHAI = "/thong-bao/huong-dan-ke-khai-tai-san-lan-dau/"
+KEKHAI_TAI = "/thong-bao/ke-khai-tai-chinh-co-so-san-xuat/"
+KEKHAI_TAISAN = "/thong-bao/ke-khai-dung-han-giu-gin-tai-san-cong/"
+KEKHAI_APART = "/thong-bao/khai-mac-trien-lam-san-pham-dia-phuong/"
 
 
 class CspHandler(SimpleHTTPRequestHandler):
@@ -86,6 +92,7 @@ def search(page, query: str) -> list[str]:
         ("tham nhũng", [THAMNHUNG], set()),
         (unicodedata.normalize("NFD", "hội nghị"), [HOINGHI], {DANGUY}),
         ("thanh tra chinh phu", [DANGUY], {KETLUAN}),
+        ("ke khai tai san", [KEKHAI, THAMNHUNG, KEKHAI_TAI, KEKHAI_TAISAN, KEKHAI_APART], set()),
         ("qd ttcp", [], set()),
     ],
     ids=[
@@ -98,6 +105,7 @@ def search(page, query: str) -> list[str]:
         "diacritics",
         "nfd-input",
         "long-phrase",
+        "longest-phrase-first",
         "no-results",
     ],
 )
@@ -107,6 +115,14 @@ def test_queries_find_and_rank_the_expected_articles(page, query, first, also):
     assert set(found) == set(first) | also
     if not found:
         assert "Không tìm thấy kết quả nào" in page.text_content("#tim-kiem-trang-thai")
+
+
+def test_words_after_the_tenth_are_not_used_and_the_reader_is_told(page):
+    query = "ke khai tai san " * 2 + "ke khai xuongrongtim"  # the 11th word is only in a draft
+    assert search(page, query) == [KEKHAI, THAMNHUNG, KEKHAI_TAI, KEKHAI_TAISAN, KEKHAI_APART]
+    assert "Chỉ 10 từ đầu được dùng để tìm." in page.text_content("#tim-kiem-trang-thai")
+    assert search(page, "kê khai tài sản")[0] == KEKHAI  # a status naming this query: a new one
+    assert "Chỉ 10 từ đầu" not in page.text_content("#tim-kiem-trang-thai")
 
 
 def test_drafts_hidden_and_future_articles_are_not_findable(page):

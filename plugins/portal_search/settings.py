@@ -7,7 +7,7 @@ from portal.settings import plugin_values
 DEFAULTS = {
     "PORTAL_SEARCH_DIR": "search",  # the page is DIR/index.html, the index files under DIR/
     "PORTAL_SEARCH_CHUNK_SIZE": 25,  # documents per file of titles and sapos
-    "PORTAL_SEARCH_SHARD_BYTES": 12_000,  # aimed raw size of one postings shard
+    "PORTAL_SEARCH_SHARD_BYTES": 6_000,  # aimed raw size of one postings shard
 }
 PREFIX = "PORTAL_SEARCH_"
 

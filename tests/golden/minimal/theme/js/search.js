@@ -6,6 +6,7 @@
 
 const PAGE_SIZE = 10;
 const DEBOUNCE_MS = 150;
+const MAX_WORDS = 10;  // words of a query used: bounds the shards, so the bytes and time, of a search
 const TOKEN = /[\p{L}\p{N}]+/gu;
 const MARKS = /\p{Mn}/gu;
 
@@ -76,25 +77,30 @@ class SearchIndex {
     return Object.prototype.hasOwnProperty.call(shard, key) ? shard[key] : null;
   }
 
-  // Ranks every document containing all the words: phrases (adjacent words) first, then words
-  // spelled with the user's diacritics, then words in the title, then the newest.
+  // Ranks every document containing all the words: the longest run of the query's adjacent
+  // pairs it has (a phrase of the query's words), then how many pairs, then words spelled with
+  // the user's diacritics and words in the title, then the newest. Every shard is fetched in one
+  // wave; ranking works on typed arrays, one slot per document, without lists of ids.
   async search(query, section, year) {
     const manifest = await this.manifest();
-    const words = dedupe(tokenize(query));
-    if (!words.length) return { words, ids: [] };
-    const phrases = [];
-    for (let i = 1; i < words.length; i += 1) phrases.push(`${words[i - 1].folded} ${words[i].folded}`);
-    const [entries, phraseEntries] = await Promise.all([
-      Promise.all(words.map((word) => this.entry(word.folded))),
-      Promise.all(phrases.map((phrase) => this.entry(phrase))),
-    ]);
+    const all = tokenize(query);
+    const cut = all.length > MAX_WORDS;
+    const tokens = all.slice(0, MAX_WORDS);
+    const words = dedupe(tokens, (word) => word.exact);
+    if (!words.length) return { words, ids: [], cut };
+    // Pair p (bit p of a document's mask) is words p and p+1 of the query, repeats included, so
+    // adjacent bits are overlapping pairs; a repeated pair costs no second request (see load).
+    const phrases = tokens.slice(1).map((word, i) => `${tokens[i].folded} ${word.folded}`);
+    const entries = await Promise.all([...words.map((w) => w.folded), ...phrases].map((key) => this.entry(key)));
     performance.mark("portal-search:fetched");
-    if (entries.some((entry) => entry === null)) return { words, ids: [] };
+    if (entries.slice(0, words.length).some((entry) => entry === null)) return { words, ids: [], cut };
     const n = manifest.count;
-    const hits = new Uint16Array(n);
-    const score = new Float64Array(n);
-    words.forEach((word, i) => scoreWord(word, entries[i], hits, score));
-    for (const entry of phraseEntries) if (entry) for (const id of decodeIds(entry)) score[id] += 10;
+    const hits = new Uint8Array(n);
+    const points = new Uint8Array(n);
+    const seen = new Uint8Array(n);
+    words.forEach((word, i) => scoreWord(word, entries[i], hits, points, seen));
+    const pairs = new Uint32Array(n);
+    entries.slice(words.length).forEach((entry, p) => { if (entry) markIds(entry, pairs, 1 << p); });
     const [first, last] = yearRange(manifest, year);
     const sectionCode = sectionCodeOf(manifest, section);
     // Sort keys pack score and id in one number (ids < 2^21), so the typed array sorts natively.
@@ -102,13 +108,15 @@ class SearchIndex {
     let found = 0;
     for (let id = first; id <= last; id += 1) {
       if (hits[id] === words.length && (sectionCode === null || manifest.docSections[id] === sectionCode)) {
-        keys[found] = score[id] * 2097152 + id;
+        const mask = pairs[id];
+        const score = mask ? (longestRun(mask) * 32 + bitCount(mask)) * 256 + points[id] : points[id];
+        keys[found] = score * 2097152 + id;
         found += 1;
       }
     }
     const ranked = keys.subarray(0, found).sort().reverse();
     const ids = Array.from(ranked, (key) => key % 2097152);
-    return { words, ids };
+    return { words, ids, cut };
   }
 
   async documents(ids) {
@@ -122,23 +130,71 @@ class SearchIndex {
   }
 }
 
-function dedupe(words) {
+function dedupe(values, key) {
   const seen = new Set();
-  return words.filter((word) => !seen.has(word.exact) && seen.add(word.exact));
+  return values.filter((value) => !seen.has(key(value)) && seen.add(key(value)));
 }
 
-function scoreWord(word, entry, hits, score) {
-  const [variants, titles] = entry;
-  const marked = word.exact !== word.folded;
-  const seen = new Uint8Array(hits.length);
-  for (const [exact, encoded] of Object.entries(variants)) {
-    const bonus = marked && exact === word.exact ? 3 : 0;
-    for (const id of decodeIds(encoded)) {
-      if (!seen[id]) { seen[id] = 1; hits[id] += 1; }
-      if (bonus && seen[id] === 1) { seen[id] = 2; score[id] += bonus; }
+// Sets ``bit`` in ``target[id]`` for every id of an encoded list (see ``decodeIds``), without
+// building the list: a bitmap is read byte by byte, gaps digit by digit.
+export function markIds(encoded, target, bit) {
+  if (encoded.charCodeAt(0) === 126) {  // "~": base64 bitmap
+    const bytes = atob(encoded.slice(1));
+    for (let i = 0; i < bytes.length; i += 1) {
+      for (let byte = bytes.charCodeAt(i), id = i * 8; byte; byte >>= 1, id += 1) {
+        if (byte & 1) target[id] |= bit;
+      }
+    }
+    return;
+  }
+  let current = 0;
+  let gap = 0;
+  for (let i = 0; i <= encoded.length; i += 1) {
+    const code = i < encoded.length ? encoded.charCodeAt(i) : 44;
+    if (code === 44) {  // ","
+      current += gap;
+      target[current] |= bit;
+      gap = 0;
+    } else {
+      gap = gap * 36 + (code <= 57 ? code - 48 : code - 87);
     }
   }
-  if (titles) for (const id of decodeIds(titles)) score[id] += 2;
+}
+
+// Counts the word in ``hits`` for each document having it in any spelling, and adds to
+// ``points``: 3 when the document has the spelling typed (only for words typed with marks),
+// 2 when its title has the word.
+function scoreWord(word, entry, hits, points, seen) {
+  const [variants, titles] = entry;
+  const marked = word.exact !== word.folded;
+  seen.fill(0);
+  for (const [exact, encoded] of Object.entries(variants)) markIds(encoded, seen, marked && exact === word.exact ? 3 : 1);
+  if (titles) markIds(titles, seen, 4);
+  for (let id = 0; id < seen.length; id += 1) {
+    const flags = seen[id];
+    if (flags) {
+      hits[id] += 1;
+      points[id] += (flags & 2 ? 3 : 0) + (flags & 4 ? 2 : 0);
+    }
+  }
+}
+
+function bitCount(mask) {
+  let count = 0;
+  for (let m = mask; m; m &= m - 1) count += 1;
+  return count;
+}
+
+// The longest run of set bits: adjacent pairs of query words, i.e. the longest phrase.
+function longestRun(mask) {
+  let run = 0;
+  for (let m = mask; m; m &= m << 1) run += 1;
+  return run;
+}
+
+// 9466 → "9.466", as vi-VN writes it (Intl's first call costs tens of milliseconds).
+function formatCount(count) {
+  return String(count).replace(/\B(?=(\d{3})+$)/g, ".");
 }
 
 function yearRange(manifest, year) {
@@ -153,12 +209,19 @@ function sectionCodeOf(manifest, slug) {
   return position < 0 ? "" : position.toString(36);
 }
 
+const FOLDED = new Map();
+
+function foldCached(word) {
+  if (!FOLDED.has(word)) FOLDED.set(word, fold(word));
+  return FOLDED.get(word);
+}
+
 // Text with the words of the query wrapped in <mark>, as DOM nodes (never innerHTML).
 function highlight(value, folded) {
   const fragment = document.createDocumentFragment();
   let last = 0;
   for (const match of value.matchAll(TOKEN)) {
-    if (!folded.has(fold(match[0]))) continue;
+    if (!folded.has(foldCached(match[0]))) continue;
     fragment.append(value.slice(last, match.index));
     const mark = document.createElement("mark");
     mark.textContent = match[0];
@@ -257,7 +320,7 @@ class SearchPage {
       this.list.replaceChildren();
       await this.showMore(false);
       if (generation !== this.generation) return;
-      this.say(this.summary(query, found.ids.length));
+      this.say(this.summary(query, found.ids.length, found.cut));
       performance.mark("portal-search:shown");
     } catch {
       if (generation === this.generation) this.say("Không tải được chỉ mục tìm kiếm. Vui lòng thử lại.");
@@ -266,11 +329,12 @@ class SearchPage {
     }
   }
 
-  summary(query, count) {
-    if (count) return `Tìm thấy ${count.toLocaleString("vi-VN")} kết quả cho “${query}”.`;
+  summary(query, count, cut) {
+    const words = cut ? ` Chỉ ${MAX_WORDS} từ đầu được dùng để tìm.` : "";
+    if (count) return `Tìm thấy ${formatCount(count)} kết quả cho “${query}”.${words}`;
     const filtered = this.section.value || this.year.value;
     return `Không tìm thấy kết quả nào cho “${query}”. ${
-      filtered ? "Hãy bỏ bộ lọc chuyên mục, năm hoặc thử từ khóa khác." : "Hãy thử từ khóa khác hoặc ít từ hơn."}`;
+      filtered ? "Hãy bỏ bộ lọc chuyên mục, năm hoặc thử từ khóa khác." : "Hãy thử từ khóa khác hoặc ít từ hơn."}${words}`;
   }
 
   async showMore(moveFocus = true) {
