@@ -4,7 +4,7 @@
 then for each repeat, on a fresh copy, runs both tools through the same steps: cold build (empty
 output and caches), no-change rebuild, one article edited, one article added, one image replaced.
 Each step records wall time, CPU time (the build and every process it waited for) and peak memory
-(the resident memory of the whole process tree, sampled). Medians go to
+(the proportional set size, PSS, summed over the whole process tree, sampled). Medians go to
 ``bench/results/bench-N.json``; ``bench/RESULTS.md`` is rewritten from every results file.
 """
 
@@ -34,7 +34,6 @@ RESULTS = ROOT / "bench" / "results"
 REPORT = ROOT / "bench" / "RESULTS.md"
 STEPS = ("cold", "no-change", "edit", "add", "image")
 TOOLS = ("stock", "portal")
-PAGE_SIZE = 4096
 
 
 @dataclass
@@ -47,10 +46,25 @@ class Sample:
     ok: bool
 
 
-def _tree_rss(root_pid: int) -> int:
-    """Resident bytes of ``root_pid`` and all its descendants (read from /proc)."""
+def _pss(pid: int) -> int:
+    """Proportional set size of one process: its private pages plus its share of shared ones."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as handle:
+            for line in handle:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def _tree_memory(root_pid: int) -> int:
+    """Memory of ``root_pid`` and all its descendants (read from /proc), as the sum of their PSS.
+
+    Not the sum of their RSS: worker processes forked from the build share most of its pages
+    (copy-on-write), and adding their RSS counted those pages once per worker.
+    """
     parents: dict[int, int] = {}
-    rss: dict[int, int] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -60,11 +74,10 @@ def _tree_rss(root_pid: int) -> int:
         except OSError:
             continue
         parents[int(entry.name)] = int(fields[1])
-        rss[int(entry.name)] = int(fields[21]) * PAGE_SIZE
     total, todo = 0, [root_pid]
     while todo:
         pid = todo.pop()
-        total += rss.get(pid, 0)
+        total += _pss(pid)
         todo.extend(child for child, parent in parents.items() if parent == pid)
     return total
 
@@ -80,7 +93,7 @@ def measure(command: list[str], cwd: Path, log: Path) -> Sample:
         def sample() -> None:
             nonlocal peak
             while not done.wait(0.05):
-                peak = max(peak, _tree_rss(process.pid))
+                peak = max(peak, _tree_memory(process.pid))
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
@@ -89,7 +102,8 @@ def measure(command: list[str], cwd: Path, log: Path) -> Sample:
         done.set()
         sampler.join()
         process.returncode = os.waitstatus_to_exitcode(status)
-    peak = max(peak, usage.ru_maxrss * 1024)
+    if not peak:  # ended before the first sample
+        peak = usage.ru_maxrss * 1024
     return Sample(wall, usage.ru_utime + usage.ru_stime, peak / 2**20, process.returncode == 0)
 
 
@@ -299,7 +313,9 @@ def write_report() -> None:
         "archive (`bench/archive.py`). Stock Pelican: its own reader, the `simple` theme, no plugins, "
         "the same Markdown, `CACHE_CONTENT` on. Portal: `publishconf.py` with every plugin of this "
         "commit, run as `invoke publish` runs it (staged copy, strict build, swap). Peak memory is the "
-        "sampled resident memory of the whole process tree. Targets (issue 10): cold ≤ 1.0, "
+        "sampled sum of the proportional set size (PSS) over the whole process tree (runs before "
+        "27/11/2026 05:55 UTC summed RSS, which counted the pages forked workers share with the "
+        "build once per worker). Targets (issue 10): cold ≤ 1.0, "
         "one edit ≤ 0.1, one new article ≤ 0.25, peak memory ≤ 1.5.",
         "",
     ]
