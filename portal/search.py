@@ -24,6 +24,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from pathlib import Path
 
 from portal import text
 
@@ -123,6 +124,33 @@ def _base36(number: int) -> str:
             return digits
 
 
+@dataclass(frozen=True)
+class Analysis:
+    """What one document contributes to the postings: a pure function of its three texts."""
+
+    variants: tuple[tuple[str, str], ...]  # distinct (exact, folded) tokens
+    titles: tuple[str, ...]  # distinct folded tokens of the title
+    phrases: tuple[str, ...]  # distinct pairs of adjacent folded tokens
+
+
+@lru_cache(maxsize=1)
+def analysis_salt() -> str:
+    """Hash of the code an ``Analysis`` depends on (this module and ``portal/text.py``)."""
+    here = Path(__file__).parent
+    return hashlib.sha256((here / "search.py").read_bytes() + (here / "text.py").read_bytes()).hexdigest()
+
+
+def analyse(document: SearchDocument) -> Analysis:
+    """Tokenise a document's title, sapo and body into what the postings need."""
+    fields = [tokenize(document.title), tokenize(document.summary), tokenize(document.body)]
+    pairs, phrases = set(), set()
+    for tokens in fields:
+        pairs.update(tokens)
+        folded = [f for _, f in tokens]
+        phrases.update(map(" ".join, zip(folded, folded[1:], strict=False)))
+    return Analysis(tuple(sorted(pairs)), tuple(sorted({f for _, f in fields[0]})), tuple(sorted(phrases)))
+
+
 class _Postings:
     """Term → documents, filled one document at a time in id order (so lists stay sorted)."""
 
@@ -131,19 +159,13 @@ class _Postings:
         self.titles = defaultdict(list)  # folded → ids whose title has it
         self.phrases = defaultdict(list)  # "folded folded" → ids
 
-    def add(self, doc: int, document: SearchDocument) -> None:
-        fields = [tokenize(document.title), tokenize(document.summary), tokenize(document.body)]
-        pairs, phrases = set(), set()
-        for tokens in fields:
-            pairs.update(tokens)
-            folded = [f for _, f in tokens]
-            phrases.update(map(" ".join, zip(folded, folded[1:], strict=False)))
+    def add(self, doc: int, analysis: Analysis) -> None:
         variants, titles, phrase_ids = self.variants, self.titles, self.phrases
-        for pair in pairs:
+        for pair in analysis.variants:
             variants[pair].append(doc)
-        for folded in {folded for _, folded in fields[0]}:
+        for folded in analysis.titles:
             titles[folded].append(doc)
-        for phrase in phrases:
+        for phrase in analysis.phrases:
             phrase_ids[phrase].append(doc)
 
     def entries(self) -> dict[str, object]:
@@ -160,14 +182,20 @@ class _Postings:
 
 
 def build_index(
-    documents: list[SearchDocument], sections: list[tuple[str, str]], layout: IndexLayout | None = None
+    documents: list[SearchDocument],
+    sections: list[tuple[str, str]],
+    layout: IndexLayout | None = None,
+    analyses=None,
 ) -> tuple[str, dict[str, bytes]]:
-    """Return the manifest's relative name and every index file (relative name → bytes)."""
+    """Return the manifest's relative name and every index file (relative name → bytes).
+
+    ``analyses`` (document → ``Analysis``) may serve what an earlier build computed.
+    """
     layout = layout or IndexLayout()
     ordered = sorted(documents, key=lambda d: (d.date, d.url))
     postings = _Postings()
     for doc, document in enumerate(ordered):
-        postings.add(doc, document)
+        postings.add(doc, analyses(document) if analyses else analyse(document))
     files: dict[str, bytes] = {}
     shards = _write_shards(postings.entries(), layout, files)
     chunks = _write_chunks(ordered, sections, layout, files)

@@ -8,7 +8,10 @@ renders ``search.html`` to ``<PORTAL_SEARCH_DIR>/index.html``.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
+import pickle
 import time
 from pathlib import Path
 
@@ -16,7 +19,15 @@ from pelican import signals
 from pelican.generators import Generator
 
 from portal.output import write_output
-from portal.search import IndexLayout, SearchDocument, build_index, plain_text
+from portal.search import (
+    Analysis,
+    IndexLayout,
+    SearchDocument,
+    analyse,
+    analysis_salt,
+    build_index,
+    plain_text,
+)
 
 from .settings import validate
 
@@ -32,7 +43,7 @@ def check_settings(pelican) -> None:
     validate(pelican.settings)
 
 
-def document(article) -> SearchDocument:
+def document(article, body: bool = True) -> SearchDocument:
     """Return what the index keeps of a Pelican article: its text, not navigation or footers."""
     return SearchDocument(
         url=article.url,
@@ -40,8 +51,56 @@ def document(article) -> SearchDocument:
         section=article.category.slug,
         date=article.date,
         summary=plain_text(str(getattr(article, "summary", "") or "")),
-        body=plain_text(article.content or ""),
+        body=plain_text(article.content or "") if body else "",
     )
+
+
+class AnalysisCache:
+    """Each article's tokens (``portal.search.Analysis``) between builds, keyed by its texts.
+
+    Tokenising every article again was most of an index rebuild; the index files themselves are
+    still assembled whole (a shard mixes terms of every article).
+    """
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        self.previous: dict[bytes, Analysis] = {}
+        self.current: dict[bytes, Analysis] = {}
+        self._by_document: dict[int, tuple[bytes, Analysis | None]] = {}
+        if path:
+            try:
+                with open(path, "rb") as handle:
+                    self.previous = pickle.load(handle)  # noqa: S301 (our own cache folder)
+            except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError, TypeError):
+                self.previous = {}
+
+    def document(self, article) -> SearchDocument:
+        """Return the article's search document; its body is left out when its tokens are known."""
+        title, summary = article.title, str(getattr(article, "summary", "") or "")
+        content = article.content or ""
+        key = hashlib.sha256(f"{analysis_salt()}\0{title}\0{summary}\0{content}".encode()).digest()
+        known = self.previous.get(key)
+        doc = document(article, body=known is None)
+        self._by_document[id(doc)] = (key, known)
+        return doc
+
+    def __call__(self, doc: SearchDocument) -> Analysis:
+        """Return the analysis of a document made by ``document``: cached, or computed now."""
+        key, known = self._by_document.get(id(doc), (None, None))
+        analysis = known or analyse(doc)
+        if key is not None:
+            self.current[key] = analysis
+        return analysis
+
+    def save(self) -> None:
+        """Keep this build's analyses (articles that are gone are forgotten)."""
+        if not self.path or self.current.keys() == self.previous.keys():
+            return
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        temporary = f"{self.path}.{os.getpid()}"
+        with open(temporary, "wb") as handle:
+            pickle.dump(self.current, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, self.path)
 
 
 class SearchGenerator(Generator):
@@ -55,9 +114,12 @@ class SearchGenerator(Generator):
         options = validate(self.settings)
         folder = options["PORTAL_SEARCH_DIR"].strip("/")
         started = time.perf_counter()
-        documents = [document(a) for a in self.context.get("articles", [])]
+        folder_cache = self.settings.get("CACHE_PATH")
+        cache = AnalysisCache(os.path.join(folder_cache, "search-analyses.pickle") if folder_cache else None)
+        documents = [cache.document(a) for a in self.context.get("articles", [])]
         layout = IndexLayout(options["PORTAL_SEARCH_CHUNK_SIZE"], options["PORTAL_SEARCH_SHARD_BYTES"])
-        manifest, files = build_index(documents, self.settings.get("SECTIONS", []), layout)
+        manifest, files = build_index(documents, self.settings.get("SECTIONS", []), layout, cache)
+        cache.save()
         for name, data in files.items():
             write_output(self.output_path, f"{folder}/{DATA}/{name}", data)
         removed = _remove_stale(Path(self.output_path) / folder / DATA, set(files))
