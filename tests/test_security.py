@@ -196,3 +196,24 @@ def test_policy_reads_feeds_as_their_readers_do(tmp_path):
     )
     assert [v.rule for v in check_file(rss, "all.rss.xml", ORIGIN)] == ["inline-script"]
     assert [v.rule for v in check_file(atom, "all.atom.xml", ORIGIN)] == ["event-handler"]
+
+
+def test_sanitize_cache_gives_what_the_sanitiser_gives_build_after_build(tmp_path):
+    from portal.sanitize import SanitizeCache, sanitize_html
+
+    bodies = [
+        '<p>Thanh tra <a href="https://example.org/x">ngoài</a></p>',
+        '<p onclick="alert(1)">Đảng ủy</p><script>alert(1)</script><a href="javascript:alert(1)">x</a>',
+        "<p>Sạch sẵn.</p>",
+    ]
+    path = str(tmp_path / "sanitized.pickle")
+    for _ in range(2):  # cold, then from the file
+        cache = SanitizeCache()
+        cache.open(path)
+        assert [cache.clean(b, "thanhtra.gov.vn") for b in bodies] == [
+            sanitize_html(b, "thanhtra.gov.vn") for b in bodies
+        ]
+        cache.save()
+    assert len(cache.previous) == 3
+    assert cache.clean(bodies[1], "other.example") == sanitize_html(bodies[1], "other.example")
+    assert "<script" not in cache.clean(bodies[1] + "<script>x</script>", "thanhtra.gov.vn")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from urllib.parse import urlsplit
 
 from markupsafe import Markup
@@ -17,7 +18,7 @@ from pelican import signals
 
 from portal.epoch import source_date_epoch
 from portal.output import write_output
-from portal.sanitize import plain_text, sanitize_html
+from portal.sanitize import SANITIZED, plain_text
 from portal.securitytxt import SecurityTxt, SecurityTxtError
 
 from .settings import SecuritySettingsError, validate
@@ -35,15 +36,22 @@ _SCRIPT_ESCAPES = {
 
 
 def check_settings(pelican) -> None:
-    """Fail early on an unknown or malformed ``PORTAL_SECURITY_*`` setting."""
+    """Fail early on an unknown or malformed ``PORTAL_SECURITY_*`` setting; open the body cache."""
     validate(pelican.settings)
+    folder = pelican.settings.get("CACHE_PATH")
+    SANITIZED.open(os.path.join(folder, "sanitized.pickle") if folder else None)
+
+
+def save_sanitized(pelican) -> None:
+    """Keep the build's sanitised bodies for the next build."""
+    SANITIZED.save()
 
 
 def sanitize_content(instance) -> None:
     """Clean the body with the allowlist and make every metadata string plain text."""
     host = urlsplit(instance.settings.get("SITEURL", "")).hostname or ""
     if getattr(instance, "_content", None):
-        instance._content = sanitize_html(instance._content, host)
+        instance._content = SANITIZED.clean(instance._content, host)
     for key, value in list(instance.metadata.items()):
         cleaned = _plain(value)
         if cleaned is not value:
@@ -106,3 +114,4 @@ def register() -> None:
     signals.content_object_init.connect(sanitize_content)
     signals.generator_init.connect(add_filters)
     signals.finalized.connect(write_security_txt)
+    signals.finalized.connect(save_sanitized)
