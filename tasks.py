@@ -271,10 +271,17 @@ def bench(c, articles: int = 10_000, repeats: int = 3, profile: str = "none"):
     )
 
 
-@task(name="bench-images", help={"photos": "how many camera-size photos (default 100)"})
-def bench_images(c, photos: int = 100):
-    """Time the image pipeline cold and warm against plain Pillow; writes bench/RESULTS-images.md."""
-    c.run(f'"{sys.executable}" "{ROOT / "bench" / "images.py"}" --photos {photos}', pty=False)
+@task(
+    name="bench-images",
+    help={
+        "photos": "how many camera-size photos (default 100)",
+        "baseline_photos": "time plain Pillow on only this many of them (default: all)",
+    },
+)
+def bench_images(c, photos: int = 100, baseline_photos: int = 0):
+    """Time the image pipeline cold and warm against plain Pillow; writes Images in bench/RESULTS.md."""
+    sample = f" --baseline-photos {baseline_photos}" if baseline_photos else ""
+    c.run(f'"{sys.executable}" "{ROOT / "bench" / "images.py"}" --photos {photos}{sample}', pty=False)
 
 
 @task(name="bench-search", help={"count": "generated articles", "browser": "also time queries in Chromium"})

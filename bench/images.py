@@ -1,13 +1,16 @@
 """Benchmark of portal_images against a plain Pillow script, run side by side on one machine.
 
-    python bench/images.py --photos 100            # writes bench/RESULTS-images.md
+    python bench/images.py --photos 1000 --baseline-photos 100
+    # writes bench/results/images.json, then the "Images" section of bench/RESULTS.md
 
-1. Generates N camera-size photos (4000×3000 JPEG, quality 92, EXIF with GPS) in
-   ``bench/corpus/`` (git-ignored, reused between runs).
+1. Generates N camera-size photos (4000×3000 JPEG, quality 92, EXIF with GPS, every other one
+   rotated by its EXIF orientation) in ``bench/corpus/`` (git-ignored, reused between runs).
 2. Times the portal pipeline (``portal.imaging.process``) cold (empty cache, all cores) and warm
    (same cache: nothing to encode), and a plain Pillow baseline doing the same outputs (open,
    ``exif_transpose``, LANCZOS resize of the full image to each width, save AVIF/WebP/JPEG with
-   Pillow's default speeds, one process, no cache) on the same photos, in the same run.
+   Pillow's default speeds, one process, no cache) on the first ``--baseline-photos`` of the same
+   photos (all of them by default; a sample keeps a 1,000-photo run short), in the same run.
+   Wall and CPU seconds (the process and its workers) and the load average around every step.
 3. Publishes a one-article site using two of the photos and loads it in Chromium at phone width
    (390 CSS px, DPR 2 and 3), summing the bytes of the images the browser downloads against the
    original JPEGs.
@@ -17,8 +20,9 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import os
-import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -38,6 +42,7 @@ from portal import imaging  # noqa: E402
 
 CORPUS = ROOT / "bench" / "corpus" / "images"
 CAMERA = (4000, 3000)
+RESULT = ROOT / "bench" / "results" / "images.json"
 
 
 def make_photo(path: Path, seed: int) -> None:
@@ -64,8 +69,10 @@ def corpus(count: int) -> list[str]:
     names = [f"images/photo-{index:04d}.jpg" for index in range(count)]
     for index, name in enumerate(names):
         path = CORPUS.parent / name
-        if not path.exists():
-            make_photo(path, index)
+        if not path.exists():  # written aside then renamed: an interrupted run leaves no half photo
+            partial_path = path.with_name(f".{path.name}.{os.getpid()}")
+            make_photo(partial_path, index)
+            os.replace(partial_path, path)
     return names
 
 
@@ -85,39 +92,51 @@ def baseline(root: Path, names: list[str], out: Path, recipe: imaging.Recipe) ->
                 (out / f"{Path(name).stem}-{width}.{fmt}").write_bytes(buffer.getvalue())
 
 
-def timed(function, *args) -> float:
-    """Return the wall-clock seconds of one call."""
-    start = time.perf_counter()
+def _cpu() -> float:
+    """CPU seconds of this process and of every child it has waited for (the pool's workers)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def timed(function, *args) -> dict:
+    """Return the wall and CPU seconds of one call, and the 1-minute load average around it."""
+    load, cpu, start = os.getloadavg()[0], _cpu(), time.perf_counter()
     function(*args)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    return {"wall": wall, "cpu": _cpu() - cpu, "load_before": load, "load_after": os.getloadavg()[0]}
 
 
-def encode_times(count: int) -> dict:
-    """Cold, warm and baseline seconds for ``count`` photos, plus output bytes."""
+def _size(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.suffix in (".avif", ".webp", ".jpg", ".jpeg"))
+
+
+def encode_times(count: int, sample: int | None = None) -> dict:
+    """Cold and warm runs on ``count`` photos, the baseline on the first ``sample``, output bytes."""
     names = corpus(count)
+    sample_names = names[: sample or count]
     recipe = imaging.Recipe()
     work = Path(tempfile.mkdtemp(prefix="bench-images-"))
     try:
         pipeline = imaging.Pipeline(str(CORPUS.parent), str(work / "cache"), recipe)
         cold = timed(imaging.process, pipeline, names)
+        print(f"cold: {cold}", flush=True)
         warm = timed(imaging.process, pipeline, names)
+        print(f"warm: {warm}", flush=True)
         (work / "baseline").mkdir()
-        plain = timed(baseline, CORPUS.parent, names, work / "baseline", recipe)
-        ours = sum(
-            p.stat().st_size for p in (work / "cache").rglob("*") if p.suffix in (".avif", ".webp", ".jpg")
-        )
-        theirs = sum(p.stat().st_size for p in (work / "baseline").iterdir())
+        plain = timed(baseline, CORPUS.parent, sample_names, work / "baseline", recipe)
+        print(f"baseline ({len(sample_names)} photos): {plain}", flush=True)
+        ours, theirs = _size(work / "cache"), _size(work / "baseline")
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    originals = sum((CORPUS.parent / n).stat().st_size for n in names)
     return {
         "count": count,
         "cold": cold,
         "warm": warm,
-        "baseline": plain,
+        "baseline": plain | {"count": len(sample_names)},
         "ours_bytes": ours,
         "baseline_bytes": theirs,
-        "original_bytes": originals,
+        "original_bytes": sum((CORPUS.parent / n).stat().st_size for n in names),
+        "baseline_original_bytes": sum((CORPUS.parent / n).stat().st_size for n in sample_names),
     }
 
 
@@ -201,75 +220,111 @@ class _Quiet(SimpleHTTPRequestHandler):
         pass
 
 
-def report(times: dict, pages: list[dict]) -> str:
-    """Return RESULTS-images.md."""
+def section(data: dict) -> str:
+    """Return the "Images" section of bench/RESULTS.md for one run's ``images.json``."""
     mb = 1024 * 1024
-    n = times["count"]
+    n, info = data["count"], data["machine"]
+    cold, warm, plain = data["cold"], data["warm"], data["baseline"]
+    m = plain["count"]
+    sampled = m < n
+    per_plain, per_cold = plain["wall"] / m, cold["wall"] / n
+    label = f"plain Pillow, sample of {m}" if sampled else "plain Pillow baseline"
     lines = [
-        "# Image pipeline benchmark",
+        "## Images: the photo pipeline against plain Pillow (issue 7)",
         "",
-        f"Run by `python bench/images.py --photos {n}` on {platform.node()} "
-        f"({os.cpu_count()} CPUs, shared with other jobs; load average at start "
-        f"{os.getloadavg()[0]:.1f}), Pillow {Image.__version__}, Python {platform.python_version()}.",
+        f"Written by `invoke bench-images --photos {n}"
+        + (f" --baseline-photos {m}" if sampled else "")
+        + f"` (`bench/images.py`, figures in `bench/results/images.json`). {info['date']}, commit "
+        f"`{info['commit']}`, {info['cpus']} CPUs ({info['cpu_model']}) shared with other jobs, "
+        f"Python {info['python']}, Pillow {data['pillow']}. Load average (1 min) at the start "
+        f"{data['load']['start']:.1f}, at the end {data['load']['end']:.1f}.",
+        "",
         f"Input: {n} generated camera-size photos ({CAMERA[0]}×{CAMERA[1]} JPEG q92 with EXIF/GPS, "
-        f"{times['original_bytes'] / mb:.0f} MB in all). Output per photo: widths 480/960/1600 × "
-        "AVIF/WebP/JPEG = 9 files.",
+        f"every other one rotated by EXIF, {data['original_bytes'] / mb:.0f} MB in all). Output per "
+        "photo: widths 480/960/1600 × AVIF/WebP/JPEG = 9 files.",
         "",
-        "| run | portal_images | plain Pillow baseline | ratio (baseline / ours) |",
-        "|---|---:|---:|---:|",
-        f"| cold: empty cache | {times['cold']:.1f} s | {times['baseline']:.1f} s | "
-        f"{times['baseline'] / times['cold']:.1f}× |",
-        f"| warm: rebuild, nothing changed | {times['warm']:.2f} s | {times['baseline']:.1f} s (no cache) | "
-        f"{times['baseline'] / times['warm']:.0f}× |",
-        f"| per photo, cold | {times['cold'] / n:.2f} s | {times['baseline'] / n:.2f} s | |",
-        f"| bytes written | {times['ours_bytes'] / mb:.1f} MB | {times['baseline_bytes'] / mb:.1f} MB | |",
+        "| run | photos | wall s | per photo s | CPU s | load before → after |",
+        "|---|---:|---:|---:|---:|---|",
+        _run_row("portal_images cold: empty cache, every core", n, cold),
+        _run_row("portal_images warm: rebuild, nothing changed", n, warm),
+        _run_row(label + ": one process, no cache", m, plain),
         "",
-        "The warm run reads each source once to hash it (content, not mtime) and opens nothing with",
-        "Pillow. The cold gain comes from decoding JPEGs at a reduced DCT scale (`draft`), libavif",
-        "speed 8 instead of Pillow's default 6, and a process pool on every core.",
+        f"Per photo, cold: portal_images {per_cold:.2f} s wall ({cold['cpu'] / n:.2f} s CPU), "
+        f"plain Pillow {per_plain:.2f} s wall ({plain['cpu'] / m:.2f} s CPU): "
+        f"{per_plain / per_cold:.1f}× in wall time, {plain['cpu'] / m / (cold['cpu'] / n):.1f}× in CPU."
+        + (
+            f" The baseline was timed on the first {m} photos only (same mix of landscape and "
+            f"rotated photos); at its rate {n} photos would take about {per_plain * n / 60:.0f} min "
+            "(an extrapolation, not a measurement)."
+            if sampled
+            else ""
+        ),
+        f"Bytes written per photo: portal_images {data['ours_bytes'] / n / 1024:.0f} KB, "
+        f"plain Pillow {data['baseline_bytes'] / m / 1024:.0f} KB.",
         "",
-        "## An article page's images at phone width",
+        "The warm run reads each source once to hash it (content, not mtime) and opens nothing with "
+        "Pillow. The cold gain comes from decoding JPEGs at a reduced DCT scale (`draft`), scaling "
+        "each width from the previous larger one, libavif speed 8 instead of Pillow's default 6, "
+        "and a process pool on every core. Absolute times are inflated by the shared machine (see "
+        "the load average; CPU seconds are less affected); both pipelines ran in the same run, on "
+        "the same photos, one after the other.",
         "",
-        "A one-article site with two of the photos (lead image and one body image), opened in",
-        "Chromium at 390 CSS px; bytes are the image responses the browser fetched (lazy body image",
+        "### An article page's images at phone width",
+        "",
+        "A one-article site with two of the photos (lead image and one body image), opened in "
+        "Chromium at 390 CSS px; bytes are the image responses the browser fetched (lazy body image "
         "scrolled into view).",
         "",
         "| device pixel ratio | files fetched | bytes | original JPEGs | share |",
         "|---:|---|---:|---:|---:|",
     ]
-    for row in pages:
+    for row in data["page"]:
         lines.append(
             f"| {row['dpr']} | {', '.join(row['files'])} | {row['bytes'] / 1024:.0f} KB | "
             f"{row['originals'] / 1024:.0f} KB | {100 * row['bytes'] / row['originals']:.1f} % |"
         )
     lines += [
         "",
-        "## Notes",
-        "",
-        "- Absolute times are inflated by the shared machine (see the load average); the ratio",
-        "  compares both pipelines in the same run, on the same photos, one after the other.",
-        f"- 1,000 photos were not measured here: at this run's rate a cold run would take about "
-        f"{times['cold'] * 10 / 60:.0f} min and a warm one about {times['warm'] * 10:.0f} s "
-        "(a linear extrapolation, not a measurement). Run `invoke bench-images --photos 1000`.",
-        "- The generated photos (smooth shapes plus sensor noise) compress better in AVIF than",
-        "  most real photographs, so the page share above is optimistic; the sample photos of",
-        "  `content/images` (1600 px JPEG, about 70 KB) give 960-px AVIFs of about 15 KB.",
+        "The generated photos (smooth shapes plus sensor noise) compress better in AVIF than most "
+        "real photographs, so the page share above is optimistic; the sample photos of "
+        "`content/images` (1600 px JPEG, about 70 KB) give 960-px AVIFs of about 15 KB.",
     ]
     return "\n".join(lines) + "\n"
 
 
+def _run_row(label: str, count: int, run: dict) -> str:
+    return (
+        f"| {label} | {count} | {run['wall']:.1f} | {run['wall'] / count:.3f} | {run['cpu']:.1f} | "
+        f"{run['load_before']:.1f} → {run['load_after']:.1f} |"
+    )
+
+
 def main(argv=None) -> None:
-    """Run the benchmark and write bench/RESULTS-images.md."""
+    """Run the benchmark, write bench/results/images.json and rewrite bench/RESULTS.md."""
+    from bench.run import machine, write_report
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--photos", type=int, default=100)
-    parser.add_argument("--output", type=Path, default=ROOT / "bench" / "RESULTS-images.md")
+    parser.add_argument(
+        "--baseline-photos", type=int, default=None, help="time plain Pillow on this many (default: all)"
+    )
+    parser.add_argument("--output", type=Path, default=RESULT)
     args = parser.parse_args(argv)
-    times = encode_times(args.photos)
-    print(times)
-    pages = page_bytes()
-    print(pages)
-    args.output.write_text(report(times, pages), encoding="utf-8")
+    start = os.getloadavg()[0]
+    info = machine()
+    data = encode_times(args.photos, args.baseline_photos)
+    data["page"] = page_bytes()
+    print(data["page"])
+    data |= {
+        "machine": info,
+        "pillow": Image.__version__,
+        "load": {"start": start, "end": os.getloadavg()[0]},
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {args.output}")
+    if args.output == RESULT:
+        write_report()
 
 
 if __name__ == "__main__":

@@ -337,10 +337,21 @@ def write_report() -> None:
         ]
     for path in sorted(RESULTS.glob("profile-*.txt")):
         lines += [f"## Profile: {path.stem}", "", "```", path.read_text(encoding="utf-8").rstrip(), "```", ""]
+    lines += _images_section()
     notes = ROOT / "bench" / "NOTES.md"
     if notes.exists():
         lines += [notes.read_text(encoding="utf-8").rstrip(), ""]
     REPORT.write_text("\n".join(lines), encoding="utf-8")
+
+
+def _images_section() -> list[str]:
+    """Return the image pipeline section (issue 7), rendered by ``bench/images.py`` from its JSON."""
+    path = RESULTS / "images.json"
+    if not path.exists():
+        return []
+    from bench.images import section
+
+    return [section(json.loads(path.read_text(encoding="utf-8")))]
 
 
 def profile(corpus: Path, work: Path, step: str) -> Path:
