@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 import nh3
 
+from .buildcache import BuildCache
 from .text import local, nfc
 
 DEFAULT_ID_AUTHORITY = "thanhtra.gov.vn"
@@ -359,8 +360,7 @@ class EntryCache:
     def __init__(self) -> None:
         self.path: str | None = None
         self.build: int | None = None
-        self.previous: dict[bytes, Entry] = {}
-        self.current: dict[bytes, Entry] = {}
+        self.kept = BuildCache()
 
     def open(self, path: str | None, build: object = None) -> None:
         """Use the cache file at ``path`` for the build ``build`` (``None``: no cache).
@@ -369,14 +369,7 @@ class EntryCache:
         """
         if (path, id(build)) == (self.path, self.build) and build is not None:
             return
-        self.path, self.build, self.current = path, id(build), {}
-        self.previous = {}
-        if path:
-            try:
-                with open(path, "rb") as handle:
-                    self.previous = pickle.load(handle)  # noqa: S301 (our own cache folder)
-            except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError, TypeError):
-                self.previous = {}
+        self.path, self.build, self.kept = path, id(build), BuildCache(path)
 
     def key(self, article, site: Site) -> bytes:
         """Return the hash of a record's inputs."""
@@ -384,28 +377,16 @@ class EntryCache:
 
     def get(self, key: bytes | None) -> Entry | None:
         """Return the record made from these inputs by this or an earlier build."""
-        if key is None:
-            return None
-        entry = self.current.get(key) or self.previous.get(key)
-        if entry is not None:
-            self.current[key] = entry
-        return entry
+        return None if key is None else self.kept.get(key, None)
 
     def put(self, key: bytes | None, entry: Entry) -> None:
         """Remember a record just made."""
         if key is not None:
-            self.current[key] = entry
+            self.kept.put(key, entry)
 
     def save(self) -> None:
         """Keep this build's records (others are forgotten); nothing is written when unchanged."""
-        if not self.path or not self.current or self.current.keys() == self.previous.keys():
-            return
-        os.makedirs(os.path.dirname(self.path), exist_ok=True)
-        temporary = f"{self.path}.{os.getpid()}"
-        with open(temporary, "wb") as handle:
-            pickle.dump(self.current, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, self.path)
-        self.previous = self.current
+        self.kept.save()
 
 
 ENTRY_CACHE = EntryCache()

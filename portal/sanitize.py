@@ -9,8 +9,6 @@ External links get ``rel="noopener noreferrer"``.
 from __future__ import annotations
 
 import hashlib
-import os
-import pickle
 import re
 import unicodedata
 from functools import partial
@@ -18,6 +16,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import nh3
+
+from .buildcache import MISSING, BuildCache
 
 TAGS = frozenset(
     {
@@ -168,42 +168,27 @@ class SanitizeCache:
     """
 
     def __init__(self) -> None:
-        self.path: str | None = None
-        self.previous: dict[bytes, str | None] = {}
-        self.current: dict[bytes, str | None] = {}
+        self.kept = BuildCache()
         self._salt = hashlib.sha256(Path(__file__).read_bytes() + nh3.__version__.encode()).digest()
 
     def open(self, path: str | None) -> None:
         """Start a build with the cache file at ``path`` (``None``: no cache)."""
-        self.path, self.previous, self.current = path, {}, {}
-        if path:
-            try:
-                with open(path, "rb") as handle:
-                    self.previous = pickle.load(handle)  # noqa: S301 (our own cache folder)
-            except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError, TypeError):
-                self.previous = {}
+        self.kept = BuildCache(path)
 
     def clean(self, html: str, site_host: str = "") -> str:
         """Return ``sanitize_html(html, site_host)``, from the cache when an earlier build made it."""
         data = self._salt + site_host.encode() + b"\0" + html.encode("utf-8", "surrogatepass")
         key = hashlib.sha256(data).digest()
-        if key in self.previous:
-            kept = self.previous[key]
-        else:
+        kept = self.kept.get(key)
+        if kept is MISSING:
             cleaned = sanitize_html(html, site_host)
             kept = None if cleaned == html else cleaned
-        self.current[key] = kept
+            self.kept.put(key, kept)
         return html if kept is None else kept
 
     def save(self) -> None:
         """Keep this build's bodies (others are forgotten); nothing is written when unchanged."""
-        if not self.path or self.current.keys() == self.previous.keys():
-            return
-        os.makedirs(os.path.dirname(self.path), exist_ok=True)
-        temporary = f"{self.path}.{os.getpid()}"
-        with open(temporary, "wb") as handle:
-            pickle.dump(self.current, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, self.path)
+        self.kept.save()
 
 
 SANITIZED = SanitizeCache()

@@ -20,6 +20,7 @@ import json
 import math
 import operator
 import re
+import sys
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
@@ -126,9 +127,13 @@ def _base36(number: int) -> str:
 
 @dataclass(frozen=True)
 class Analysis:
-    """What one document contributes to the postings: a pure function of its three texts."""
+    """What one document contributes to the postings: a pure function of its three texts.
 
-    variants: tuple[tuple[str, str], ...]  # distinct (exact, folded) tokens
+    Strings are interned: an archive's documents share a few thousand tokens and their phrases,
+    so ten thousand analyses kept between builds hold each string once (in memory and on disk).
+    """
+
+    variants: tuple[str, ...]  # distinct exact tokens (their folded forms come from ``forms``)
     titles: tuple[str, ...]  # distinct folded tokens of the title
     phrases: tuple[str, ...]  # distinct pairs of adjacent folded tokens
 
@@ -143,12 +148,16 @@ def analysis_salt() -> str:
 def analyse(document: SearchDocument) -> Analysis:
     """Tokenise a document's title, sapo and body into what the postings need."""
     fields = [tokenize(document.title), tokenize(document.summary), tokenize(document.body)]
-    pairs, phrases = set(), set()
+    exact, phrases = set(), set()
     for tokens in fields:
-        pairs.update(tokens)
+        exact.update(e for e, _ in tokens)
         folded = [f for _, f in tokens]
         phrases.update(map(" ".join, zip(folded, folded[1:], strict=False)))
-    return Analysis(tuple(sorted(pairs)), tuple(sorted({f for _, f in fields[0]})), tuple(sorted(phrases)))
+    return Analysis(
+        tuple(sorted(map(sys.intern, exact))),
+        tuple(sorted({sys.intern(f) for _, f in fields[0]})),
+        tuple(sorted(map(sys.intern, phrases))),
+    )
 
 
 class _Postings:
@@ -161,8 +170,8 @@ class _Postings:
 
     def add(self, doc: int, analysis: Analysis) -> None:
         variants, titles, phrase_ids = self.variants, self.titles, self.phrases
-        for pair in analysis.variants:
-            variants[pair].append(doc)
+        for exact in analysis.variants:
+            variants[_FORMS[exact]].append(doc)
         for folded in analysis.titles:
             titles[folded].append(doc)
         for phrase in analysis.phrases:

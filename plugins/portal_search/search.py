@@ -11,13 +11,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import pickle
 import time
 from pathlib import Path
 
 from pelican import signals
 from pelican.generators import Generator
 
+from portal.buildcache import BuildCache
 from portal.output import write_output
 from portal.search import (
     Analysis,
@@ -63,23 +63,15 @@ class AnalysisCache:
     """
 
     def __init__(self, path: str | None) -> None:
-        self.path = path
-        self.previous: dict[bytes, Analysis] = {}
-        self.current: dict[bytes, Analysis] = {}
+        self.kept = BuildCache(path)
         self._by_document: dict[int, tuple[bytes, Analysis | None]] = {}
-        if path:
-            try:
-                with open(path, "rb") as handle:
-                    self.previous = pickle.load(handle)  # noqa: S301 (our own cache folder)
-            except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError, TypeError):
-                self.previous = {}
 
     def document(self, article) -> SearchDocument:
         """Return the article's search document; its body is left out when its tokens are known."""
         title, summary = article.title, str(getattr(article, "summary", "") or "")
         content = article.content or ""
         key = hashlib.sha256(f"{analysis_salt()}\0{title}\0{summary}\0{content}".encode()).digest()
-        known = self.previous.get(key)
+        known = self.kept.get(key, None)
         doc = document(article, body=known is None)
         self._by_document[id(doc)] = (key, known)
         return doc
@@ -87,20 +79,16 @@ class AnalysisCache:
     def __call__(self, doc: SearchDocument) -> Analysis:
         """Return the analysis of a document made by ``document``: cached, or computed now."""
         key, known = self._by_document.get(id(doc), (None, None))
-        analysis = known or analyse(doc)
+        if known is not None:
+            return known
+        analysis = analyse(doc)
         if key is not None:
-            self.current[key] = analysis
+            self.kept.put(key, analysis)
         return analysis
 
     def save(self) -> None:
         """Keep this build's analyses (articles that are gone are forgotten)."""
-        if not self.path or self.current.keys() == self.previous.keys():
-            return
-        os.makedirs(os.path.dirname(self.path), exist_ok=True)
-        temporary = f"{self.path}.{os.getpid()}"
-        with open(temporary, "wb") as handle:
-            pickle.dump(self.current, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, self.path)
+        self.kept.save()
 
 
 class SearchGenerator(Generator):
