@@ -114,6 +114,29 @@ class FastRenderer:
             written.write_text(rewrite_html(page, self.settings.get("SITEURL", ""), assets), encoding="utf-8")
         return str(written)
 
+    def findings(self, path: Path) -> tuple[str, list[dict]]:
+        """Return the file's path as findings name it, and the file's own findings.
+
+        Those are what reading it and the rules that look at nothing else report, as the build
+        reports them; the full build that follows adds the rules that look across files.
+        """
+        from dataclasses import asdict
+        from datetime import datetime
+
+        from portal import rules
+        from portal.check import read_document
+        from portal.document import Site
+        from portal.metadata import ARTICLE, sections_from_settings
+        from portal.text import TIMEZONE
+
+        sections = sections_from_settings(self.settings["SECTIONS"])
+        doc = read_document(Path(path), ARTICLE, sections)
+        now = datetime.now(TIMEZONE)
+        site = Site(self.content, sections, [doc], now, self.settings.get("DOCUMENT_SECTION"))
+        local = [rule for rule in rules.RULES if rule.check is not None and rule.id not in rules.SITE_RULES]
+        found = sorted({*doc.source.findings, *(f for rule in local for f in rule.findings(doc, site))})
+        return doc.source.path, [asdict(f) | {"text": f.format()} for f in found]
+
     def _pages(self, generator, context) -> list:
         """Read the published pages (the menus and footer list them): a handful of files."""
         from pelican.contents import Page

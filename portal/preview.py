@@ -164,7 +164,10 @@ class Preview:
         written = [self.fast.render(path) for path in changed]
         if not all(written):
             return False
+        fresh = dict(self.fast.findings(path) for path in changed)  # the last build's are stale
         with self.state.lock:
+            kept = [f for f in self.state.findings if f.get("path") not in fresh]
+            self.state.findings = kept + [f for found in fresh.values() for f in found]
             self.state.build += 1  # preview.js reloads the page now, and again after the full build
         print(f"[xem trước] Đã hiển thị ngay {len(written)} bài; đang dựng lại toàn bộ trang…")
         return True

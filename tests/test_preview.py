@@ -132,6 +132,8 @@ def test_fast_render_writes_the_page_a_full_build_writes(site_copy, tmp_path):
     # What the fast path cannot show alone waits for the full build.
     article.write_text(article.read_text("utf-8").replace("Date: 2024-03-15", "Date: 2024-02-30"), "utf-8")
     assert renderer.render(article) is None  # a broken header: the build names the error
+    path, found = renderer.findings(article)  # what the overlay shows until the full build
+    assert path.endswith(ARTICLE) and [f["rule"] for f in found] == ["date-invalid"]
     draft = next((content / "articles").rglob("ban-nhap*.md"), None) or next(
         p for p in (content / "articles").rglob("*.md") if "Status: draft" in p.read_text("utf-8")
     )
