@@ -62,17 +62,8 @@ class FastRenderer:
             theme=self.settings["THEME"],
             output_path=str(self.output),
         )
-        try:
-            article = generator.readers.read_file(
-                base_path=str(self.content),
-                path=os.path.relpath(path, self.content),
-                content_class=Article,
-                context=context,
-            )
-        except Exception:  # noqa: BLE001 (the full build reports the problem, in Vietnamese)
-            logger.debug("fast preview: %s deferred to the full build", path, exc_info=True)
-            return None
-        if getattr(article, "status", "") != "published" or not article.save_as:
+        article = self._read(generator, context, path, Article)
+        if article is None or getattr(article, "status", "") != "published" or not article.save_as:
             return None
         generator.articles = [article]
         pages = self._pages(generator, context)
@@ -144,16 +135,20 @@ class FastRenderer:
         pages = []
         for folder in self.settings["PAGE_PATHS"]:
             for path in sorted((self.content / folder).rglob("*.md")):
-                try:
-                    page = generator.readers.read_file(
-                        base_path=str(self.content),
-                        path=os.path.relpath(path, self.content),
-                        content_class=Page,
-                        context=context,
-                    )
-                except Exception:  # noqa: BLE001 (the full build reports it)
-                    logger.debug("fast preview: page %s skipped", path, exc_info=True)
-                    continue
-                if getattr(page, "status", "") == "published":
+                page = self._read(generator, context, path, Page)
+                if page is not None and getattr(page, "status", "") == "published":
                     pages.append(page)
         return pages
+
+    def _read(self, generator, context, path: Path, content_class):
+        """Read one file as the build does; ``None`` when it cannot be (the full build says why)."""
+        try:
+            return generator.readers.read_file(
+                base_path=str(self.content),
+                path=os.path.relpath(path, self.content),
+                content_class=content_class,
+                context=context,
+            )
+        except Exception:  # noqa: BLE001 (the full build reports the problem, in Vietnamese)
+            logger.debug("fast preview: %s left to the full build", path, exc_info=True)
+            return None
