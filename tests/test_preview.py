@@ -110,7 +110,7 @@ def test_error_page_escapes_findings():
     assert '<script src="/theme/js/preview.js" defer></script>' in page
 
 
-def test_fast_render_writes_the_page_a_full_build_writes(site_copy, tmp_path):
+def test_fast_render_writes_the_page_a_full_build_writes(site_copy, tmp_path, monkeypatch):
     from conftest import run_pelican
 
     from portal.fastpreview import FastRenderer
@@ -120,12 +120,17 @@ def test_fast_render_writes_the_page_a_full_build_writes(site_copy, tmp_path):
     settings = ["-e", "PREVIEW=true", *(f"{k}={json.dumps(v)}" for k, v in PREVIEW_SETTINGS.items())]
     assert run_pelican(content, output, "pelicanconf.py", *settings).returncode == 0
     renderer = FastRenderer(ROOT, content, output, {"PREVIEW": True, **PREVIEW_SETTINGS})
+    import portal_content.content as plugin  # on PLUGIN_PATHS once the renderer loaded the plugins
+
+    archive_reads = []  # the fast path reads the saved file only, never the whole archive
+    monkeypatch.setattr(plugin, "warm_cache", lambda settings: archive_reads.append(settings) or 0)
     article = content / ARTICLE
     article.write_text(article.read_text("utf-8").replace("Đắk Lắk", "tỉnh Đắk Lắk"), "utf-8")
     written = renderer.render(article)
     assert written == str(output / URL_PATH.strip("/") / "index.html")
     fast = (output / URL_PATH.strip("/") / "index.html").read_text("utf-8")
     assert "tỉnh Đắk Lắk" in fast
+    assert archive_reads == []
     assert run_pelican(content, output, "pelicanconf.py", *settings).returncode == 0
     assert (output / URL_PATH.strip("/") / "index.html").read_text("utf-8") == fast
 

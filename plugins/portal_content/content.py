@@ -49,6 +49,8 @@ def add_reader(readers) -> None:
 
 def prepare_reading(generator) -> None:
     """Parse the files the document cache misses on every core, before Pelican reads them."""
+    if generator.settings.get("PREVIEW_SINGLE_FILE"):  # the preview's fast path reads one file
+        return
     parsed = warm_cache(generator.settings)
     if parsed:
         logger.info("portal_content: %d tệp được đọc song song", parsed)
