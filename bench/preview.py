@@ -10,6 +10,7 @@ served. It reports each latency and the median, and how long the full rebuild af
 from __future__ import annotations
 
 import argparse
+import http.client
 import statistics
 import sys
 import tempfile
@@ -26,11 +27,11 @@ from portal.preview import Preview  # noqa: E402
 
 
 def fetch(url: str) -> str:
-    """Return the body at ``url`` (empty on any error: the page may be mid-rebuild)."""
+    """Return the body at ``url`` (empty on any error: the page may be mid-rebuild or mid-write)."""
     try:
         with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (loopback)
-            return response.read().decode("utf-8")
-    except OSError:
+            return response.read().decode("utf-8", "replace")
+    except (OSError, http.client.HTTPException):
         return ""
 
 

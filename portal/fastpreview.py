@@ -17,6 +17,8 @@ import logging
 import os
 from pathlib import Path
 
+from portal.incremental import replace_if_changed
+
 logger = logging.getLogger(__name__)
 
 
@@ -84,7 +86,10 @@ class FastRenderer:
             )
             media.generate_context()
             media.generate_output(None)
-        Writer(str(self.output), settings=self.settings).write_file(
+        # Rendered beside the output, then renamed into place: the preview server never sends a
+        # half-written page.
+        scratch = self.output.parent / f".{self.output.name}.fast"
+        Writer(str(scratch), settings=self.settings).write_file(
             article.save_as,
             generator.get_template(article.template),
             context,
@@ -94,15 +99,16 @@ class FastRenderer:
             blog=True,
             relative_urls=self.settings["RELATIVE_URLS"],
         )
-        written = self.output / article.save_as
+        page = (scratch / article.save_as).read_text(encoding="utf-8")
         if "portal_assets" in self.settings["PLUGINS"]:  # fingerprinted theme files, as a build has
             from portal_assets.settings import validate  # noqa: PLC0415 (on PLUGIN_PATHS)
 
             from portal.assets import fingerprint_tree, rewrite_html  # noqa: PLC0415
 
             assets = fingerprint_tree(self.output, validate(self.settings)["PORTAL_ASSETS_FOLDER"])
-            page = written.read_text(encoding="utf-8")
-            written.write_text(rewrite_html(page, self.settings.get("SITEURL", ""), assets), encoding="utf-8")
+            page = rewrite_html(page, self.settings.get("SITEURL", ""), assets)
+        written = self.output / article.save_as
+        replace_if_changed(written, page.encode("utf-8"))
         return str(written)
 
     def findings(self, path: Path) -> tuple[str, list[dict]]:
