@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import pickle
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from . import collisions, rules
+from .buildcache import BuildCache
 from .document import Document, Site
 from .findings import Finding
 from .metadata import ARTICLE, PAGE, Section, parse_metadata
@@ -73,60 +73,48 @@ class CheckCache:
     """
 
     def __init__(self, path: Path | None, salt: str) -> None:
-        self.path, self.salt = path, salt
-        self.previous: dict[tuple, tuple] = {}
-        self.current: dict[tuple, tuple] = {}
+        self.salt = salt  # part of every key: a new salt leaves the old entries unused, then gone
+        self.kept = BuildCache(path)
         self._keys: dict[int, tuple] = {}
-        if path is not None:
-            try:
-                with open(path, "rb") as handle:
-                    stored = pickle.load(handle)  # noqa: S301 (our own cache folder)
-                if stored.get("salt") == salt:
-                    self.previous = stored["entries"]
-            except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError, KeyError,
-                    TypeError):
-                self.previous = {}
+
+    @property
+    def previous(self) -> dict:
+        """The entries the last build kept."""
+        return self.kept.previous
+
+    @property
+    def current(self) -> dict:
+        """The entries this build used."""
+        return self.kept.current
 
     def document(self, key: tuple) -> Document | None:
         """Return the document read from these exact bytes by an earlier build, if any."""
-        entry = self.previous.get(key)
+        entry = self.kept.get((self.salt, *key), None)
         if entry is None:
             return None
-        self.current[key] = entry
-        self._keys[id(entry[0])] = key
+        self._keys[id(entry[0])] = (self.salt, *key)
         return entry[0]
 
     def add(self, key: tuple, doc: Document) -> Document:
         """Remember a document just read."""
-        self.current[key] = (doc, None)
-        self._keys[id(doc)] = key
+        self.kept.put((self.salt, *key), (doc, None))
+        self._keys[id(doc)] = (self.salt, *key)
         return doc
 
     def local_findings(self, doc: Document, compute) -> list[Finding]:
         """Return the file-only findings of ``doc``: cached, or ``compute()``d and remembered."""
         key = self._keys.get(id(doc))
-        entry = self.current.get(key) if key else None
+        entry = self.kept.current.get(key) if key else None
         if entry is not None and entry[1] is not None:
             return entry[1]
         found = compute()
         if key is not None:
-            self.current[key] = (doc, found)
+            self.kept.put(key, (doc, found))
         return found
 
     def save(self) -> None:
         """Keep what this build read (files that are gone are forgotten); unchanged, nothing is written."""
-        if self.path is None:
-            return
-        if self.current.keys() == self.previous.keys() and all(
-            entry[1] is not None for entry in self.current.values()
-        ):
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}")
-        with open(temporary, "wb") as handle:
-            record = {"salt": self.salt, "entries": self.current}
-            pickle.dump(record, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, self.path)
+        self.kept.save()
 
 
 def check_salt(tree: Tree) -> str:
