@@ -1,53 +1,141 @@
-"""One dictionary kept between builds in a pickle file of Pelican's cache folder.
+"""One key → value store kept between builds, in an SQLite file of Pelican's cache folder.
 
 The build's caches of pure functions (a body's sanitised HTML, an article's record, its search
-tokens) share this shape: load what the last build kept, serve and remember what this build uses,
-forget the rest, and write the file only when it changed. Keys are content hashes, never mtimes
-(a fresh clone resets those). A missing or unreadable file only costs the work.
+tokens, a file's check document) share this shape: serve what an earlier build stored, remember
+what this build used, forget the rest at the end of a build that went through. Keys are content
+hashes, never mtimes (a fresh clone resets those). A missing or unreadable file only costs the work.
+
+Values stay on disk until asked for: a build holds only the keys, and what it added but has not
+yet written. (The first version loaded one pickle of every value and wrote it whole again: at
+10,000 articles that was hundreds of megabytes resident, and a whole rewrite for one edit.)
+Since every value is a pure function of its key, values are written as they come, in small
+transactions, even by a build that fails later; only the forgetting waits for a build's end.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
+import sqlite3
 
 MISSING = object()
+BATCH = 500  # values written per transaction
+_ERRORS = (pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError)
+
+
+def _key_bytes(key) -> bytes:
+    """Return the stored form of a key: bytes as they are, anything else by a hash of its pickle."""
+    if isinstance(key, bytes):
+        return key
+    return hashlib.sha256(pickle.dumps(key, protocol=5)).digest()
 
 
 class BuildCache:
-    """Key → value, from the last build's file; what this build used is what is kept."""
+    """Key → value from earlier builds; what this build used is what is kept."""
 
     def __init__(self, path: str | os.PathLike | None = None) -> None:
         self.path = os.fspath(path) if path else None
-        self.previous: dict = {}
-        self.current: dict = {}
+        self._db: sqlite3.Connection | None = None
+        self._known: set[bytes] = set()
+        self._used: set[bytes] = set()
+        self._pending: dict[bytes, bytes] = {}
+        self.hits = self.misses = 0  # this build's lookups (read by tests)
         if self.path:
+            self._db = self._connect()
+
+    def _connect(self) -> sqlite3.Connection | None:
+        try:
+            os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
+            db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("CREATE TABLE IF NOT EXISTS kv (key BLOB PRIMARY KEY, value BLOB) WITHOUT ROWID")
+            self._known = {row[0] for row in db.execute("SELECT key FROM kv")}
+            return db
+        except sqlite3.Error:  # not a database (an old pickle, a damaged file): start again
             try:
-                with open(self.path, "rb") as handle:
-                    self.previous = pickle.load(handle)  # noqa: S301 (our own cache folder)
-            except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError, TypeError):
-                self.previous = {}
+                os.unlink(self.path)
+                db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+                db.execute("CREATE TABLE kv (key BLOB PRIMARY KEY, value BLOB) WITHOUT ROWID")
+                return db
+            except (OSError, sqlite3.Error):
+                return None
+
+    def __len__(self) -> int:
+        return len(self._known | self._pending.keys())
 
     def get(self, key, default=MISSING):
-        """Return the value this or the last build stored under ``key`` (and keep it)."""
-        if key in self.current:
-            return self.current[key]
-        if key in self.previous:
-            self.current[key] = value = self.previous[key]
-            return value
-        return default
+        """Return the value an earlier build or this one stored under ``key`` (and keep it)."""
+        stored = _key_bytes(key)
+        data = self._pending.get(stored)
+        if data is None and stored in self._known and self._db is not None:
+            try:
+                row = self._db.execute("SELECT value FROM kv WHERE key = ?", (stored,)).fetchone()
+            except sqlite3.Error:
+                row = None
+            data = row[0] if row else None
+        if data is None:
+            self.misses += 1
+            return default
+        try:
+            value = pickle.loads(data)  # noqa: S301 (our own cache folder)
+        except _ERRORS:
+            self.misses += 1
+            return default
+        self._used.add(stored)
+        self.hits += 1
+        return value
 
     def put(self, key, value) -> None:
-        """Store ``value`` under ``key`` for this build and the next."""
-        self.current[key] = value
+        """Store ``value`` under ``key`` for this build and the next ones."""
+        stored = _key_bytes(key)
+        self._used.add(stored)
+        if stored in self._known:
+            return  # the same key always means the same value
+        self._pending[stored] = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        if len(self._pending) >= BATCH:
+            self._flush()
+
+    def replace(self, key, value) -> None:
+        """Store ``value`` under ``key`` even when a value is stored there (a value completed later)."""
+        stored = _key_bytes(key)
+        self._used.add(stored)
+        self._pending[stored] = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        if len(self._pending) >= BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._db is None or not self._pending:
+            return
+        try:
+            with self._db:
+                self._db.execute("BEGIN")
+                self._db.executemany("INSERT OR REPLACE INTO kv VALUES (?, ?)", self._pending.items())
+        except sqlite3.Error:
+            return  # kept in memory; tried again at the next flush
+        self._known.update(self._pending)
+        self._pending.clear()
 
     def save(self) -> None:
-        """Write what this build used (nothing when it is what the file holds)."""
-        if not self.path or self.current.keys() == self.previous.keys():
+        """End a build: write what is pending and forget the keys this build did not use."""
+        if self._db is None:
             return
-        os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
-        temporary = f"{self.path}.{os.getpid()}"
-        with open(temporary, "wb") as handle:
-            pickle.dump(self.current, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, self.path)
-        self.previous = self.current
+        self._flush()
+        unused = self._known - self._used
+        if unused:
+            try:
+                with self._db:
+                    self._db.execute("BEGIN")
+                    self._db.executemany("DELETE FROM kv WHERE key = ?", ((k,) for k in unused))
+            except sqlite3.Error:
+                return
+            self._known -= unused
+        self._used = set()
+
+    def close(self) -> None:
+        """Close the file (pending values are written first)."""
+        self._flush()
+        if self._db is not None:
+            self._db.close()
+            self._db = None

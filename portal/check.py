@@ -75,41 +75,31 @@ class CheckCache:
     def __init__(self, path: Path | None, salt: str) -> None:
         self.salt = salt  # part of every key: a new salt leaves the old entries unused, then gone
         self.kept = BuildCache(path)
-        self._keys: dict[int, tuple] = {}
-
-    @property
-    def previous(self) -> dict:
-        """The entries the last build kept."""
-        return self.kept.previous
-
-    @property
-    def current(self) -> dict:
-        """The entries this build used."""
-        return self.kept.current
+        self._entries: dict[int, tuple[tuple, list[Finding] | None]] = {}  # id(doc) → (key, findings)
 
     def document(self, key: tuple) -> Document | None:
         """Return the document read from these exact bytes by an earlier build, if any."""
         entry = self.kept.get((self.salt, *key), None)
         if entry is None:
             return None
-        self._keys[id(entry[0])] = (self.salt, *key)
+        self._entries[id(entry[0])] = ((self.salt, *key), entry[1])
         return entry[0]
 
     def add(self, key: tuple, doc: Document) -> Document:
         """Remember a document just read."""
         self.kept.put((self.salt, *key), (doc, None))
-        self._keys[id(doc)] = (self.salt, *key)
+        self._entries[id(doc)] = ((self.salt, *key), None)
         return doc
 
     def local_findings(self, doc: Document, compute) -> list[Finding]:
         """Return the file-only findings of ``doc``: cached, or ``compute()``d and remembered."""
-        key = self._keys.get(id(doc))
-        entry = self.kept.current.get(key) if key else None
-        if entry is not None and entry[1] is not None:
-            return entry[1]
+        key, found = self._entries.get(id(doc), (None, None))
+        if found is not None:
+            return found
         found = compute()
         if key is not None:
-            self.kept.put(key, (doc, found))
+            self.kept.replace(key, (doc, found))
+            self._entries[id(doc)] = (key, found)
         return found
 
     def save(self) -> None:

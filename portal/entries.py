@@ -12,7 +12,7 @@ import html
 import os
 import pickle
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -104,7 +104,7 @@ class Entry:
     section_url: str
     date: datetime
     modified: datetime
-    body_html: str
+    body: str  # sanitised, absolute URLs; read it as ``body_html``
     source_path: str
     tags: tuple = ()
     authors: tuple = ()
@@ -112,6 +112,14 @@ class Entry:
     attachments: tuple = ()
     legacy_url: str = ""
     doc: dict = field(default_factory=dict)
+    body_key: bytes | None = None  # set: ``body`` is left out and read from ENTRY_CACHE on demand
+
+    @property
+    def body_html(self) -> str:
+        """Return the body: held, or read from the record cache (where the whole record is kept)."""
+        if self.body_key is None:
+            return self.body
+        return ENTRY_CACHE.body(self.body_key)
 
     @property
     def updated(self) -> datetime:
@@ -273,7 +281,7 @@ def from_article(article, site: Site) -> Entry:
         section_url=site.absolute(section.url),
         date=date,
         modified=modified,
-        body_html=sanitise(article.content, site),
+        body=sanitise(article.content, site),
         source_path=source_of(article, site),
         tags=tuple(
             (t.slug, plain(t.name), site.absolute(t.url)) for t in getattr(article, "tags", None) or ()
@@ -312,6 +320,8 @@ def entry_of(article, site: Site) -> Entry:
     if entry is None:
         entry = from_article(article, site)
         ENTRY_CACHE.put(key, entry)
+    if key is not None:  # the body (most of a record) stays in the cache file until an output asks
+        entry = replace(entry, body="", body_key=key)
     article._portal_entry = (site, entry)
     return entry
 
@@ -351,7 +361,7 @@ def _inputs(article, site: Site) -> tuple:
     )
 
 
-ENTRY_FORMAT = 1  # bump when ``from_article`` changes what it makes of the same inputs
+ENTRY_FORMAT = 2  # bump when ``from_article`` changes what it makes of the same inputs
 
 
 class EntryCache:
@@ -369,6 +379,7 @@ class EntryCache:
         """
         if (path, id(build)) == (self.path, self.build) and build is not None:
             return
+        self.kept.close()
         self.path, self.build, self.kept = path, id(build), BuildCache(path)
 
     def key(self, article, site: Site) -> bytes:
@@ -378,6 +389,13 @@ class EntryCache:
     def get(self, key: bytes | None) -> Entry | None:
         """Return the record made from these inputs by this or an earlier build."""
         return None if key is None else self.kept.get(key, None)
+
+    def body(self, key: bytes) -> str:
+        """Return the body of the record stored under ``key`` (by this build: it is there)."""
+        entry = self.kept.get(key, None)
+        if entry is None:
+            raise KeyError(f"no record {key.hex()} in {self.path}")
+        return entry.body
 
     def put(self, key: bytes | None, entry: Entry) -> None:
         """Remember a record just made."""
@@ -398,7 +416,7 @@ def open_entry_cache(settings, context) -> None:
     ``context`` (the build's shared context dict) tells builds apart in a long-lived process.
     """
     folder = settings.get("CACHE_PATH")
-    ENTRY_CACHE.open(os.path.join(folder, "entries.pickle") if folder else None, context)
+    ENTRY_CACHE.open(os.path.join(folder, "entries.sqlite") if folder else None, context)
 
 
 def save_entry_cache(*_args) -> None:

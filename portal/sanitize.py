@@ -173,6 +173,7 @@ class SanitizeCache:
 
     def open(self, path: str | None) -> None:
         """Start a build with the cache file at ``path`` (``None``: no cache)."""
+        self.kept.close()
         self.kept = BuildCache(path)
 
     def clean(self, html: str, site_host: str = "") -> str:

@@ -137,6 +137,16 @@ class Analysis:
     titles: tuple[str, ...]  # distinct folded tokens of the title
     phrases: tuple[str, ...]  # distinct pairs of adjacent folded tokens
 
+    def __reduce__(self):
+        # Each analysis is stored on its own: loading interns its strings again, or ten thousand
+        # analyses would each hold their own copies of the same few thousand words.
+        return _interned, (self.variants, self.titles, self.phrases)
+
+
+def _interned(variants, titles, phrases) -> Analysis:
+    intern = sys.intern
+    return Analysis(tuple(map(intern, variants)), tuple(map(intern, titles)), tuple(map(intern, phrases)))
+
 
 @lru_cache(maxsize=1)
 def analysis_salt() -> str:

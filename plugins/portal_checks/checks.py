@@ -41,7 +41,7 @@ def site_findings(settings) -> list[Finding]:
     )
     cache = None
     if settings.get("CACHE_PATH"):
-        cache = CheckCache(Path(settings["CACHE_PATH"]) / "checks.pickle", check_salt(tree))
+        cache = CheckCache(Path(settings["CACHE_PATH"]) / "checks.sqlite", check_salt(tree))
     site = make_site(tree, datetime.now(TIMEZONE), cache)
     found = rules.run(site, cache)
     if cache is not None:

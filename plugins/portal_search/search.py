@@ -103,7 +103,7 @@ class SearchGenerator(Generator):
         folder = options["PORTAL_SEARCH_DIR"].strip("/")
         started = time.perf_counter()
         folder_cache = self.settings.get("CACHE_PATH")
-        cache = AnalysisCache(os.path.join(folder_cache, "search-analyses.pickle") if folder_cache else None)
+        cache = AnalysisCache(os.path.join(folder_cache, "search-analyses.sqlite") if folder_cache else None)
         documents = [cache.document(a) for a in self.context.get("articles", [])]
         layout = IndexLayout(options["PORTAL_SEARCH_CHUNK_SIZE"], options["PORTAL_SEARCH_SHARD_BYTES"])
         manifest, files = build_index(documents, self.settings.get("SECTIONS", []), layout, cache)

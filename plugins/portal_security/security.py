@@ -39,7 +39,7 @@ def check_settings(pelican) -> None:
     """Fail early on an unknown or malformed ``PORTAL_SECURITY_*`` setting; open the body cache."""
     validate(pelican.settings)
     folder = pelican.settings.get("CACHE_PATH")
-    SANITIZED.open(os.path.join(folder, "sanitized.pickle") if folder else None)
+    SANITIZED.open(os.path.join(folder, "sanitized.sqlite") if folder else None)
 
 
 def save_sanitized(pelican) -> None:
