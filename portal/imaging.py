@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import os
+import stat
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
@@ -106,8 +107,12 @@ class ImageCache:
         return self.folder / key[:2] / f"{key}.json"
 
     def file(self, key: str, name: str) -> Path:
-        """Return where the cache keeps one file of a source (``960.avif``, ``card.jpg``)."""
+        """Return where the cache keeps one file of a source (``960.avif``)."""
         return self.folder / key[:2] / key / name
+
+    def card_file(self, key: str) -> str:
+        """Return where the cache keeps a social card (no folder of its own: one less per card)."""
+        return os.path.join(self.folder, key[:2], f"{key}.jpg")
 
     def variant_file(self, key: str, variant: Variant) -> Path:
         """Return the cached bytes of one derivative (shared by every copy of the same source)."""
@@ -137,13 +142,16 @@ class ImageCache:
         _atomic_write(self._record(found.key), json.dumps(asdict(found), sort_keys=True).encode())
 
     def load_card(self, key: str) -> int | None:
-        """Return the byte length of a cached social card, or ``None``."""
-        path = self.file(key, "card.jpg")
-        return path.stat().st_size if path.is_file() else None
+        """Return the byte length of a cached social card, or ``None`` (one ``stat`` call)."""
+        try:
+            found = os.stat(self.card_file(key))
+        except OSError:
+            return None
+        return found.st_size if stat.S_ISREG(found.st_mode) else None
 
     def store_card(self, key: str, data: bytes) -> None:
         """Save a social card's bytes."""
-        _atomic_write(self.file(key, "card.jpg"), data)
+        _atomic_write(Path(self.card_file(key)), data)
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -272,10 +280,14 @@ def process(pipeline: Pipeline, sources: list[str], workers: int | None = None) 
     return batch
 
 
-def run(function, jobs: list[tuple], workers: int | None = None) -> list:
-    """Call ``function(*job)`` for every job, on all cores when there is more than one job."""
+def run(function, jobs: list[tuple], workers: int | None = None, chunksize: int = 1) -> list:
+    """Call ``function(*job)`` for every job, on all cores when there is more than one job.
+
+    ``chunksize`` jobs travel to a worker together: for many small jobs (social cards) that saves
+    a round trip each; one at a time balances the load of a few large ones (photos).
+    """
     workers = min(workers or os.cpu_count() or 1, len(jobs))
     if workers < 2:
         return [function(*job) for job in jobs]
     with ProcessPoolExecutor(workers) as pool:
-        return list(pool.map(function, *zip(*jobs, strict=True), chunksize=1))
+        return list(pool.map(function, *zip(*jobs, strict=True), chunksize=chunksize))

@@ -4,6 +4,7 @@ Every test input (photos with GPS, bombs, truncated files, SVG, fake documents) 
 run time; only a tiny golden thumbnail is committed.
 """
 
+import dataclasses
 import io
 import re
 import shutil
@@ -319,6 +320,97 @@ def test_card_font_draws_every_vietnamese_letter():
     assert image.size == (1200, 630)
     _, lines = cards.fit_title(title, fonts, 1024)
     assert len(lines) == 4 and lines[-1].endswith("…")
+
+
+TITLES = [
+    "Thanh tra Chính phủ công bố kết luận thanh tra việc quản lý, sử dụng đất đai tại tỉnh Đồng Tháp"
+    " giai đoạn 2015-2020",
+    "Đảng ủy họp phiên thường kỳ",
+    "Quyết định số 12/QĐ-TTCP về việc “phê duyệt” kế hoạch thanh tra năm 2027 (ÂĂÊÔƠƯ ĐỲỸ)",
+    "Hội nghị tổng kết công tác tiếp công dân, giải quyết khiếu nại, tố cáo năm 2026 và triển khai"
+    " nhiệm vụ năm 2027 của ngành Thanh tra",
+    "Thanh tra Đắk Lắk " * 12,  # too long at every size: cut with …
+    "Ý kiến",
+    "Tỉnh-ủy-Bà-Rịa-Vũng-Tàu-và-Thành-phố-Hồ-Chí-Minh-ký-kết-chương-trình-phối-hợp-dài-hơn-một-dòng x",
+]
+
+
+def _fonts() -> cards.Fonts:
+    folder = ROOT / "plugins" / "portal_images" / "fonts"
+    return cards.Fonts(str(folder / "NotoSans-Regular.ttf"), str(folder / "NotoSans-Bold.ttf"))
+
+
+def _reference_fit(title: str, fonts: cards.Fonts, width: int) -> list[str]:
+    """The title fitting of card VERSION 2: every candidate line measured whole by Pillow."""
+    for size in cards.TITLE_SIZES:
+        font = cards._font(fonts.bold, size)
+        lines = []
+        for word in title.split():
+            if lines and font.getlength(f"{lines[-1]} {word}") <= width:
+                lines[-1] = f"{lines[-1]} {word}"
+            else:
+                lines.append(word)
+        if len(lines) <= cards.TITLE_LINES:
+            return lines
+    lines = lines[: cards.TITLE_LINES]
+    while font.getlength(f"{lines[-1]} …") > width and " " in lines[-1]:
+        lines[-1] = lines[-1].rsplit(" ", 1)[0]
+    return [*lines[:-1], f"{lines[-1]} …"]
+
+
+def _reference_draw(card: cards.Card, fonts: cards.Fonts) -> Image.Image:
+    """The card as Pillow's ``ImageDraw.text`` draws it line by line (card VERSION 2)."""
+    image = cards._frame(card.agency, card.site, fonts).copy()
+    pen = ImageDraw.Draw(image)
+    lines = _reference_fit(card.title, fonts, 1024)
+    font = cards.fit_title(card.title, fonts, 1024)[0]
+    step = round(font.size * 1.3)
+    top = 310 - step * len(lines) // 2
+    for index, line in enumerate(lines):
+        pen.text((cards.MARGIN + 32, top + index * step), line, font=font, fill=cards.NAVY, anchor="lt")
+    pen.text((cards.MARGIN, 568), card.section, font=cards._font(fonts.bold, 28), fill=cards.RED, anchor="lm")
+    right = cards.SIZE[0] - cards.MARGIN
+    pen.text((right, 568), card.date, font=cards._font(fonts.regular, 28), fill=cards.GREY, anchor="rm")
+    return image
+
+
+def test_card_words_measured_once_add_up_to_pillows_line_width():
+    fonts = _fonts()
+    for size in (*cards.TITLE_SIZES, 28):
+        font = cards._font(fonts.bold, size)
+        for title in TITLES:
+            words = title.split()
+            assert cards.line_width(words, font) == font.getlength(" ".join(words)), (size, title)
+
+
+@pytest.mark.parametrize("title", TITLES, ids=lambda t: t[:24])
+def test_card_title_breaks_like_measuring_whole_lines(title):
+    fonts = _fonts()
+    assert cards.fit_title(title, fonts, 1024)[1] == _reference_fit(title, fonts, 1024)
+
+
+@pytest.mark.parametrize("title", TITLES, ids=lambda t: t[:24])
+def test_card_drawn_word_by_word_looks_like_pillows_text(title):
+    fonts = _fonts()
+    card = cards.Card(
+        title, "Tin tức - Sự kiện", "26/11/2026", "Thanh tra Chính phủ", "Cổng thông tin điện tử"
+    )
+    difference = ImageChops.difference(cards.draw(card, fonts), _reference_draw(card, fonts))
+    assert max(high for _, high in difference.getextrema()) <= 2, title  # identical, rounding aside
+
+
+def test_card_key_changes_with_what_is_drawn():
+    card = cards.Card("Tiêu đề", "Thanh tra", "26/11/2026", "Thanh tra Chính phủ", "Cổng")
+    changed = [
+        dataclasses.replace(card, title="Tiêu đề mới"),
+        dataclasses.replace(card, section="Văn bản"),
+        dataclasses.replace(card, date="27/11/2026"),
+        dataclasses.replace(card, agency="Thanh tra"),
+        dataclasses.replace(card, site="Cổng thông tin"),
+    ]
+    keys = {cards.card_key(c, "fonts") for c in [card, *changed]} | {cards.card_key(card, "new fonts")}
+    assert len(keys) == 7
+    assert cards.card_key(card, "fonts") == cards.card_key(dataclasses.replace(card), "fonts")
 
 
 # --- markup -----------------------------------------------------------------------------------

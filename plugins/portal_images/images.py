@@ -19,7 +19,8 @@ from pelican import signals
 from pelican.contents import Article
 
 from portal import attachments, cards, imaging, media
-from portal.output import write_output
+from portal.incremental import OUTPUTS
+from portal.output import target, write_output
 
 from .markup import picture, rewrite_body, variant_dict
 from .settings import validate
@@ -27,6 +28,7 @@ from .settings import validate
 logger = logging.getLogger("pelican.plugins.portal_images")  # shown at -v, as Pelican's own INFO lines
 CONTEXT_KEY = "PORTAL_FINDINGS"
 FONTS = Path(__file__).parent / "fonts"
+SITE = "Cổng thông tin điện tử"  # the portal's name on every card
 LISTS = ("articles", "hidden_articles", "drafts", "pages", "hidden_pages", "draft_pages")
 
 
@@ -77,7 +79,7 @@ class MediaGenerator:
         self.context, self.settings, self.output_path = context, settings, output_path
         self.values = validate(settings)
         self.pipeline = pipeline_of(settings, self.values)
-        self.published: dict[str, Path] = {}  # output path -> cached file
+        self.published: dict[str, str | Path] = {}  # output path -> cached file
         self.findings: list = []
 
     def generate_context(self) -> None:
@@ -160,38 +162,63 @@ class MediaGenerator:
             self.published[variant.url] = cache.variant_file(found.key, variant)
 
     def _cards(self, items) -> int:
+        """Give every published article its card: cached ones looked up, the others drawn in parallel.
+
+        A rebuild computes each card's key (its text, the fonts, the versions) and makes one
+        ``stat`` call per article; nothing is opened.
+        """
         fonts = cards.Fonts(str(FONTS / "NotoSans-Regular.ttf"), str(FONTS / "NotoSans-Bold.ttf"))
         digest, cache = fonts.digest(), imaging.ImageCache(self.pipeline.cache_folder)
+        agency = self.settings.get("AGENCY", {}).get("name", "")
         jobs, owners = [], []
         for content in items:
-            if not content.save_as or not isinstance(content, Article):
+            if not isinstance(content, Article):
                 continue
-            card = cards.Card(
-                content.title,
-                content.category.name,
-                content.date.strftime("%d/%m/%Y"),
-                self.settings.get("AGENCY", {}).get("name", ""),
-                "Cổng thông tin điện tử",
-            )
+            save_as = content.save_as  # Pelican formats it again on every access
+            if not save_as:
+                continue
+            date = content.date.strftime("%d/%m/%Y")
+            card = cards.Card(content.title, content.category.name, date, agency, SITE)
             key = cards.card_key(card, digest)
-            name = f"images/og/{content.save_as.rsplit('/', 1)[0]}-{key[:12]}.jpg"
+            name = f"images/og/{save_as.rsplit('/', 1)[0]}-{key[:12]}.jpg"
             length = cache.load_card(key)
             if length is None:
                 jobs.append((card, fonts, key, name, self.pipeline.cache_folder))
                 owners.append(content)
                 continue
             content.og_image = variant_dict(imaging.Variant(name, *cards.SIZE, "jpeg", length))
-            self.published[name] = cache.file(key, "card.jpg")
-        for content, job, variant in zip(owners, jobs, imaging.run(cards.render, jobs), strict=True):
+            self.published[name] = cache.card_file(key)
+        workers = self.values["PORTAL_IMAGES_WORKERS"]
+        drawn = imaging.run(cards.render, jobs, workers, chunksize=card_chunk(len(jobs), workers))
+        for content, job, variant in zip(owners, jobs, drawn, strict=True):
             content.og_image = variant_dict(variant)
-            self.published[variant.url] = cache.file(job[2], "card.jpg")
+            self.published[variant.url] = cache.card_file(job[2])
         return len(jobs)
 
     def generate_output(self, writer) -> None:
-        """Copy every derivative and card the published pages use from the cache."""
-        for relative, cached in sorted(self.published.items()):
-            write_output(self.output_path, relative, cached.read_bytes())
+        """Copy every derivative and card the published pages use from the cache.
 
+        Their names carry the hash of what made them, so an output file of that name and of the
+        cached file's size already holds those bytes (a rebuild then reads neither file).
+        """
+        for relative, cached in sorted(self.published.items()):
+            path = target(self.output_path, relative)
+            if _same_size(path, cached):
+                OUTPUTS.record(path)
+            else:
+                write_output(self.output_path, relative, Path(cached).read_bytes())
+
+
+def card_chunk(jobs: int, workers: int | None) -> int:
+    """Return how many cards go to a worker at once: about 8 rounds a worker, at most 64 cards."""
+    return max(1, min(64, jobs // (8 * (workers or os.cpu_count() or 1))))
+
+
+def _same_size(path: Path, cached: str | os.PathLike) -> bool:
+    try:
+        return os.stat(path).st_size == os.stat(cached).st_size
+    except OSError:
+        return False
 
 
 def _record(context, found) -> None:
