@@ -136,14 +136,52 @@ class Digester:
         if level >= 1:  # as other pages show it: metadata (not the reader's records) and URL
             metadata = sorted((k, v) for k, v in content.metadata.items() if k not in BOOKKEEPING)
             hasher.update(_stable_repr((metadata, content.url)))
-        else:  # whole: body, metadata, and the articles it holds by reference
-            self._attributes(hasher, content, 1, 0)
+            return
+        # Whole: every attribute in one stable repr (an object whose repr shows an address makes
+        # the key unknown), the articles it holds by reference as other pages show them. One
+        # repr instead of a walk value by value: this digest runs for every article page.
+        plain, linked = [], []
+        for name, value in sorted(vars(content).items()):
+            if name in EXCLUDED_ATTRIBUTES:
+                continue
+            if isinstance(value, str):  # the body and other long texts: hashed, never repr'd
+                hasher.update(f"{name}\0{len(value)}\0".encode())
+                hasher.update(value.encode("utf-8", "surrogatepass"))
+            elif _holds_content(value):
+                linked.append((name, value))
+            elif name == "metadata":
+                plain.append((name, sorted((k, _flat(v)) for k, v in value.items() if not isinstance(v, str))))
+                for key, text in sorted((k, v) for k, v in value.items() if isinstance(v, str)):
+                    hasher.update(f"metadata.{key}\0{len(text)}\0".encode())
+                    hasher.update(text.encode("utf-8", "surrogatepass"))
+            else:
+                plain.append((name, _flat(value)))
+        hasher.update(_stable_repr(plain))
+        for name, value in linked:
+            hasher.update(name.encode())
+            hasher.update(self.digest(value, 1, 0))
 
     def _attributes(self, hasher, value, level: int, depth: int) -> None:
         for name in sorted(vars(value)):
             if name not in EXCLUDED_ATTRIBUTES:
                 hasher.update(name.encode())
                 hasher.update(self.digest(vars(value)[name], level, depth))
+
+
+def _holds_content(value) -> bool:
+    """Tell whether ``value`` is an article/page or a list or tuple holding one."""
+    if isinstance(value, Content):
+        return True
+    return isinstance(value, list | tuple) and any(isinstance(item, Content) for item in value)
+
+
+def _flat(value):
+    """Return ``value`` with taxonomy objects as (kind, name, slug): their repr shows the name only."""
+    if isinstance(value, URLWrapper):
+        return (type(value).__qualname__, value.name, value.slug)
+    if isinstance(value, list | tuple) and any(isinstance(item, URLWrapper) for item in value):
+        return tuple(_flat(item) for item in value)
+    return value
 
 
 def _stable_repr(value) -> bytes:

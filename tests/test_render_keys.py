@@ -1,0 +1,64 @@
+"""The render cache's digest of an article page: every value a page can show changes its key."""
+
+from __future__ import annotations
+
+import copy
+import sys
+from pathlib import Path
+
+import pytest
+from pelican.contents import Article
+from pelican.settings import DEFAULT_CONFIG
+from pelican.urlwrappers import Tag
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "plugins"))
+from portal_perf.render_cache import Digester  # noqa: E402
+
+
+def _article(title="Thanh tra đất đai", body="<p>Nội dung</p>", slug="thanh-tra-dat-dai"):
+    settings = copy.deepcopy(DEFAULT_CONFIG)
+    metadata = {"title": title, "slug": slug, "date": __import__("datetime").datetime(2026, 11, 26, 8, 0)}
+    article = Article(body, metadata=metadata, settings=settings, source_path=f"/c/{slug}.md")
+    tag = Tag("Đất đai", settings)
+    article.tags = [tag]
+    article.metadata["tags"] = [tag]
+    return article
+
+
+def _key(article) -> bytes:
+    return Digester().digest(article)
+
+
+def test_equal_articles_have_equal_keys_and_each_change_shows():
+    first, second = _article(), _article()
+    assert _key(first) == _key(second)
+    assert _key(_article(body="<p>Nội dung mới</p>")) != _key(first)
+    assert _key(_article(title="Thanh tra đất đai năm 2026")) != _key(first)
+    retagged = _article()
+    retagged.tags[0].slug = "dat-dai-2"  # the repr of a tag shows its name only
+    assert _key(retagged) != _key(first)
+    extra = _article()
+    extra.og_image = {"url": "images/og/a.jpg", "width": 1200}
+    assert _key(extra) != _key(first)
+
+
+def test_a_neighbour_counts_by_what_pages_show_of_it():
+    article, neighbour = _article(), _article(title="Bài bên cạnh", slug="bai-ben-canh")
+    article.older_in_section = neighbour
+    before = _key(article)
+    neighbour_body_changed = _article(title="Bài bên cạnh", slug="bai-ben-canh", body="<p>Khác</p>")
+    article.older_in_section = neighbour_body_changed
+    assert _key(article) == before  # its body is not on this page
+    article.older_in_section = _article(title="Bài bên cạnh (sửa)", slug="bai-ben-canh")
+    assert _key(article) != before
+    article.same_section = [neighbour, neighbour_body_changed]
+    assert _key(article) != before
+
+
+def test_a_value_without_a_stable_repr_leaves_the_key_unknown():
+    from portal_perf.render_cache import UnstableError
+
+    article = _article()
+    article.widget = object()
+    with pytest.raises(UnstableError):
+        _key(article)
