@@ -150,7 +150,8 @@ class Digester:
             elif _holds_content(value):
                 linked.append((name, value))
             elif name == "metadata":
-                plain.append((name, sorted((k, _flat(v)) for k, v in value.items() if not isinstance(v, str))))
+                others = ((k, _flat(v)) for k, v in value.items() if not isinstance(v, str))
+                plain.append((name, sorted(others)))
                 for key, text in sorted((k, v) for k, v in value.items() if isinstance(v, str)):
                     hasher.update(f"metadata.{key}\0{len(text)}\0".encode())
                     hasher.update(text.encode("utf-8", "surrogatepass"))
