@@ -32,12 +32,15 @@ def tree(folder: Path) -> dict[str, str]:
     }
 
 
-def publish(content: Path, output: Path, cache: Path, env: dict | None = None) -> str:
-    """Publish as ``invoke publish`` does: stage a hard-linked copy, build into it, swap it in."""
+def publish(content: Path, output: Path, cache: Path, env: dict | None = None, parallel_min: int = 0) -> str:
+    """Publish as ``invoke publish`` does: stage a hard-linked copy, build into it, swap it in.
+
+    The pages are written by two processes from ``parallel_min`` articles: 0 (always) for the
+    incremental publishes, one process for the cold ones they are compared with.
+    """
     staging = stage(output)
-    built = run_pelican(
-        content, staging, "publishconf.py", "-e", f"CACHE_PATH={json.dumps(str(cache))}", env=env
-    )
+    settings = [f"CACHE_PATH={json.dumps(str(cache))}", f"PORTAL_PERF_PARALLEL_MIN={parallel_min}"]
+    built = run_pelican(content, staging, "publishconf.py", "-e", *settings, env=env)
     assert built.returncode == 0, built.log
     swap_in(staging, output)
     return built.log
@@ -46,7 +49,7 @@ def publish(content: Path, output: Path, cache: Path, env: dict | None = None) -
 def assert_same_as_cold(content: Path, output: Path, scratch: Path) -> dict[str, str]:
     cold = scratch / "cold"
     shutil.rmtree(cold, ignore_errors=True)
-    publish(content, cold / "output", cold / "cache")
+    publish(content, cold / "output", cold / "cache", parallel_min=10**9)
     expected, actual = tree(cold / "output"), tree(output)
     assert sorted(actual.keys() - expected.keys()) == [], "files an incremental publish left behind"
     assert sorted(expected.keys() - actual.keys()) == [], "files an incremental publish did not make"
@@ -195,3 +198,21 @@ def test_orphans_are_files_not_made_again_except_compressed_siblings(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["kept.html", "kept.html.gz"]
 
 
+
+
+def test_pages_written_by_two_processes_equal_one_process_and_keep_their_keys(archive, tmp_path):
+    content, _, _, _ = archive
+    one, two = tmp_path / "one", tmp_path / "two"
+    publish(content, one / "output", one / "cache", parallel_min=10**9)
+    publish(content, two / "output", two / "cache", parallel_min=0)
+    assert tree(two / "output") == tree(one / "output")
+    (single,) = (one / "cache").glob("render-keys-*.pickle")
+    (forked,) = (two / "cache").glob("render-keys-*.pickle")
+    single, forked = pickle.loads(single.read_bytes()), pickle.loads(forked.read_bytes())
+    assert forked["counts"] == single["counts"] and forked["counts"]["rendered"] > ARTICLES
+    assert sorted(os.path.relpath(p, two / "output") for p in forked["keys"]) == sorted(
+        os.path.relpath(p, one / "output") for p in single["keys"]
+    )
+    publish(content, two / "output", two / "cache", parallel_min=0)  # every key came back to the parent
+    (forked,) = (two / "cache").glob("render-keys-*.pickle")
+    assert pickle.loads(forked.read_bytes())["counts"]["rendered"] == 0

@@ -62,3 +62,48 @@ def test_a_value_without_a_stable_repr_leaves_the_key_unknown():
     article.widget = object()
     with pytest.raises(UnstableError):
         _key(article)
+
+
+class _Writer:
+    """The little of Pelican's writer that ``write_pages_in_two`` touches."""
+
+    def __init__(self, root: Path, fail_on: int | None = None):
+        self.root, self.fail_on = root, fail_on
+        self._written_files, self._overridden_files = set(), set()
+        self.render_cache = None
+
+    def write_file(self, number):
+        from portal.incremental import replace_if_changed
+
+        if number == self.fail_on:
+            raise ValueError(f"trang {number} hỏng")
+        path = self.root / f"{number}.html"
+        replace_if_changed(path, f"<p>{number}</p>".encode())
+        self._written_files.add(str(path))
+
+
+def _pages(writer):
+    for number in range(9):
+        writer.write_file(number)
+
+
+def test_two_processes_make_every_page_once_and_the_parent_learns_of_all(tmp_path):
+    from portal.incremental import OUTPUTS
+    from portal_perf.parallel import write_pages_in_two
+
+    OUTPUTS.start(tmp_path)
+    writer = _Writer(tmp_path)
+    write_pages_in_two(_pages, writer)
+    expected = {str(tmp_path / f"{n}.html") for n in range(9)}
+    assert {str(p) for p in tmp_path.glob("*.html")} == expected
+    assert writer._written_files == expected  # the child's half came back
+    assert expected <= OUTPUTS.produced  # or pruning would delete the child's pages
+
+
+def test_a_failure_in_the_other_process_fails_the_build_with_its_traceback(tmp_path):
+    from portal.incremental import OUTPUTS
+    from portal_perf.parallel import ChildFailedError, write_pages_in_two
+
+    OUTPUTS.start(tmp_path)
+    with pytest.raises(ChildFailedError, match="trang 3 hỏng"):  # odd calls are the child's
+        write_pages_in_two(_pages, _Writer(tmp_path, fail_on=3))

@@ -2,7 +2,8 @@
 
 Signals: ``initialized`` validates settings; ``get_generators`` starts a build's output record
 (what the output folder holds before it); ``article_generator_init`` swaps Pelican's quadratic
-taxonomy and archive steps for linear ones; ``generator_init`` adds
+taxonomy and archive steps for linear ones and splits its page writing over two processes
+(``parallel``); ``generator_init`` adds
 the ``portal_memo`` block cache; ``all_generators_finalized`` freezes content URLs
 (``memo``); ``get_writer`` returns a writer that rewrites only changed files; ``finalized``
 deletes the files this build no longer makes. Pelican's file copies (static files, theme assets)
@@ -21,6 +22,7 @@ from portal.release import HEALTHZ, MANIFEST, VERSION
 
 from . import taxonomy
 from .memo import MEMO, freeze_urls, install_url_cache
+from .parallel import parallel_pages
 from .settings import validate
 from .writer import IncrementalWriter
 
@@ -41,8 +43,9 @@ def start_build(pelican) -> None:
 
 
 def linear_taxonomy(generator) -> None:
-    """Give the articles generator linear tag, category, author and archive steps."""
+    """Give the articles generator linear tag, category, author and archive steps, and two writers."""
     taxonomy.install(generator)
+    generator.generate_pages = parallel_pages(generator, validate(generator.settings)["PORTAL_PERF_PARALLEL_MIN"])
 
 
 def add_filters(generator) -> None:

@@ -10,6 +10,8 @@ DEFAULTS = {
     # Folders (besides theme/, plugins/, portal/ and the content's static files) whose files can
     # change a page without changing its context, e.g. built assets a template global reads.
     "PORTAL_PERF_EXTRA_INPUTS": [],
+    # Articles from which the articles generator's pages are written by two processes (fork).
+    "PORTAL_PERF_PARALLEL_MIN": 200,
 }
 PREFIX = "PORTAL_PERF_"
 
@@ -24,4 +26,7 @@ def validate(settings) -> dict:
     extra = values["PORTAL_PERF_EXTRA_INPUTS"]
     if not isinstance(extra, list | tuple) or not all(isinstance(p, str) for p in extra):
         raise PerfSettingsError("portal_perf: PORTAL_PERF_EXTRA_INPUTS must be a list of folder paths")
+    minimum = values["PORTAL_PERF_PARALLEL_MIN"]
+    if not isinstance(minimum, int) or isinstance(minimum, bool) or minimum < 0:
+        raise PerfSettingsError("portal_perf: PORTAL_PERF_PARALLEL_MIN must be a whole number ≥ 0")
     return values
