@@ -456,15 +456,21 @@ def manifest_text(listing: dict) -> str:
 
 def _fix_mtimes(
     output: Path, keys: dict[str, Key], folders: dict[str, int], touched: set[str], stamp: int
-) -> None:
-    """Give every file and folder the build's epoch as mtime (only where it differs); ``keys`` follow."""
+) -> int:
+    """Give every file and folder the build's epoch as mtime where it differs; return how many files.
+
+    ``keys`` follow the files' new mtimes.
+    """
+    fixed = 0
     for relative, key in keys.items():
         if key[3] != stamp:
             os.utime(os.path.join(output, relative), ns=(stamp, stamp), follow_symlinks=False)
             keys[relative] = (*key[:3], stamp)
+            fixed += 1
     for folder, mtime in folders.items():
         if mtime != stamp or folder in touched:
             os.utime(os.path.join(output, folder) if folder else output, ns=(stamp, stamp))
+    return fixed
 
 
 def _parent(relative: str) -> str:
@@ -518,8 +524,14 @@ def finish(
         keys[MANIFEST] = _key(os.stat(output / MANIFEST))
         digests[MANIFEST] = hashlib.sha256(data).hexdigest()
     touched.add("")  # version.json or manifest.json may have been replaced (one utime)
-    _fix_mtimes(output, keys, folders, touched, stamp)
-    known.save(keys, digests, listed)
+    fixed = _fix_mtimes(output, keys, folders, touched, stamp)
+    unchanged = (  # every file still has the identity and digest the cache holds
+        not (fixed or plan.sources or plan.others or plan.stale)
+        and len(keys) == len(known.entries)
+        and all(known.sha(name, keys[name]) == digests[name] for name in (VERSION, MANIFEST))
+    )
+    if not unchanged:
+        known.save(keys, digests, listed)
     return version
 
 
