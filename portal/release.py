@@ -397,9 +397,12 @@ _TYPE_OF_SUFFIX: dict[str, str] = {}
 
 
 def _type_of(relative: str) -> str:
-    suffix = os.path.splitext(relative)[1].lower()
-    if relative == HEALTHZ or not suffix:
+    """Return ``content_type(relative)``, remembered per suffix (the manifest asks for every file)."""
+    name = relative[relative.rfind("/") + 1 :]
+    dot = name.rfind(".")
+    if relative == HEALTHZ or not 0 < dot < len(name) - 1:  # no suffix, as pathlib sees it
         return content_type(relative)
+    suffix = name[dot:].lower()
     found = _TYPE_OF_SUFFIX.get(suffix)
     if found is None:
         found = _TYPE_OF_SUFFIX[suffix] = content_type(relative)

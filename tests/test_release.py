@@ -272,3 +272,20 @@ def test_the_manifest_text_is_json_dumps_with_indent_one_and_sorted_keys():
         {"commit": "c", "build_id": "b", "files": [entry, entry]},
     ):
         assert manifest_text(listing) == json.dumps(listing, indent=1, sort_keys=True) + "\n"
+
+
+def test_content_types_remembered_per_suffix_are_those_of_each_name():
+    from portal.release import _type_of, content_type
+
+    names = [
+        "healthz",
+        "index.html",
+        "A/B.HTML",
+        "x.",
+        ".htaccess",
+        "a.b/c",
+        "..foo",
+        "feed.webmanifest",
+        "a/b.tar.gz",
+    ]
+    assert [_type_of(name) for name in names * 2] == [content_type(name) for name in names * 2]
