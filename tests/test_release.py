@@ -289,3 +289,16 @@ def test_content_types_remembered_per_suffix_are_those_of_each_name():
         "a/b.tar.gz",
     ]
     assert [_type_of(name) for name in names * 2] == [content_type(name) for name in names * 2]
+
+
+def test_the_manifest_is_written_again_when_only_what_it_says_of_a_file_changed(tmp_path, monkeypatch):
+    import portal.release
+
+    output, cache, epoch = tmp_path / "output", tmp_path / "digests.json", 1767225600
+    replace_if_changed(output / "p0.html", _page(0))
+    finish(output, epoch, "abc", cache=cache)
+    monkeypatch.setitem(portal.release.TYPES, ".html", "text/html")  # a new release of this code
+    monkeypatch.setattr(portal.release, "_TYPE_OF_SUFFIX", {})
+    finish(output, epoch, "abc", cache=cache)
+    listed = {entry["path"]: entry["type"] for entry in read_manifest(output)["files"]}
+    assert listed["p0.html"] == "text/html"
