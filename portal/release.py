@@ -321,14 +321,14 @@ M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's malloc.h
 
 
 def _batches(items: list, weights: list[int], count: int) -> list[list]:
-    """Split ``items`` into at most ``count`` batches of near-equal weight, heaviest batches first."""
+    """Split ``items`` into at most ``count`` batches of near-equal weight (heaviest item first)."""
     totals = [(0, index) for index in range(count)]
     batches: list[list] = [[] for _ in range(count)]
     for weight, item in sorted(zip(weights, items, strict=True), key=lambda pair: -pair[0]):
         total, index = heapq.heappop(totals)
         batches[index].append(item)
         heapq.heappush(totals, (total + weight, index))
-    return sorted((batch for batch in batches if batch), key=len, reverse=True)
+    return [batch for batch in batches if batch]
 
 
 def _digest_and_compress(
