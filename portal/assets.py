@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -118,7 +120,7 @@ def _normalise(path: str) -> str:
 
 def rewrite_html(html: str, siteurl: str, assets: dict[str, Asset]) -> str:
     """Point ``<link>``/``<script>`` at fingerprinted files; add ``integrity`` to CSS and JS."""
-    prefixes = {f"{siteurl}/", "/"}
+    prefixes = sorted({f"{siteurl}/", "/"}, key=len, reverse=True)
 
     def tag(match: re.Match) -> str:
         text = match.group(0)
@@ -126,7 +128,7 @@ def rewrite_html(html: str, siteurl: str, assets: dict[str, Asset]) -> str:
         if not found:
             return text
         url = found.group(2)
-        prefix = next((p for p in sorted(prefixes, key=len, reverse=True) if url.startswith(p)), None)
+        prefix = next((p for p in prefixes if url.startswith(p)), None)
         asset = assets.get(url[len(prefix) :]) if prefix else None
         if asset is None:
             return text
@@ -137,3 +139,122 @@ def rewrite_html(html: str, siteurl: str, assets: dict[str, Asset]) -> str:
         return text
 
     return _TAG.sub(tag, html)
+
+
+Key = tuple  # (device, inode, size, mtime in ns) of one page
+
+
+def html_pages(output: Path) -> dict[str, Key]:
+    """Every ``*.html`` file of ``output`` (relative, POSIX) with its identity, in one walk."""
+    found: dict[str, Key] = {}
+    pending = [(str(output), "")]
+    while pending:
+        folder, prefix = pending.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append((entry.path, prefix + entry.name + "/"))
+                elif entry.name.endswith(".html") and entry.is_file():
+                    st = entry.stat()
+                    found[prefix + entry.name] = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    return found
+
+
+def asset_map_digest(siteurl: str, assets: dict[str, Asset]) -> str:
+    """Return a digest of everything a page's rewriting depends on: the assets, the site URL, this code."""
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    rows = sorted((a.original, a.fingerprinted, a.integrity) for a in assets.values())
+    digest.update(json.dumps([siteurl, rows]).encode())
+    return digest.hexdigest()
+
+
+class PageCache:
+    """The pages the last build left pointing at its assets, by identity, and the assets they point at.
+
+    Every writer replaces a page by a rename (a new inode), and after the build the release gives
+    it the build's epoch as mtime. A page with the device, inode and size recorded here and with the
+    mtime recorded or that epoch is the page this step left, so while the assets are the same it
+    needs no reading. Kept in Pelican's cache folder; a missing or unreadable cache only costs the
+    reading of every page.
+    """
+
+    FORMAT = 1
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
+        self.assets: str | None = None
+        self.epoch: int | None = None
+        self.pages: dict[str, list] = {}
+        if path is None:
+            return
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return
+        if not isinstance(data, dict) or data.get("format") != self.FORMAT:
+            return
+        if isinstance(data.get("assets"), str) and isinstance(data.get("pages"), dict):
+            self.assets, self.pages = data["assets"], data["pages"]
+            self.epoch = data.get("epoch") if isinstance(data.get("epoch"), int) else None
+
+    def current(self, relative: str, key: Key) -> bool:
+        """Whether ``relative`` is still the page recorded here (its mtime may be the epoch's)."""
+        entry = self.pages.get(relative)
+        if not isinstance(entry, list) or len(entry) != 4 or entry[:3] != list(key[:3]):
+            return False
+        return key[3] in (entry[3], self.epoch)
+
+    def save(self, assets: str, epoch: int | None, pages: dict[str, Key]) -> None:
+        """Remember this build's pages and assets; an unchanged record is not written again."""
+        if self.path is None:
+            return
+        entries = {relative: list(key) for relative, key in pages.items()}
+        if (assets, epoch, entries) == (self.assets, self.epoch, self.pages) and self.path.is_file():
+            return
+        self.assets, self.epoch, self.pages = assets, epoch, entries
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_name(self.path.name + ".tmp")
+        data = {"format": self.FORMAT, "assets": assets, "epoch": epoch, "pages": entries}
+        temporary.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
+        os.replace(temporary, self.path)
+
+
+def rewrite_pages(
+    output: Path, siteurl: str, assets: dict[str, Asset], cache: Path | None = None, epoch: int | None = None
+) -> int:
+    """Point every page of ``output`` at the fingerprinted assets; return how many pages were read.
+
+    With ``cache`` (a file), a page this step already rewrote for the same assets, untouched since,
+    is not read again; ``epoch`` is the mtime the release gives every file after this build.
+    """
+    known = PageCache(cache)
+    digest = asset_map_digest(siteurl, assets)
+    same = known.assets == digest
+    # Pages are rewritten as bytes read one Latin-1 character each: the ASCII markup the rewriting
+    # looks for is found as it is and the rest is copied byte for byte, without decoding and
+    # encoding the Vietnamese text (twice as fast); names are mapped the same way.
+    site, mapped = _latin1(siteurl), {_latin1(name): _latin1_asset(asset) for name, asset in assets.items()}
+    pages = html_pages(output)
+    read = 0
+    for relative, key in sorted(pages.items()):
+        if same and known.current(relative, key):
+            pages[relative] = tuple(known.pages[relative])  # as recorded: an unchanged cache is not written
+            continue
+        read += 1
+        path = output / relative
+        html = path.read_bytes()
+        rewritten = rewrite_html(html.decode("latin-1"), site, mapped).encode("latin-1")
+        if rewritten != html:
+            write_output(output, relative, rewritten)
+            st = path.stat()
+            pages[relative] = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    known.save(digest, None if epoch is None else epoch * 1_000_000_000, pages)
+    return read
+
+
+def _latin1(text: str) -> str:
+    return text.encode("utf-8").decode("latin-1")
+
+
+def _latin1_asset(asset: Asset) -> Asset:
+    return Asset(_latin1(asset.original), _latin1(asset.fingerprinted), asset.integrity)

@@ -177,3 +177,128 @@ def test_a_release_tarball_unpacks_to_the_same_files_and_mtimes(minimal, tmp_pat
     path = tarball(minimal.output, tmp_path / "r.tar.gz", 1767225600)
     with release_folder(path) as folder:
         assert _snapshot(folder) == _snapshot(minimal.output)
+
+
+def _page(index: int, words: str = "Thanh tra Chính phủ ") -> bytes:
+    return f"<p>{words * 40}{index}</p>".encode()
+
+
+def _release_files(output):
+    return {
+        p.relative_to(output).as_posix(): p.read_bytes() for p in sorted(output.rglob("*")) if p.is_file()
+    }
+
+
+def _cold_release_of(output, fresh, epoch):
+    for name, data in _release_files(output).items():
+        if not name.endswith((".gz", ".br")) and name not in ("manifest.json", "version.json"):
+            replace_if_changed(fresh / name, data)
+    finish(fresh, epoch, "abc")
+    return _release_files(fresh)
+
+
+def test_a_release_with_nothing_changed_writes_nothing(tmp_path):
+    output, cache, epoch = tmp_path / "output", tmp_path / "digests.json", 1767225600
+    for index in range(3):
+        replace_if_changed(output / "tin" / f"p{index}.html", _page(index))
+    finish(output, epoch, "abc", cache=cache)
+    before = {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in [*output.rglob("*"), cache]}
+    finish(output, epoch, "abc", cache=cache)
+    assert {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in before} == before
+
+
+def test_a_file_edited_in_place_or_shrunk_between_releases_is_compressed_again(tmp_path):
+    output, cache, epoch = tmp_path / "output", tmp_path / "digests.json", 1767225600
+    for index in range(3):
+        replace_if_changed(output / f"p{index}.html", _page(index))
+    finish(output, epoch, "abc", cache=cache)
+    page = output / "p0.html"
+    inode = page.stat().st_ino
+    with page.open("r+b") as handle:  # same inode, same size: only the mtime tells
+        handle.write(b"<P>")
+    assert page.stat().st_ino == inode
+    replace_if_changed(output / "p1.html", b"<p>short</p>")  # below the size worth compressing
+    finish(output, epoch, "abc", cache=cache)
+    assert brotli.decompress((output / "p0.html.br").read_bytes()) == page.read_bytes()
+    assert gzip.decompress((output / "p0.html.gz").read_bytes()) == page.read_bytes()
+    assert not (output / "p1.html.gz").exists() and not (output / "p1.html.br").exists()
+    assert _release_files(output) == _cold_release_of(output, tmp_path / "fresh", epoch)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["{not json", '{"p0.html": [1, 2, 3, 4, "0000"]}', '{"format": 2, "files": {"p0.html": "x"}}', "[]"],
+    ids=["not-json", "old-format", "wrong-entry", "wrong-type"],
+)
+def test_a_damaged_digest_cache_is_ignored(tmp_path, damage):
+    output, cache, epoch = tmp_path / "output", tmp_path / "digests.json", 1767225600
+    for index in range(3):
+        replace_if_changed(output / f"p{index}.html", _page(index))
+    finish(output, epoch, "abc", cache=cache)
+    replace_if_changed(output / "p0.html", _page(0, "Đảng ủy "))
+    cache.write_text(damage, encoding="utf-8")
+    finish(output, epoch, "abc", cache=cache)
+    assert _release_files(output) == _cold_release_of(output, tmp_path / "fresh", epoch)
+    assert DigestCache(cache).entries  # written again, whole
+
+
+def test_compressing_on_several_processes_gives_the_same_release(tmp_path, monkeypatch):
+    import portal.release
+
+    epoch = 1767225600
+    for name in ("one", "many"):
+        for index in range(12):
+            replace_if_changed(tmp_path / name / "tin" / f"p{index}.html", _page(index) * (index + 1))
+        (tmp_path / name / "anh.webp").write_bytes(bytes(range(256)) * 40)
+    monkeypatch.setattr(portal.release, "PARALLEL_MIN", 10_000)
+    finish(tmp_path / "one", epoch, "abc")
+    monkeypatch.setattr(portal.release, "PARALLEL_MIN", 2)
+    finish(tmp_path / "many", epoch, "abc")
+    assert _snapshot(tmp_path / "one") == _snapshot(tmp_path / "many")
+
+
+def test_the_manifest_text_is_json_dumps_with_indent_one_and_sorted_keys():
+    from portal.release import manifest_text
+
+    entry = {
+        "path": "tin/đảng-ủy/index.html",
+        "sha256": "ab" * 32,
+        "size": 12,
+        "type": "text/html; charset=utf-8",
+    }
+    for listing in (
+        {},
+        {"build_id": "x", "files": []},
+        {"commit": "c", "build_id": "b", "files": [entry, entry]},
+    ):
+        assert manifest_text(listing) == json.dumps(listing, indent=1, sort_keys=True) + "\n"
+
+
+def test_content_types_remembered_per_suffix_are_those_of_each_name():
+    from portal.release import _type_of, content_type
+
+    names = [
+        "healthz",
+        "index.html",
+        "A/B.HTML",
+        "x.",
+        ".htaccess",
+        "a.b/c",
+        "..foo",
+        "feed.webmanifest",
+        "a/b.tar.gz",
+    ]
+    assert [_type_of(name) for name in names * 2] == [content_type(name) for name in names * 2]
+
+
+def test_the_manifest_is_written_again_when_only_what_it_says_of_a_file_changed(tmp_path, monkeypatch):
+    import portal.release
+
+    output, cache, epoch = tmp_path / "output", tmp_path / "digests.json", 1767225600
+    replace_if_changed(output / "p0.html", _page(0))
+    finish(output, epoch, "abc", cache=cache)
+    monkeypatch.setitem(portal.release.TYPES, ".html", "text/html")  # a new release of this code
+    monkeypatch.setattr(portal.release, "_TYPE_OF_SUFFIX", {})
+    finish(output, epoch, "abc", cache=cache)
+    listed = {entry["path"]: entry["type"] for entry in read_manifest(output)["files"]}
+    assert listed["p0.html"] == "text/html"

@@ -7,12 +7,13 @@ from pathlib import Path
 
 from pelican import signals
 
-from portal.assets import fingerprint_tree, rewrite_html
-from portal.output import write_output
+from portal.assets import fingerprint_tree, rewrite_pages
+from portal.epoch import source_date_epoch
 
 from .settings import validate
 
 logger = logging.getLogger(__name__)
+CACHE_FILE = "asset-pages.json"  # in CACHE_PATH: the pages rewritten by the last build
 
 
 def check_settings(pelican) -> None:
@@ -21,19 +22,22 @@ def check_settings(pelican) -> None:
 
 
 def fingerprint(pelican) -> None:
-    """Copy assets to fingerprinted names and point every HTML file at them."""
+    """Copy assets to fingerprinted names and point every HTML file changed since the last build at them."""
     values = validate(pelican.settings)
     output = Path(pelican.output_path)
     assets = fingerprint_tree(output, values["PORTAL_ASSETS_FOLDER"])
     if not assets:
         return
-    siteurl = pelican.settings.get("SITEURL", "")
-    for page in sorted(output.rglob("*.html")):
-        html = page.read_text(encoding="utf-8")
-        rewritten = rewrite_html(html, siteurl, assets)
-        if rewritten != html:
-            write_output(output, page.relative_to(output).as_posix(), rewritten)
-    logger.info("portal_assets: %d tệp tài nguyên được gắn dấu vân tay", len(assets))
+    read = rewrite_pages(
+        output,
+        pelican.settings.get("SITEURL", ""),
+        assets,
+        cache=Path(pelican.settings["CACHE_PATH"]) / CACHE_FILE,
+        epoch=source_date_epoch(pelican.settings["PATH"]),  # the mtime the release gives each file
+    )
+    logger.info(
+        "portal_assets: %d tệp tài nguyên được gắn dấu vân tay, %d trang được đọc lại", len(assets), read
+    )
 
 
 def register() -> None:
