@@ -88,8 +88,9 @@ def _pages(writer):
 
 
 def test_two_processes_make_every_page_once_and_the_parent_learns_of_all(tmp_path):
-    from portal.incremental import OUTPUTS
     from portal_perf.parallel import write_pages_in_two
+
+    from portal.incremental import OUTPUTS
 
     OUTPUTS.start(tmp_path)
     writer = _Writer(tmp_path)
@@ -101,8 +102,9 @@ def test_two_processes_make_every_page_once_and_the_parent_learns_of_all(tmp_pat
 
 
 def test_a_failure_in_the_other_process_fails_the_build_with_its_traceback(tmp_path):
-    from portal.incremental import OUTPUTS
     from portal_perf.parallel import ChildFailedError, write_pages_in_two
+
+    from portal.incremental import OUTPUTS
 
     OUTPUTS.start(tmp_path)
     with pytest.raises(ChildFailedError, match="trang 3 hỏng"):  # odd calls are the child's

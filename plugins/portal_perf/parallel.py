@@ -46,7 +46,7 @@ class _Share:
 
 
 def _state(writer) -> tuple:
-    """What the parent must learn of a half: sizes now, to take what was added after the fork."""
+    """Return what the parent will compare against: the records as they are before the fork."""
     cache = getattr(writer, "render_cache", None)
     return (
         set(OUTPUTS.produced),

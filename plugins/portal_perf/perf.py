@@ -45,7 +45,8 @@ def start_build(pelican) -> None:
 def linear_taxonomy(generator) -> None:
     """Give the articles generator linear tag, category, author and archive steps, and two writers."""
     taxonomy.install(generator)
-    generator.generate_pages = parallel_pages(generator, validate(generator.settings)["PORTAL_PERF_PARALLEL_MIN"])
+    minimum = validate(generator.settings)["PORTAL_PERF_PARALLEL_MIN"]
+    generator.generate_pages = parallel_pages(generator, minimum)
 
 
 def add_filters(generator) -> None:
