@@ -2,8 +2,8 @@
 
 Signals: ``initialized`` validates settings; ``get_generators`` starts a build's output record
 (what the output folder holds before it); ``article_generator_init`` swaps Pelican's quadratic
-taxonomy and archive steps for linear ones and splits its page writing over two processes
-(``parallel``); ``generator_init`` adds
+taxonomy and archive steps for linear ones, keeps read articles between builds
+(``article_cache``) and splits its page writing over two processes (``parallel``); ``generator_init`` adds
 the ``portal_memo`` block cache; ``all_generators_finalized`` freezes content URLs
 (``memo``); ``get_writer`` returns a writer that rewrites only changed files; ``finalized``
 deletes the files this build no longer makes. Pelican's file copies (static files, theme assets)
@@ -20,7 +20,7 @@ from pelican import signals
 from portal.incremental import OUTPUTS, copy_if_changed
 from portal.release import HEALTHZ, MANIFEST, VERSION
 
-from . import taxonomy
+from . import article_cache, taxonomy
 from .memo import MEMO, freeze_urls, install_url_cache
 from .parallel import parallel_pages
 from .settings import validate
@@ -45,6 +45,8 @@ def start_build(pelican) -> None:
 def linear_taxonomy(generator) -> None:
     """Give the articles generator linear tag, category, author and archive steps, and two writers."""
     taxonomy.install(generator)
+    if validate(generator.settings)["PORTAL_PERF_ARTICLE_CACHE"]:
+        article_cache.install(generator)
     minimum = validate(generator.settings)["PORTAL_PERF_PARALLEL_MIN"]
     generator.generate_pages = parallel_pages(generator, minimum)
 

@@ -265,20 +265,29 @@ class RenderCache:
         os.replace(temporary, self.path)
 
 
-def fingerprint(settings, code_roots: list[Path], stats: dict, used: dict) -> bytes:
-    """Hash of what every page depends on besides its own context values."""
-    import jinja2
-    import pelican
-
-    digest = hashlib.sha256(f"{pelican.__version__}\0{jinja2.__version__}\0".encode())
+def settings_digest(settings, skip: tuple[str, ...] = ()) -> bytes:
+    """Digest every setting but ``skip`` (a value without a stable digest counts by its type's name)."""
+    digest = hashlib.sha256()
     digester = Digester()
     for name in sorted(settings):
+        if name in skip:
+            continue
         value = settings[name]
         try:
             part = digester.digest(value)
         except (UnstableError, RecursionError):
             part = getattr(value, "__qualname__", type(value).__qualname__).encode()
         digest.update(name.encode() + b"\0" + part)
+    return digest.digest()
+
+
+def fingerprint(settings, code_roots: list[Path], stats: dict, used: dict) -> bytes:
+    """Hash of what every page depends on besides its own context values."""
+    import jinja2
+    import pelican
+
+    digest = hashlib.sha256(f"{pelican.__version__}\0{jinja2.__version__}\0".encode())
+    digest.update(settings_digest(settings))
     for root in code_roots:
         files_digest(digest, root, stats, used)
     content = Path(settings["PATH"])

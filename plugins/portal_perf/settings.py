@@ -7,6 +7,7 @@ from portal.settings import plugin_values
 DEFAULTS = {
     "PORTAL_PERF_PRUNE": True,  # delete output files the build no longer makes (orphans)
     "PORTAL_PERF_RENDER_CACHE": True,  # skip rendering pages whose inputs are unchanged
+    "PORTAL_PERF_ARTICLE_CACHE": True,  # keep read articles between builds (by their files' bytes)
     # Folders (besides theme/, plugins/, portal/ and the content's static files) whose files can
     # change a page without changing its context, e.g. built assets a template global reads.
     "PORTAL_PERF_EXTRA_INPUTS": [],
