@@ -278,18 +278,18 @@ def finding(path: str, ref: Reference, problem: MediaProblem) -> Finding:
 
 
 def _unpack(item) -> tuple[str, dict, dict]:
-    """Accept ``(path, values, field_lines)`` or an ``invoke check`` document (``.source``)."""
+    """Accept ``(path, values, field_lines)``, an ``invoke check`` record or a document (``.source``)."""
     if isinstance(item, tuple):
         return item
     source = item.source
-    return source.path, item.values, {key: f.line for key, f in source.fields.items()}
+    return source.path, item.values, {key: getattr(f, "line", f) for key, f in source.fields.items()}
 
 
 def check_media(content_root, article_values, limits: Limits | None = None) -> list[Finding]:
     """Return every image and attachment finding of the given content files.
 
     ``article_values`` holds ``(path, values, field_lines)`` tuples (``values`` as
-    ``portal.metadata.parse_metadata`` returns them) or ``portal.check.Document`` objects; the
+    ``portal.metadata.parse_metadata`` returns them) or ``portal.check`` records or documents; the
     file at ``path`` is read again to find inline images and attachment links with their lines.
     Each image file is decoded once however many articles use it.
     """
