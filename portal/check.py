@@ -16,9 +16,10 @@ from pathlib import Path
 
 from . import collisions, rules
 from .buildcache import BuildCache
-from .document import Document, Site
+from .document import RECORD_VALUES, Document, Record, Site
 from .findings import Finding
 from .metadata import ARTICLE, PAGE, Section, parse_metadata
+from .predicates import followed_links
 from .source import decode
 from .text import TIMEZONE
 
@@ -34,10 +35,8 @@ def display_path(path: Path) -> str:
     return str(path) if relative.startswith("..") else relative
 
 
-def read_document(path: Path, kind: str, sections: list[Section]) -> Document:
-    """Read one file as the build's reader does, keeping its pre-NFC text when that differs."""
-    raw = path.read_bytes()
-    source = decode(display_path(path), raw)
+def _parse(display: str, raw: bytes, kind: str, sections: list[Section]) -> Document:
+    source = decode(display, raw)
     values = parse_metadata(source, kind, sections) if source.text else {}
     original = None
     if not source.was_nfc:
@@ -45,62 +44,110 @@ def read_document(path: Path, kind: str, sections: list[Section]) -> Document:
     return Document(source, kind, values, original)
 
 
+def read_document(path: Path, kind: str, sections: list[Section]) -> Document:
+    """Read one file as the build's reader does, keeping its pre-NFC text when that differs."""
+    return _parse(display_path(path), path.read_bytes(), kind, sections)
+
+
+def make_record(doc: Document) -> Record:
+    """Run the file-only rules on ``doc`` and keep what the other rules need: ``doc`` can go."""
+    source = doc.source
+    return Record(
+        path=source.path,
+        kind=doc.kind,
+        values={key: doc.values[key] for key in RECORD_VALUES if key in doc.values},
+        fields={key: found.line for key, found in source.fields.items()},
+        body_line=source.body_line,
+        has_text=bool(source.text),
+        slug=doc.slug,
+        links=followed_links(doc.links) if source.text else [],
+        read=list(source.findings),
+        local=rules.file_findings(doc),
+    )
+
+
+def _displayer(content: Path):
+    """Return ``display_path`` for files under ``content``, one ``relpath`` for the whole tree."""
+    prefix = os.path.relpath(content)
+    parts = prefix.split(os.sep)
+    if all(part == ".." for part in parts):  # the working directory is inside the content folder
+        return display_path
+    if parts[0] == "..":  # outside the working directory: every file is shown as found
+        return str
+    base = len(str(content).rstrip(os.sep)) + 1 if str(content) != "." else 0
+
+    def display(path: Path) -> str:
+        rest = str(path)[base:]
+        return rest if prefix == "." else f"{prefix}{os.sep}{rest}"
+
+    return display
+
+
 def read_tree(
-    content: Path, article_dir: str, page_dir: str, sections: list[Section], cache: CheckCache | None = None
-):
-    """Read every ``.md`` file under the article and page folders, in path order."""
-    documents = []
+    content: Path,
+    article_dir: str,
+    page_dir: str,
+    sections: list[Section],
+    cache: CheckCache | None = None,
+) -> list[Record]:
+    """Read every ``.md`` file under the article and page folders, in path order, into records.
+
+    One file's text is held at a time. With ``cache``, a file whose bytes an earlier build checked
+    is not parsed again, and not even read when the cache was given its hash (``hashes``).
+    """
+    content = Path(content)
+    display = _displayer(content)
+    records = []
     for kind, folder in ((ARTICLE, article_dir), (PAGE, page_dir)):
         for path in sorted((content / folder).rglob("*.md")):
+            name = display(path)
             if cache is None:
-                documents.append(read_document(path, kind, sections))
+                records.append(make_record(_parse(name, path.read_bytes(), kind, sections)))
                 continue
-            raw = path.read_bytes()
-            key = (display_path(path), kind, hashlib.sha256(raw).digest())
-            doc = cache.document(key)
-            if doc is None:
-                doc = cache.add(key, read_document(path, kind, sections))
-            documents.append(doc)
-    return documents
+            raw, known = None, cache.hashes.get(os.path.abspath(path)) if cache.hashes else None
+            if known is None:
+                raw = path.read_bytes()
+                digest = hashlib.sha256(raw).digest()
+            else:
+                digest = bytes.fromhex(known)
+            record = cache.get((name, kind, digest))
+            if record is None:
+                if raw is None:  # the key of what is stored is always the hash of the bytes parsed
+                    raw = path.read_bytes()
+                    digest = hashlib.sha256(raw).digest()
+                record = make_record(_parse(name, raw, kind, sections))
+                cache.put((name, kind, digest), record)
+            records.append(record)
+    return records
 
 
 class CheckCache:
-    """Documents read, and their findings that depend on nothing but the file, kept between builds.
+    """Each file's ``Record`` (its file-only findings and what the other rules read), between builds.
 
-    Keyed by path, kind and the file's bytes; the whole cache is dropped when the code of the
+    Keyed by path, kind and a hash of the file's bytes; the whole cache is dropped when the code of the
     checks (``portal/``) or the sections change. Findings of rules that look at other files or at
-    the date (``rules.SITE_RULES``) are never cached: they run on every build.
+    the date (``rules.SITE_RULES``) are never cached: they run on every build over the records.
     """
 
-    def __init__(self, path: Path | None, salt: str) -> None:
+    def __init__(self, path: Path | None, salt: str, hashes: dict[str, str] | None = None) -> None:
         self.salt = salt  # part of every key: a new salt leaves the old entries unused, then gone
         self.kept = BuildCache(path)
-        self._entries: dict[int, tuple[tuple, list[Finding] | None]] = {}  # id(doc) → (key, findings)
+        # Absolute path → sha256 hex of the file's bytes, as the build's reader recorded them
+        # (``source_hash``): a file listed here whose record is kept is not opened.
+        self.hashes = hashes or {}
 
-    def document(self, key: tuple) -> Document | None:
-        """Return the document read from these exact bytes by an earlier build, if any."""
-        entry = self.kept.get((self.salt, *key), None)
-        if entry is None:
-            return None
-        self._entries[id(entry[0])] = ((self.salt, *key), entry[1])
-        return entry[0]
+    def get(self, key: tuple) -> Record | None:
+        """Return the record made from these exact bytes by an earlier build, if any."""
+        found = self.kept.get((self.salt, *key), None)
+        return found if isinstance(found, Record) else None
 
-    def add(self, key: tuple, doc: Document) -> Document:
-        """Remember a document just read."""
-        self.kept.put((self.salt, *key), (doc, None))
-        self._entries[id(doc)] = ((self.salt, *key), None)
-        return doc
+    def put(self, key: tuple, record: Record) -> None:
+        """Remember the record of a file just read.
 
-    def local_findings(self, doc: Document, compute) -> list[Finding]:
-        """Return the file-only findings of ``doc``: cached, or ``compute()``d and remembered."""
-        key, found = self._entries.get(id(doc), (None, None))
-        if found is not None:
-            return found
-        found = compute()
-        if key is not None:
-            self.kept.replace(key, (doc, found))
-            self._entries[id(doc)] = (key, found)
-        return found
+        Called after a miss only, so a stored value that could not be loaded (a damaged entry) is
+        written over rather than kept.
+        """
+        self.kept.replace((self.salt, *key), record)
 
     def save(self) -> None:
         """Keep what this build read (files that are gone are forgotten); unchanged, nothing is written."""
@@ -127,23 +174,23 @@ class Tree:
 
 
 def make_site(tree: Tree, now: datetime | None = None, cache: CheckCache | None = None) -> Site:
-    """Read the tree into what the rule table runs over."""
-    documents = read_tree(tree.content, tree.article_dir, tree.page_dir, tree.sections, cache)
-    return Site(tree.content, tree.sections, documents, now or datetime.now(TIMEZONE), tree.document_section)
+    """Read the tree into what the rule table runs over: one ``Record`` per file."""
+    records = read_tree(tree.content, tree.article_dir, tree.page_dir, tree.sections, cache)
+    return Site(tree.content, tree.sections, records, now or datetime.now(TIMEZONE), tree.document_section)
 
 
-def _entries(documents: list[Document]) -> list[collisions.Entry]:
+def _entries(records: list[Record]) -> list[collisions.Entry]:
     entries = []
-    for doc in documents:
-        if doc.kind != ARTICLE or "title" not in doc.values or "category" not in doc.values:
+    for record in records:
+        if record.kind != ARTICLE or "title" not in record.values or "category" not in record.values:
             continue
         entries.append(
             collisions.Entry(
-                doc.source.path,
-                f"{doc.values['category'].slug}/{doc.slug}/",
-                doc.values["title"],
-                doc.source.line_of("slug") if "slug" in doc.source.fields else 1,
-                doc.source.line_of("title"),
+                record.path,
+                f"{record.values['category'].slug}/{record.slug}/",
+                record.values["title"],
+                record.line_of("slug") if "slug" in record.fields else 1,
+                record.line_of("title"),
             )
         )
     return entries
@@ -153,13 +200,13 @@ def media_findings(site: Site) -> list[Finding]:
     """Image and attachment findings of ``portal/media.py``, or none when it is not merged."""
     if check_media is None:
         return []
-    return list(check_media(site.content, [doc for doc in site.documents if doc.source.text]))
+    return list(check_media(site.content, [record for record in site.documents if record.has_text]))
 
 
 def check_tree(tree: Tree, now: datetime | None = None) -> list[Finding]:
     """Return every finding of every file under ``tree.content``, sorted by path and line."""
     site = make_site(tree, now)
-    found = [f for doc in site.documents for f in doc.source.findings]
+    found = [f for record in site.documents for f in record.read]
     found.extend(collisions.find(_entries(site.documents))[0])
     found.extend(rules.run(site))
     found.extend(media_findings(site))

@@ -3,17 +3,39 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from datetime import datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from . import markup
+from .findings import Finding
 from .metadata import ARTICLE, Section
 from .source import Source
 from .text import fold, slugify
 
 Hit = tuple[int, dict]
+
+# Tag and author names repeat across thousands of files: fold each distinct one once per process.
+folded = lru_cache(maxsize=16384)(fold)
+
+# What the cross-file rules (``rules.SITE_RULES``), slug collisions and ``portal/media.py`` read
+# of a file's typed header values; a ``Record`` keeps these and nothing else of the values.
+RECORD_VALUES = (
+    "title",
+    "slug",
+    "date",
+    "status",
+    "category",
+    "doc_number",
+    "tags",
+    "authors",
+    "related",
+    "image",
+    "image_alt",
+    "attachments",
+)
 
 
 @dataclass
@@ -52,13 +74,87 @@ class Document:
         return markup.links(self.prose, self.source.body_line, self.tags)
 
 
+@dataclass(eq=False)
+class Record:
+    """What is kept of one file once its file-only rules ran: small, cached between builds.
+
+    It answers the rules that look across files as the ``Document`` it was made from does
+    (``source.path``, ``source.line_of``, ``values``, ``links``, ``slug``, ``kind``), without the
+    file's text: a build holds one record per file, never every file's text at once. ``read`` are
+    the findings of reading the file, ``local`` those of the rules that look at nothing but it.
+    """
+
+    path: str
+    kind: str
+    values: dict
+    fields: dict[str, int]  # header key (lower-case) -> line
+    body_line: int
+    has_text: bool
+    slug: str
+    links: list[markup.Link]  # only links a cross-file rule may follow (internal targets)
+    read: list[Finding]
+    local: list[Finding]
+
+    @property
+    def source(self) -> Record:
+        """The record itself: rules name ``doc.source.path`` and ``doc.source.line_of``."""
+        return self
+
+    def line_of(self, key: str) -> int:
+        """Return the line of header ``key``, or the line after the header when it is absent."""
+        found = self.fields.get(key)
+        return found if found is not None else max(self.body_line - 1, 1)
+
+    def __reduce__(self):
+        """Pickle as plain tuples: a build loads one record per file, so loading must be cheap."""
+        links = tuple((link.url, link.line, link.markdown, link.image) for link in self.links)
+        findings = tuple(tuple(astuple(f) for f in found) for found in (self.read, self.local))
+        values = tuple(_pack(key, value) for key, value in self.values.items())
+        fields = (self.path, self.kind, self.fields, self.body_line, self.has_text, self.slug)
+        return _unpickle_record, (fields, values, links, findings)
+
+
+_AWARE, _SECTION = 1, 2  # how ``_pack`` wrote a value: a datetime in a named zone, a section
+
+
+def _pack(key: str, value) -> tuple:
+    if isinstance(value, datetime) and isinstance(value.tzinfo, ZoneInfo) and value.tzinfo.key:
+        return key, _AWARE, value.replace(tzinfo=None), value.tzinfo.key
+    if type(value) is Section:
+        return key, _SECTION, value.slug, value.name
+    return key, 0, value, None
+
+
+def _unpack(kind: int, value, extra):
+    if kind == _AWARE:
+        return value.replace(tzinfo=ZoneInfo(extra))  # ZoneInfo keeps one instance per key
+    if kind == _SECTION:
+        return Section(value, extra)
+    return value
+
+
+def _unpickle_record(fields, values, links, findings) -> Record:
+    path, kind, lines, body_line, has_text, slug = fields
+    return Record(
+        path,
+        kind,
+        {key: _unpack(code, value, extra) for key, code, value, extra in values},
+        lines,
+        body_line,
+        has_text,
+        slug,
+        [markup.Link(*link) for link in links],
+        *([Finding(*f) for f in found] for found in findings),
+    )
+
+
 @dataclass
 class Site:
     """What rules that look beyond one file need: every document, the content folder, now."""
 
     content: Path
     sections: list[Section]
-    documents: list[Document]
+    documents: list[Document | Record]
     now: datetime
     document_section: str | None = None  # DOCUMENT_SECTION: where documents need a Doc_number
 
@@ -105,5 +201,5 @@ class Site:
         for doc in self.documents:
             for key in ("tags", "authors"):
                 for name in doc.values.get(key) or []:
-                    first.setdefault((key, fold(name)), (name, doc.source.path))
+                    first.setdefault((key, folded(name)), (name, doc.source.path))
         return first

@@ -7,13 +7,17 @@ these rules, so an editor sees the same message in a build and in a check. Every
 
 from __future__ import annotations
 
+import hashlib
+import io
+import os
 import re
 import warnings
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from pathlib import Path, PurePosixPath
 
 from PIL import Image, UnidentifiedImageError
 
+from .buildcache import BuildCache
 from .findings import ERROR, Finding
 
 IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}
@@ -70,6 +74,11 @@ def is_external(written: str) -> bool:
 
 def references(text: str, values: dict, field_lines: dict) -> list[Reference]:
     """Return every image and attachment ``values`` (typed metadata) and the file ``text`` use."""
+    return field_references(values, field_lines) + text_references(text)
+
+
+def field_references(values: dict, field_lines: dict) -> list[Reference]:
+    """Return the images and attachments of the header: the ``Image`` and ``Attachments`` fields."""
     found = []
     if values.get("image"):
         found.append(
@@ -85,6 +94,12 @@ def references(text: str, values: dict, field_lines: dict) -> list[Reference]:
         found.append(
             Reference("attachment", content_path(item), field_lines.get("attachments", 1), written=item)
         )
+    return found
+
+
+def text_references(text: str) -> list[Reference]:
+    """Return the inline images (``![alt](…)``) and links to ``files/`` of a file's text, in order."""
+    found = []
     for number, line in enumerate(text.splitlines(), start=1):
         for match in _INLINE_IMAGE.finditer(line):
             found.append(
@@ -93,6 +108,44 @@ def references(text: str, values: dict, field_lines: dict) -> list[Reference]:
         for match in _FILE_LINK.finditer(line):
             found.append(Reference("attachment", content_path(match["src"]), number, written=match["src"]))
     return found
+
+
+def read_source(raw: bytes) -> str:
+    """Decode a content file as ``Path.read_text(encoding="utf-8", errors="replace")`` does."""
+    return io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8", errors="replace").read()
+
+
+class ReferenceCache:
+    """Each content file's inline images and attachment links, kept between builds by its bytes.
+
+    The key is the sha256 of the file's bytes (the reader's ``source_hash``) and the code of this
+    module: a file whose hash is known is not read again. References of the header fields depend
+    on the typed metadata and are made on every call (cheap). A missing or damaged cache file only
+    costs the reading.
+    """
+
+    def __init__(self, path: str | os.PathLike | None) -> None:
+        self.kept = BuildCache(path)
+        self.salt = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+        self.read = 0  # files opened by this build (read by tests)
+
+    def references(
+        self, source_path: str, values: dict, field_lines: dict, source_hash: str | None = None
+    ) -> list[Reference]:
+        """Return what ``references`` returns for the file at ``source_path`` as it is now."""
+        found = self.kept.get((self.salt, source_hash), None) if source_hash else None
+        if not isinstance(found, tuple):
+            raw = Path(source_path).read_bytes()
+            self.read += 1
+            found = tuple(astuple(ref) for ref in text_references(read_source(raw)))
+            # Stored under the hash of the bytes read, which may be newer than the reader's.
+            self.kept.replace((self.salt, hashlib.sha256(raw).hexdigest()), found)
+        return field_references(values, field_lines) + [Reference(*ref) for ref in found]
+
+    def save(self) -> None:
+        """Forget the files this build did not use, and close the file."""
+        self.kept.save()
+        self.kept.close()
 
 
 def sniff_image(head: bytes) -> str | None:
@@ -278,18 +331,18 @@ def finding(path: str, ref: Reference, problem: MediaProblem) -> Finding:
 
 
 def _unpack(item) -> tuple[str, dict, dict]:
-    """Accept ``(path, values, field_lines)`` or an ``invoke check`` document (``.source``)."""
+    """Accept ``(path, values, field_lines)``, an ``invoke check`` record or a document (``.source``)."""
     if isinstance(item, tuple):
         return item
     source = item.source
-    return source.path, item.values, {key: f.line for key, f in source.fields.items()}
+    return source.path, item.values, {key: getattr(f, "line", f) for key, f in source.fields.items()}
 
 
 def check_media(content_root, article_values, limits: Limits | None = None) -> list[Finding]:
     """Return every image and attachment finding of the given content files.
 
     ``article_values`` holds ``(path, values, field_lines)`` tuples (``values`` as
-    ``portal.metadata.parse_metadata`` returns them) or ``portal.check.Document`` objects; the
+    ``portal.metadata.parse_metadata`` returns them) or ``portal.check`` records or documents; the
     file at ``path`` is read again to find inline images and attachment links with their lines.
     Each image file is decoded once however many articles use it.
     """

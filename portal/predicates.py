@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
 from . import markup, scaffold, spelling
-from .document import Document, Hit, Site
+from .document import Document, Hit, Site, folded
 from .metadata import ARTICLE, FIELDS
-from .text import fold, slugify
+from .text import slugify
 
 TITLE_MAX = 150
 SUMMARY_MAX = 500
@@ -182,7 +182,7 @@ def name_variant(doc: Document, site: Site) -> Iterator[Hit]:
     """Tags or authors spelled differently from the same name elsewhere (case, diacritics)."""
     for key in ("tags", "authors"):
         for name in doc.values.get(key) or []:
-            first, path = site.spellings[(key, fold(name))]
+            first, path = site.spellings[(key, folded(name))]
             if first != name:
                 yield _line(doc, key), {"name": name, "first": first, "path": path}
 
@@ -259,15 +259,27 @@ _PELICAN_LINK = re.compile(r"^\{(filename|static|attach)\}(.*)$")
 _OTHER_TARGET = re.compile(r"^(?:#|//|\{\w+\}|\|\w+\|)")
 
 
-def _target_exists(doc: Document, site: Site, url: str) -> bool | None:
-    """Whether an internal link target exists; ``None`` when the link is not internal."""
+def _internal_path(url: str) -> tuple[str, bool] | None:
+    """Return the path an internal link points to, and whether it is written ``{filename}…``.
+
+    ``None`` when the link is not internal.
+    """
     path = re.split(r"[?#]", url, maxsplit=1)[0]
     pelican = _PELICAN_LINK.match(path)
     if pelican:
-        path = pelican.group(2)
-    elif markup.scheme(url) or _OTHER_TARGET.match(url) or not path:
+        return pelican.group(2), True
+    if markup.scheme(url) or _OTHER_TARGET.match(url) or not path:
         return None
-    elif path.startswith("/") and not path.startswith(("/images/", "/files/")):
+    return path, False
+
+
+def _target_exists(doc: Document, site: Site, url: str) -> bool | None:
+    """Whether an internal link target exists; ``None`` when the link is not internal."""
+    internal = _internal_path(url)
+    if internal is None:
+        return None
+    path, pelican = internal
+    if not pelican and path.startswith("/") and not path.startswith(("/images/", "/files/")):
         first = PurePosixPath(path).parts[1:2]
         if not first or first[0] not in site.url_roots:
             return None
@@ -286,10 +298,19 @@ def _owned_by_media(link: markup.Link) -> bool:
     return MEDIA_OWNS_MARKDOWN_MEDIA and link.markdown and (link.image or bool(_MEDIA_PREFIX.match(link.url)))
 
 
+def followed_links(links: list[markup.Link]) -> list[markup.Link]:
+    """Return the links ``broken_link`` may look up: internal ones (what a ``Record`` keeps)."""
+    return [
+        link
+        for link in links
+        if link.url and markup.scheme(link.url) not in UNSAFE_SCHEMES and _internal_path(link.url) is not None
+    ]
+
+
 def broken_link(doc: Document, site: Site) -> Iterator[Hit]:
     """Find ``{filename}``, ``{static}``, relative and site-absolute links to nothing."""
-    for link in doc.links:
-        if not link.url or markup.scheme(link.url) in UNSAFE_SCHEMES or _owned_by_media(link):
+    for link in followed_links(doc.links):
+        if _owned_by_media(link):
             continue
         if _target_exists(doc, site, link.url) is False:
             yield link.line, {"url": link.url}

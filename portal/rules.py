@@ -44,7 +44,9 @@ from .predicates import (
     unsafe_url,
 )
 
-__all__ = ["BY_ID", "ERROR", "INTERNAL", "RULES", "WARNING", "Document", "Rule", "Site", "run"]
+__all__ = [
+    "BY_ID", "ERROR", "INTERNAL", "RULES", "WARNING", "Document", "Rule", "Site", "file_findings", "run"
+]
 
 
 @dataclass(frozen=True)
@@ -296,25 +298,31 @@ BY_ID = {rule.id: rule for rule in RULES}
 
 # Rules whose predicate looks beyond the file (other files, the date, the settings): they run on
 # every build. The others depend on the file's bytes alone, so a build may reuse their findings
-# (``portal.check.CheckCache``); tests/test_checks.py holds this list to the predicates' code.
+# (each file's ``Record``, kept by ``portal.check.CheckCache``); tests/test_checks.py holds this
+# list to the predicates' code.
 SITE_RULES = frozenset(
     {"future-date", "doc-number-missing", "name-variant", "broken-link", "unknown-related"}
 )
 
 
+def file_findings(doc: Document, site: Site | None = None) -> list[Finding]:
+    """Return the findings of the rules that look at nothing but the file (not in ``SITE_RULES``)."""
+    local = [rule for rule in RULES if rule.check is not None and rule.id not in SITE_RULES]
+    return [f for rule in local for f in rule.findings(doc, site)]
+
+
 def run(site: Site, cache=None) -> list[Finding]:
     """Run every rule that has a predicate on every document; return all findings, sorted.
 
-    With ``cache`` (a ``portal.check.CheckCache``), file-only findings of unchanged files are reused.
+    A ``Record`` (``portal.check`` makes one per file, cached between builds by the file's bytes)
+    carries its file-only findings; the rules of ``SITE_RULES`` run on every build. ``cache`` is
+    accepted for callers of the earlier signature and not used: the records are the cache.
     """
-    active = [rule for rule in RULES if rule.check is not None]
-    local = [rule for rule in active if rule.id not in SITE_RULES]
-    wide = [rule for rule in active if rule.id in SITE_RULES]
+    wide = [rule for rule in RULES if rule.check is not None and rule.id in SITE_RULES]
     found = []
     for doc in site.documents:
-        def compute(doc=doc):
-            return [f for rule in local for f in rule.findings(doc, site)]
-
-        found.extend(cache.local_findings(doc, compute) if cache is not None else compute())
-        found.extend(f for rule in wide for f in rule.findings(doc, site))
+        local = getattr(doc, "local", None)
+        found.extend(local if local is not None else file_findings(doc, site))
+        for rule in wide:
+            found.extend(rule.findings(doc, site))
     return sorted(found)

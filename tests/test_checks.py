@@ -275,3 +275,125 @@ def test_cached_checks_report_what_a_fresh_check_reports(tmp_path, monkeypatch):
     victim.write_text(victim.read_text(encoding="utf-8") + "\n<script>alert(1)</script>\n", encoding="utf-8")
     edited, _ = cached_run()
     assert edited == fresh_run() and edited != first
+
+
+def _linked_site(root: Path) -> Path:
+    """Two valid articles: A links to B and lists it as related; B has a tag spelled as in A."""
+    content = root / "site"
+    folder = content / "articles" / "thanh-tra" / "2024"
+    folder.mkdir(parents=True)
+    header = "Date: 2024-05-10 08:00\nCategory: thanh-tra\nAuthors: Phương Anh\nSummary: Tóm tắt.\n"
+    (folder / "bai-a.md").write_text(
+        f"Title: Bài A\n{header}Tags: Thanh tra\nRelated: bai-b\n\n"
+        "Xem [bài B]({filename}/articles/thanh-tra/2024/bai-b.md) và [trang](/thanh-tra/bai-b/).\n",
+        encoding="utf-8",
+    )
+    (folder / "bai-b.md").write_text(f"Title: Bài B\n{header}Tags: Thanh tra\n\nThân bài.\n", encoding="utf-8")
+    return content
+
+
+def _tree() -> Tree:
+    return Tree(Path("."), "articles", "pages", sections_from_settings(conf.SECTIONS), conf.DOCUMENT_SECTION)
+
+
+def _cached_run(cache_file: Path, hashes: dict | None = None):
+    from portal.check import CheckCache, check_salt, make_site
+
+    cache = CheckCache(cache_file, check_salt(_tree()), hashes)
+    found = rules.run(make_site(_tree(), None, cache))
+    cache.save()
+    return found, cache
+
+
+def _fresh_run():
+    from portal.check import make_site
+
+    return rules.run(make_site(_tree()))
+
+
+def test_a_deleted_link_target_changes_the_findings_of_an_unchanged_file(tmp_path, monkeypatch):
+    content = _linked_site(tmp_path)
+    monkeypatch.chdir(content)
+    first, _ = _cached_run(tmp_path / "checks.sqlite")
+    assert first == [] == _fresh_run()
+    (content / "articles/thanh-tra/2024/bai-b.md").unlink()
+    found, cache = _cached_run(tmp_path / "checks.sqlite")
+    assert cache.kept.hits == 1  # bai-a.md was not parsed again
+    assert found == _fresh_run()
+    assert sorted(f.rule for f in found) == ["broken-link", "broken-link", "unknown-related"]
+    assert {f.path for f in found} == {"articles/thanh-tra/2024/bai-a.md"}
+
+
+def test_a_tag_spelled_differently_elsewhere_reaches_a_cached_file(tmp_path, monkeypatch):
+    content = _linked_site(tmp_path)
+    monkeypatch.chdir(content)
+    _cached_run(tmp_path / "checks.sqlite")
+    # A new file sorting first spells the tag another way: both cached files now get the warning.
+    other = content / "articles/thanh-tra/2024/bai-0.md"
+    other.write_text(
+        (content / "articles/thanh-tra/2024/bai-b.md").read_text("utf-8").replace("Tags: Thanh tra", "Tags: thanh tra"),
+        encoding="utf-8",
+    )
+    found, cache = _cached_run(tmp_path / "checks.sqlite")
+    assert cache.kept.hits == 2
+    assert found == _fresh_run()
+    assert sorted(f.path.rsplit("/", 1)[1] for f in found if f.rule == "name-variant") == ["bai-a.md", "bai-b.md"]
+
+
+def test_an_edited_file_is_checked_again(tmp_path, monkeypatch):
+    content = _linked_site(tmp_path)
+    monkeypatch.chdir(content)
+    _cached_run(tmp_path / "checks.sqlite")
+    edited = content / "articles/thanh-tra/2024/bai-b.md"
+    edited.write_text(edited.read_text("utf-8") + '\n<p style="color:red">Đỏ</p>\n', encoding="utf-8")
+    found, cache = _cached_run(tmp_path / "checks.sqlite")
+    assert cache.kept.hits == 1 and found == _fresh_run()
+    assert [(f.path.rsplit("/", 1)[1], f.rule) for f in found] == [("bai-b.md", "html-inline-style")]
+
+
+def test_files_the_reader_hashed_are_not_read_again(tmp_path, monkeypatch):
+    import hashlib
+    import os
+
+    content = _linked_site(tmp_path)
+    monkeypatch.chdir(content)
+    files = sorted((content / "articles").rglob("*.md"))
+    hashes = {os.path.abspath(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+    first, _ = _cached_run(tmp_path / "checks.sqlite", hashes)
+    opened = []
+    original = Path.read_bytes
+    def read_bytes(self):
+        if self.suffix == ".md":
+            opened.append(self.name)
+        return original(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    again, cache = _cached_run(tmp_path / "checks.sqlite", hashes)
+    assert again == first and opened == [] and cache.kept.hits == 2
+    # A hash naming bytes no build checked (the file changed since): the file is read and hashed.
+    files[0].write_text(files[0].read_text("utf-8") + "\n<script>x()</script>\n", encoding="utf-8")
+    hashes[os.path.abspath(files[0])] = "00" * 32
+    edited, _ = _cached_run(tmp_path / "checks.sqlite", hashes)
+    assert opened == [files[0].name] and edited == _fresh_run() != first
+
+
+@pytest.mark.parametrize("damage", ["not-a-database", "bad-values"])
+def test_a_damaged_check_cache_is_ignored(tmp_path, monkeypatch, damage):
+    import sqlite3
+
+    content = _linked_site(tmp_path)
+    (content / "articles/thanh-tra/2024/bai-b.md").unlink()
+    monkeypatch.chdir(content)
+    cache_file = tmp_path / "checks.sqlite"
+    first, _ = _cached_run(cache_file)
+    if damage == "not-a-database":
+        cache_file.write_bytes(b"\x80\x04 not sqlite at all" * 100)
+        for extra in tmp_path.glob("checks.sqlite-*"):
+            extra.unlink()
+    else:
+        with sqlite3.connect(cache_file) as db:
+            db.execute("UPDATE kv SET value = ?", (b"\x80\x05garbage",))
+    found, cache = _cached_run(cache_file)
+    assert found == first == _fresh_run() and found and cache.kept.hits == 0
+    again, cache = _cached_run(cache_file)  # and the cache works again
+    assert again == first and cache.kept.hits == 1

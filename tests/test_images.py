@@ -671,3 +671,51 @@ def test_image_paths_leaving_the_content_folder_are_refused(tmp_path):
 def test_public_names_are_ascii_slugs_whatever_the_file_is_called():
     name = imaging.public_name("images/Hội nghị 2026/Ảnh Đại biểu.JPG", "abcdef0123456789", 960, "webp")
     assert name == "images/hoi-nghi-2026/anh-dai-bieu-abcdef012345-960.webp"
+
+
+def test_reference_cache_reads_a_file_again_only_when_its_bytes_change(tmp_path):
+    import hashlib
+
+    article = tmp_path / "bai.md"
+    # CR and CRLF line ends and a byte that is not UTF-8: read as ``read_text(errors="replace")`` reads.
+    article.write_bytes(ARTICLE.replace("\nMở đầu.\n", "\r\nMở @ đầu.\r\r\n").encode().replace(b"@", b"\xff"))
+    values = {"image": "images/2026/hoi-nghi.jpg", "image_alt": "Toàn cảnh hội trường", "attachments": ["x.pdf"]}
+    lines = {"image": 6, "attachments": 10}
+
+    def run(digest):
+        cache = media.ReferenceCache(tmp_path / "refs.sqlite")
+        found = cache.references(str(article), values, lines, digest)
+        cache.save()
+        return found, cache.read
+
+    def expected():
+        return media.references(article.read_text(encoding="utf-8", errors="replace"), values, lines)
+
+    digest = hashlib.sha256(article.read_bytes()).hexdigest()
+    assert run(digest) == (expected(), 1)
+    assert run(digest) == (expected(), 0)  # unchanged bytes: not opened
+    assert [r.kind for r in expected()] == ["image", "attachment", "inline"]
+    # An edit gives the file a new hash: its references are read again.
+    article.write_text(ARTICLE + "\n![Ảnh mới](images/2026/moi.jpg)\n", encoding="utf-8")
+    edited = hashlib.sha256(article.read_bytes()).hexdigest()
+    assert run(edited) == (expected(), 1) and expected()[-1].target == "images/2026/moi.jpg"
+    assert run(edited) == (expected(), 0)
+    # No hash, or one naming bytes never read: the file is read.
+    assert run(None) == (expected(), 1)
+    assert run("0" * 64) == (expected(), 1)
+    # A damaged cache file is ignored, then written again.
+    (tmp_path / "refs.sqlite").write_bytes(b"not a database" * 100)
+    for extra in tmp_path.glob("refs.sqlite-*"):
+        extra.unlink()
+    assert run(edited) == (expected(), 1)
+    assert run(edited) == (expected(), 0)
+
+
+def test_rebuild_sees_an_image_added_to_an_unchanged_cache(tmp_path):
+    site, cache = image_site(tmp_path), tmp_path / "cache"
+    assert build(site, tmp_path / "out", cache).returncode == 0
+    article = site / "articles" / "tin-tuc-su-kien" / "2026" / "hoi-nghi-co-anh.md"
+    article.write_text(ARTICLE + "\n![Ảnh chưa có](images/2026/khong-co.jpg)\n", encoding="utf-8")
+    result = build(site, tmp_path / "out", cache)
+    assert result.returncode == 1
+    assert re.search(r"hoi-nghi-co-anh\.md:16: error: \[image-missing\] .*khong-co\.jpg", result.log), result.log

@@ -8,6 +8,7 @@ files themselves, so a build and ``invoke check`` report the same findings. Find
 from __future__ import annotations
 
 import logging
+import os
 from datetime import datetime
 from pathlib import Path
 
@@ -30,8 +31,27 @@ def check_settings(pelican) -> None:
     validate(pelican.settings)
 
 
-def site_findings(settings) -> list[Finding]:
-    """Run the rule table over the content folder of this build."""
+LISTS = ("articles", "drafts", "hidden_articles", "pages", "hidden_pages", "draft_pages")
+
+
+def source_hashes(context) -> dict[str, str]:
+    """Absolute source path → sha256 of its bytes, as the reader recorded them (``source_hash``)."""
+    found = {}
+    for name in LISTS:
+        for content in context.get(name) or []:
+            for item in (content, *getattr(content, "translations", [])):
+                digest = item.metadata.get("source_hash")
+                if digest and item.source_path:
+                    found[os.path.abspath(item.source_path)] = digest
+    return found
+
+
+def site_findings(settings, hashes: dict[str, str] | None = None) -> list[Finding]:
+    """Run the rule table over the content folder of this build.
+
+    ``hashes`` (see ``source_hashes``) spares reading the files the reader already hashed: a file
+    whose record is cached is then not opened at all.
+    """
     tree = Tree(
         Path(settings["PATH"]),
         settings["ARTICLE_PATHS"][0],
@@ -41,9 +61,9 @@ def site_findings(settings) -> list[Finding]:
     )
     cache = None
     if settings.get("CACHE_PATH"):
-        cache = CheckCache(Path(settings["CACHE_PATH"]) / "checks.sqlite", check_salt(tree))
+        cache = CheckCache(Path(settings["CACHE_PATH"]) / "checks.sqlite", check_salt(tree), hashes)
     site = make_site(tree, datetime.now(TIMEZONE), cache)
-    found = rules.run(site, cache)
+    found = rules.run(site)
     if cache is not None:
         cache.save()
     return found
@@ -52,7 +72,7 @@ def site_findings(settings) -> list[Finding]:
 def run_rules(generator) -> None:
     """Add the rule table's findings to the build's list and log each one as editors read it."""
     try:
-        found = site_findings(generator.settings)
+        found = site_findings(generator.settings, source_hashes(generator.context))
     except Exception as exc:  # noqa: BLE001 (a build never shows a traceback for content)
         found = [
             Finding(

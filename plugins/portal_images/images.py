@@ -85,7 +85,9 @@ class MediaGenerator:
     def generate_context(self) -> None:
         """Check, derive and attach every image, attachment and social card."""
         items = contents(self.context)
-        uses = {id(c): self._references(c) for c in items}
+        cache = media.ReferenceCache(os.path.join(self.settings["CACHE_PATH"], "media-references.sqlite"))
+        uses = {id(c): self._references(c, cache) for c in items}
+        cache.save()
         wanted = {r.target for refs in uses.values() for r in refs if self._derivable(r)}
         # Pelican copies every file a body links with {static}; an original must never be published.
         self.context.setdefault("static_links", set()).difference_update(wanted)
@@ -101,10 +103,11 @@ class MediaGenerator:
             drawn,
         )
 
-    def _references(self, content) -> list[media.Reference]:
+    def _references(self, content, cache: media.ReferenceCache) -> list[media.Reference]:
         path = display_path(content.source_path)
-        text = Path(content.source_path).read_text(encoding="utf-8", errors="replace")
-        refs = media.references(text, content.metadata, getattr(content, "field_lines", {}) or {})
+        field_lines = getattr(content, "field_lines", {}) or {}
+        digest = content.metadata.get("source_hash")  # the reader's sha256 of the file's bytes
+        refs = cache.references(content.source_path, content.metadata, field_lines, digest)
         for ref in refs:
             if ref.kind != "attachment":
                 self.findings.extend(media.finding(path, ref, p) for p in media.reference_problems(ref))
