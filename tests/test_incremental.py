@@ -216,3 +216,25 @@ def test_pages_written_by_two_processes_equal_one_process_and_keep_their_keys(ar
     publish(content, two / "output", two / "cache", parallel_min=0)  # every key came back to the parent
     (forked,) = (two / "cache").glob("render-keys-*.pickle")
     assert pickle.loads(forked.read_bytes())["counts"]["rendered"] == 0
+
+
+def test_kept_articles_are_read_again_only_when_changed_and_findings_come_back_every_build(archive, tmp_path):
+    import sqlite3
+
+    content = tmp_path / "content"
+    shutil.copytree(archive[0], content)
+    flawed = content / "articles" / "tin-tuc-su-kien" / "2025" / "bai-co-loi.md"
+    flawed.parent.mkdir(parents=True, exist_ok=True)
+    flawed.write_text(
+        "Title: Bài có ngày sửa sai\nDate: 2025-02-03 10:00\nModified: 2025-02-30 10:00\n"
+        "Category: tin-tuc-su-kien\n\nNội dung bài viết.\n",
+        encoding="utf-8",
+    )
+    cache = tmp_path / "cache"
+    settings = ("-e", f"CACHE_PATH={json.dumps(str(cache))}")
+    logs = [run_pelican(content, tmp_path / "output", "pelicanconf.py", *settings).log for _ in range(2)]
+    for log in logs:  # a development build goes on; the finding is reported by both builds
+        assert "bai-co-loi.md:3: error: [date-invalid]" in log, log
+    with sqlite3.connect(cache / "articles.sqlite") as db:
+        (kept,) = db.execute("SELECT COUNT(*) FROM kv").fetchone()
+    assert kept == len(_articles(archive[0]))  # every article but the one with a finding
