@@ -53,3 +53,86 @@ def write_output(output: str | os.PathLike, relative: str, data: bytes | str) ->
     path = target(output, relative)
     replace_if_changed(path, data.encode("utf-8") if isinstance(data, str) else data)
     return path
+
+
+@functools.lru_cache(maxsize=1)
+def code_digest() -> bytes:
+    """Hash of the portal's Python code (``portal/`` and ``plugins/``): what every output is made by."""
+    import hashlib
+
+    root = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for folder in ("portal", "plugins"):
+        for path in sorted((root / folder).rglob("*.py")):
+            digest.update(f"{path.relative_to(root)}\0".encode() + path.read_bytes())
+    return digest.digest()
+
+
+class KeyedOutputs:
+    """Files made from values whose key is known, skipped while the file is the one made for it.
+
+    A generator that writes thousands of files from cached records (the API's article documents)
+    asks ``current(relative, key)`` first: when the file is still the one this record wrote for
+    the same key (same device, inode and size: every writer replaces files by rename, and the
+    staged copy of a publish keeps inodes), it is recorded as produced and not made again.
+    Otherwise ``write`` makes it. ``save`` keeps the record for the next build, in the cache folder,
+    one record per output folder. Keys must cover everything the bytes depend on.
+    """
+
+    def __init__(self, cache_folder: str | None, output: str | os.PathLike, name: str):
+        import hashlib
+        import pickle
+
+        self.output = os.fspath(output)
+        self.previous: dict[str, tuple] = {}
+        self.current: dict[str, tuple] = {}
+        self.skipped = self.written = 0
+        self.path = None
+        if cache_folder:
+            tag = hashlib.sha256(os.path.abspath(self.output).encode()).hexdigest()[:16]
+            self.path = os.path.join(cache_folder, f"{name}-outputs-{tag}.pickle")
+            try:
+                with open(self.path, "rb") as handle:
+                    self.previous = pickle.load(handle)  # noqa: S301 (our own cache folder)
+            except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError, TypeError):
+                self.previous = {}
+
+    def current_file(self, relative: str, key: bytes | None) -> bool:
+        """Tell whether ``relative`` still holds what was made for ``key`` (then it counts as produced)."""
+        from .incremental import OUTPUTS
+
+        recorded = self.previous.get(relative)
+        if key is None or recorded is None or recorded[0] != key:
+            return False
+        path = os.path.join(self.output, relative)
+        try:
+            info = os.stat(path)
+        except OSError:
+            return False
+        if (info.st_dev, info.st_ino, info.st_size) != recorded[1:]:
+            return False
+        OUTPUTS.record(path)
+        self.current[relative] = recorded
+        self.skipped += 1
+        return True
+
+    def write(self, relative: str, key: bytes | None, data: bytes | str) -> Path:
+        """Make ``relative`` with ``write_output`` and remember it under ``key``."""
+        path = write_output(self.output, relative, data)
+        self.written += 1
+        if key is not None:
+            info = os.stat(path)
+            self.current[relative] = (key, info.st_dev, info.st_ino, info.st_size)
+        return path
+
+    def save(self) -> None:
+        """Keep what this build made or found current (nothing else) for the next build."""
+        import pickle
+
+        if not self.path or self.current == self.previous:
+            return
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        temporary = f"{self.path}.{os.getpid()}"
+        with open(temporary, "wb") as handle:
+            pickle.dump(self.current, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, self.path)
