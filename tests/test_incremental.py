@@ -230,6 +230,11 @@ def test_kept_articles_are_read_again_only_when_changed_and_findings_come_back_e
         "Category: tin-tuc-su-kien\n\nNội dung bài viết.\n",
         encoding="utf-8",
     )
+    scheduled = flawed.with_name("bai-hen-gio.md")  # a draft until its date: read again every build
+    scheduled.write_text(
+        "Title: Bài hẹn giờ đăng\nDate: 2099-01-01 08:00\nCategory: tin-tuc-su-kien\n\nNội dung.\n",
+        encoding="utf-8",
+    )
     cache = tmp_path / "cache"
     settings = ("-e", f"CACHE_PATH={json.dumps(str(cache))}")
     logs = [run_pelican(content, tmp_path / "output", "pelicanconf.py", *settings).log for _ in range(2)]
@@ -237,4 +242,4 @@ def test_kept_articles_are_read_again_only_when_changed_and_findings_come_back_e
         assert "bai-co-loi.md:3: error: [date-invalid]" in log, log
     with sqlite3.connect(cache / "articles.sqlite") as db:
         (kept,) = db.execute("SELECT COUNT(*) FROM kv").fetchone()
-    assert kept == len(_articles(archive[0]))  # every article but the one with a finding
+    assert kept == len(_articles(archive[0]))  # every article but the one with a finding and the future one

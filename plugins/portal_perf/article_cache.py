@@ -12,6 +12,8 @@ before reading a file and call ``cache_data`` after; this cache answers them:
   adds to it; the settings and the build's context are left out and given back on loading;
 - a file whose reading reported findings is never cached, so its findings are reported again on
   every build (the reader's findings are the build gate's input);
+- an article dated in the future is never cached: reading made it a draft (``WITH_FUTURE_DATES``
+  is off) because of today's date, which the key does not hold;
 - values live in an SQLite file (``portal.buildcache``); the keys this build did not use are
   forgotten once the generator's context is complete.
 """
@@ -22,6 +24,7 @@ import hashlib
 import io
 import os
 import pickle
+from datetime import UTC, datetime
 from pathlib import Path
 
 from portal.buildcache import MISSING, BuildCache
@@ -106,6 +109,9 @@ class ArticleCache:
         key = self._keys.pop(filename, None)
         if key is None or len(self.context.get(FINDINGS, ())) != self._findings_seen:
             return
+        date = getattr(article, "date", None)
+        if not isinstance(date, datetime) or date > datetime.now(date.tzinfo and UTC):
+            return  # a future date made it a draft today: read it again until the date has passed
         handle = io.BytesIO()
         shared = {id(self.settings): "settings", id(self.context): "context"}
         try:
