@@ -223,6 +223,70 @@ def test_a_rebuild_replaces_the_index_and_leaves_no_stale_files(tmp_path, site_c
     assert len(list((second.output / "search" / "data").glob("index.*.json"))) == 1
 
 
+def search_files(output):
+    return {
+        str(p.relative_to(output)): p.read_bytes()
+        for p in sorted((output / "search").rglob("*"))
+        if p.is_file()
+    }
+
+
+def incremental_publish(site, tmp_path, name):
+    """Publish ``site`` into the same output and cache each time; compare its index with a cold publish."""
+    from conftest import run_pelican
+
+    def publish(folder):
+        cache = json.dumps(str(folder / "cache"))
+        build = run_pelican(site, folder / "out", "publishconf.py", "-e", f"CACHE_PATH={cache}")
+        assert build.returncode == 0, build.log
+        return search_files(build.output)
+
+    assert publish(tmp_path) == publish(tmp_path / name), (
+        f"{name}: the incremental index differs from a cold one"
+    )
+
+
+def state_identity(tmp_path):
+    """The index's state file: a build that found nothing to change does not write it again."""
+    found = (tmp_path / "cache" / "search-index.pickle").stat()
+    return found.st_ino, found.st_mtime_ns
+
+
+def test_an_incremental_index_equals_a_cold_one_after_each_step(tmp_path, site_copy):
+    site = site_copy("search")
+    folder = site / "articles/thong-bao/2026"
+    incremental_publish(site, tmp_path, "first")
+    before = state_identity(tmp_path)
+    incremental_publish(site, tmp_path, "nothing")
+    assert state_identity(tmp_path) == before, "a no-change build must take the no-change path"
+    edited = site / "articles/thanh-tra/2024/thanh-tra-quan-ly-dat-dai.md"
+    edited.write_text(edited.read_text("utf-8") + "\nBổ sung: đính chính số liệu xuongrongmoi.\n", "utf-8")
+    incremental_publish(site, tmp_path, "edit")
+    assert any(b"xuongrongmoi" in data for data in search_files(tmp_path / "out").values())
+    newest = (folder / "lich-truc-ban-tuan-11.md").read_text("utf-8")
+    (folder / "lich-truc-ban-tuan-12.md").write_text(
+        newest.replace("tuần 11", "tuần 12").replace("2026-03-11", "2026-03-12"), "utf-8"
+    )
+    incremental_publish(site, tmp_path, "add newest")
+    (folder / "lich-truc-ban-tuan-12.md").unlink()
+    incremental_publish(site, tmp_path, "delete newest")
+    (folder / "lich-truc-ban-tuan-5.md").unlink()  # the ids of every newer article shift
+    incremental_publish(site, tmp_path, "delete middle")
+
+
+def test_a_damaged_or_missing_index_file_is_built_again(tmp_path, site_copy):
+    site = site_copy("search")
+    incremental_publish(site, tmp_path, "first")
+    data = tmp_path / "out" / "search" / "data"
+    shard = max((data / "t").glob("*.json"), key=lambda p: p.stat().st_size)
+    original = shard.read_bytes()
+    shard.write_bytes(original.replace(b"1", b"2"))  # same size, other bytes, same inode
+    assert shard.read_bytes() != original
+    incremental_publish(site, tmp_path, "damaged")
+    next((data / "d").glob("*.json")).unlink()
+    incremental_publish(site, tmp_path, "missing")
+
+
 def test_unknown_search_setting_stops_the_build(tmp_path):
     from conftest import SITES, run_pelican
 
