@@ -91,7 +91,7 @@ class AnalysisCache:
     The store is opened only when an analysis is asked for: a no-change rebuild never opens it.
     """
 
-    def __init__(self, path: str | None, index: Path | None = None) -> None:
+    def __init__(self, path: str | None, index: str | None = None) -> None:
         self.path = path
         self.index = index  # the folder of the last build's index files (``read``)
         self._kept: _Analyses | None = None
@@ -107,10 +107,10 @@ class AnalysisCache:
         """Return the article as the index sees it: its place, its digests, its text on demand."""
         title, summary = article.title, str(getattr(article, "summary", "") or "")
         url, date, section = article.url, article.date, article.category.slug
-        content = article.content or ""
-        key = hashlib.sha256(f"{analysis_salt()}\0{title}\0{summary}\0{content}".encode()).digest()
+        key = hashlib.sha256(f"{analysis_salt()}\0{title}\0{summary}\0".encode())
+        key.update((article.content or "").encode())  # the body alone: no copy of it joined to the rest
         row = hashlib.sha256(f"{url}\0{title}\0{section}\0{date.isoformat()}\0{summary}".encode()).digest()
-        return Source(url, date, section, key, row, functools.partial(document, article))
+        return Source(url, date, section, key.digest(), row, functools.partial(document, article))
 
     def analysis(self, source: Source) -> Analysis:
         """Return a source's analysis: stored by an earlier build, or computed now (and stored)."""
@@ -126,7 +126,7 @@ class AnalysisCache:
 
     def read(self, name: str) -> bytes | None:
         """Return the bytes of a file of the last build's index in the output, if it can be read."""
-        return _read(self.index / name) if self.index else None
+        return _read(os.path.join(self.index, name)) if self.index else None
 
     def save(self, keys) -> None:
         """Keep the analyses of this build's articles, forget the others (only if the store was opened)."""
@@ -166,9 +166,10 @@ def _save_state(path: str | None, state: IndexState) -> None:
         return
 
 
-def _read(path: Path) -> bytes | None:
+def _read(path: str) -> bytes | None:
     try:
-        return path.read_bytes()
+        with open(path, "rb") as handle:
+            return handle.read()
     except OSError:
         return None
 
@@ -185,7 +186,7 @@ class SearchGenerator(Generator):
         folder = options["PORTAL_SEARCH_DIR"].strip("/")
         started = time.perf_counter()
         cache_folder = self.settings.get("CACHE_PATH")
-        root = Path(self.output_path) / folder / DATA
+        root = os.path.join(self.output_path, folder, DATA)
         cache = AnalysisCache(os.path.join(cache_folder, ANALYSES) if cache_folder else None, root)
         state_path = os.path.join(cache_folder, STATE) if cache_folder else None
         sources = [cache.source(a) for a in self.context.get("articles", [])]
@@ -201,12 +202,12 @@ class SearchGenerator(Generator):
             result = assemble(sources, setup, cache.analysis)
         manifest, files, state = result
         cache.save([s.key for s in sources])
+        real = os.path.dirname(target(self.output_path, f"{folder}/{DATA}/index.json"))
         for name in state.names():
-            relative = f"{folder}/{DATA}/{name}"
             if name in files:
-                write_output(self.output_path, relative, files[name])
+                write_output(self.output_path, f"{folder}/{DATA}/{name}", files[name])
             else:  # kept from the last build, checked intact above
-                OUTPUTS.record(target(self.output_path, relative))
+                OUTPUTS.record(os.path.join(real, name))
         removed = _remove_stale(root, set(state.names()))
         if state is not previous:
             _save_state(state_path, state)
@@ -229,14 +230,16 @@ class SearchGenerator(Generator):
         )
 
 
-def _remove_stale(root: Path, current: set[str]) -> int:
+def _remove_stale(root: str, current: set[str]) -> int:
     """Delete index files of earlier builds, with their compressed copies (names never match)."""
     removed = 0
-    for path in [p for p in root.rglob("*") if p.is_file()]:
-        name = path.relative_to(root).as_posix().removesuffix(".gz").removesuffix(".br")
-        if name not in current:
-            path.unlink()
-            removed += 1
+    for folder, _, names in os.walk(root):
+        prefix = "" if folder == root else os.path.relpath(folder, root).replace(os.sep, "/")
+        for name in names:
+            relative = f"{prefix}/{name}" if prefix else name
+            if relative.removesuffix(".gz").removesuffix(".br") not in current:
+                os.unlink(os.path.join(folder, name))
+                removed += 1
     return removed
 
 
