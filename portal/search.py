@@ -21,11 +21,12 @@ import math
 import operator
 import re
 from array import array
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from functools import lru_cache
+from functools import lru_cache, partial
+from itertools import accumulate, chain, compress, repeat
 from pathlib import Path
 from typing import Protocol
 
@@ -63,6 +64,14 @@ def plain_text(markup: str) -> str:
     return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", markup))).strip()
 
 
+def words_text(markup: str) -> str:
+    """Return the text of an HTML body for tokenising only: ``plain_text`` without collapsing spaces.
+
+    Tokens never hold a space, so the same tokens come out, for one regular expression less.
+    """
+    return html.unescape(_TAG.sub(" ", markup))
+
+
 class _Forms(dict):
     """Token → (exact, folded), computed once per distinct token (Vietnamese has few syllables)."""
 
@@ -93,28 +102,28 @@ def shard_of(key: str, count: int) -> int:
     return value % count
 
 
-def encode_ids(ids: list[int]) -> str:
+def encode_ids(ids) -> str:
     """Encode ascending ids as base-36 gaps (``"3,a,1"``) or, when shorter, a bitmap (``"~"`` + base64)."""
-    gaps = ",".join(map(_base36, map(operator.sub, ids, [0, *ids])))
-    bitmap_length = (ids[-1] // 8 + 3) // 3 * 4 + 1
-    if bitmap_length >= len(gaps):
-        return gaps
-    bitmap = bytearray(ids[-1] // 8 + 1)
-    for doc in ids:
-        bitmap[doc >> 3] |= 1 << (doc & 7)
-    return "~" + base64.b64encode(bytes(bitmap)).decode("ascii")
+    last = ids[-1]
+    bitmap_length = (last // 8 + 3) // 3 * 4 + 1
+    # Gaps take at least one digit and a comma each: a bitmap shorter than that wins unseen.
+    if bitmap_length >= 2 * len(ids) - 1:
+        gaps = ",".join(map(_base36, map(operator.sub, ids, chain((0,), ids))))
+        if bitmap_length >= len(gaps):
+            return gaps
+    # Bit ``doc`` of one integer, written little-endian: byte doc >> 3, bit doc & 7.
+    digits = bytearray(b"0") * (last + 1)
+    _drain(map(digits.__setitem__, ids, repeat(49)))  # "1"
+    bitmap = int(digits[::-1], 2).to_bytes(last // 8 + 1, "little")
+    return "~" + base64.b64encode(bitmap).decode("ascii")
 
 
 def decode_ids(encoded: str) -> list[int]:
     """Invert ``encode_ids`` (the client does the same in JavaScript)."""
     if encoded.startswith("~"):
-        bitmap = base64.b64decode(encoded[1:])
-        return [i * 8 + bit for i, byte in enumerate(bitmap) for bit in range(8) if byte >> bit & 1]
-    ids, current = [], 0
-    for gap in encoded.split(","):
-        current += int(gap, 36)
-        ids.append(current)
-    return ids
+        bits = bin(int.from_bytes(base64.b64decode(encoded[1:]), "little"))[:1:-1]  # bit 0 first
+        return list(compress(range(len(bits)), map("1".__eq__, bits)))
+    return list(accumulate(map(int, encoded.split(","), repeat(36))))
 
 
 @lru_cache(maxsize=65_536)
@@ -190,23 +199,18 @@ class _Postings:
     """
 
     def __init__(self):
-        self.variants: dict[str, array] = {}  # exact → ids
-        self.titles: dict[str, array] = {}  # folded → ids whose title has it
-        self.phrases: dict[str, array] = {}  # "folded folded" → ids
+        self.variants: dict[str, array] = defaultdict(_ids)  # exact → ids
+        self.titles: dict[str, array] = defaultdict(_ids)  # folded → ids whose title has it
+        self.phrases: dict[str, array] = defaultdict(_ids)  # "folded folded" → ids
 
     def add(self, doc: int, analysis: Analysis) -> None:
+        # One append per key, all in C (``map`` over the table's lookups): no Python loop per word.
         for table, keys in (
             (self.variants, analysis.variants),
             (self.titles, analysis.titles),
             (self.phrases, analysis.phrases),
         ):
-            get = table.get
-            for key in keys:
-                ids = get(key)
-                if ids is None:
-                    table[key] = array("i", (doc,))
-                else:
-                    ids.append(doc)
+            _drain(map(_APPEND, map(table.__getitem__, keys), repeat(doc)))
 
     def entries(self) -> dict[str, object]:
         """Return every key's JSON value: ``[{exact: ids}, title ids]`` for terms, ids for phrases.
@@ -227,6 +231,11 @@ class _Postings:
             phrase, ids = phrases.popitem()
             found[phrase] = encode_ids(ids)
         return found
+
+
+_ids = partial(array, "i")
+_APPEND = array.append
+_drain = deque(maxlen=0).extend  # runs an iterator to its end, keeping nothing
 
 
 @dataclass(frozen=True, eq=False)

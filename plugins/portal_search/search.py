@@ -43,6 +43,7 @@ from portal.search import (
     intact,
     plain_text,
     update,
+    words_text,
 )
 
 from .settings import validate
@@ -69,7 +70,7 @@ def document(article, body: bool = True) -> SearchDocument:
         section=article.category.slug,
         date=article.date,
         summary=plain_text(str(getattr(article, "summary", "") or "")),
-        body=plain_text(article.content or "") if body else "",
+        body=words_text(article.content or "") if body else "",  # tokenised only
     )
 
 
