@@ -389,7 +389,7 @@ def update(
 
     Returns the manifest's name, the files that changed (name → bytes; an unchanged index returns
     none and ``previous``) and the new state; or ``None`` when only a whole build can do it: another
-    setup or code, more than ``limit`` documents to take out or put in (default: a sixteenth of
+    setup or code, more than ``limit`` documents to take out or put in (default: a hundredth of
     the archive, at least 16), an earlier analysis or an index file missing or damaged, a different
     number of shards.
 
@@ -403,7 +403,7 @@ def update(
         return None
     work = _Update(previous, _ordered(sources), setup, store)
     if limit is None:
-        limit = max(16, len(work.ordered) // 16)
+        limit = max(16, len(work.ordered) // 100)  # past it, most lists change: whole is cheaper
     if len(work.edited) + work.moved > limit or not work.collect():
         return None
     if not work.delta and not work.moved and not work.row_changes():
