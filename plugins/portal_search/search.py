@@ -196,7 +196,11 @@ class SearchGenerator(Generator):
         setup = IndexSetup(sections, layout, f"{_code_salt()}\0{folder}")
         previous = _load_state(state_path)
         result = None
-        if previous is not None and all(intact(name, cache.read(name)) for name in previous.names()):
+        if (
+            previous is not None
+            and getattr(previous, "signature", None) == setup.signature()  # same code: same fields
+            and all(intact(name, cache.read(name)) for name in previous.names())
+        ):
             result = update(previous, sources, setup, cache)
         whole = result is None
         if whole:
