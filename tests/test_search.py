@@ -223,6 +223,70 @@ def test_a_rebuild_replaces_the_index_and_leaves_no_stale_files(tmp_path, site_c
     assert len(list((second.output / "search" / "data").glob("index.*.json"))) == 1
 
 
+def search_files(output):
+    return {
+        str(p.relative_to(output)): p.read_bytes()
+        for p in sorted((output / "search").rglob("*"))
+        if p.is_file()
+    }
+
+
+def incremental_publish(site, tmp_path, name):
+    """Publish ``site`` into the same output and cache each time; compare its index with a cold publish."""
+    from conftest import run_pelican
+
+    def publish(folder):
+        cache = json.dumps(str(folder / "cache"))
+        build = run_pelican(site, folder / "out", "publishconf.py", "-e", f"CACHE_PATH={cache}")
+        assert build.returncode == 0, build.log
+        return search_files(build.output)
+
+    assert publish(tmp_path) == publish(tmp_path / name), (
+        f"{name}: the incremental index differs from a cold one"
+    )
+
+
+def state_identity(tmp_path):
+    """The index's state file: a build that found nothing to change does not write it again."""
+    found = (tmp_path / "cache" / "search-index.pickle").stat()
+    return found.st_ino, found.st_mtime_ns
+
+
+def test_an_incremental_index_equals_a_cold_one_after_each_step(tmp_path, site_copy):
+    site = site_copy("search")
+    folder = site / "articles/thong-bao/2026"
+    incremental_publish(site, tmp_path, "first")
+    before = state_identity(tmp_path)
+    incremental_publish(site, tmp_path, "nothing")
+    assert state_identity(tmp_path) == before, "a no-change build must take the no-change path"
+    edited = site / "articles/thanh-tra/2024/thanh-tra-quan-ly-dat-dai.md"
+    edited.write_text(edited.read_text("utf-8") + "\nBổ sung: đính chính số liệu xuongrongmoi.\n", "utf-8")
+    incremental_publish(site, tmp_path, "edit")
+    assert any(b"xuongrongmoi" in data for data in search_files(tmp_path / "out").values())
+    newest = (folder / "lich-truc-ban-tuan-11.md").read_text("utf-8")
+    (folder / "lich-truc-ban-tuan-12.md").write_text(
+        newest.replace("tuần 11", "tuần 12").replace("2026-03-11", "2026-03-12"), "utf-8"
+    )
+    incremental_publish(site, tmp_path, "add newest")
+    (folder / "lich-truc-ban-tuan-12.md").unlink()
+    incremental_publish(site, tmp_path, "delete newest")
+    (folder / "lich-truc-ban-tuan-5.md").unlink()  # the ids of every newer article shift
+    incremental_publish(site, tmp_path, "delete middle")
+
+
+def test_a_damaged_or_missing_index_file_is_built_again(tmp_path, site_copy):
+    site = site_copy("search")
+    incremental_publish(site, tmp_path, "first")
+    data = tmp_path / "out" / "search" / "data"
+    shard = max((data / "t").glob("*.json"), key=lambda p: p.stat().st_size)
+    original = shard.read_bytes()
+    shard.write_bytes(original.replace(b"1", b"2"))  # same size, other bytes, same inode
+    assert shard.read_bytes() != original
+    incremental_publish(site, tmp_path, "damaged")
+    next((data / "d").glob("*.json")).unlink()
+    incremental_publish(site, tmp_path, "missing")
+
+
 def test_unknown_search_setting_stops_the_build(tmp_path):
     from conftest import SITES, run_pelican
 
@@ -242,3 +306,162 @@ def test_bench_search_task_measures_a_generated_archive():
     assert done.returncode == 0, done.stderr
     assert "| articles | 300 |" in done.stdout
     assert "| files_changed_by_one_edit |" in done.stdout
+
+
+# --- incremental index: ``update`` must give the bytes ``assemble`` gives --------------------------
+
+WORDS_POOL = [
+    "đất", "đai", "đạt", "dài", "thanh", "tra", "chính", "phủ", "kết", "luận", "tham", "nhũng", "khiếu",
+    "nại", "tố", "cáo", "tiếp", "công", "dân", "hòa", "hoà", "thủy", "lợi", "quản", "lý", "ngân", "sách",
+    "đầu", "tư", "dự", "án", "kê", "khai", "tài", "sản", "thu", "nhập", "Đảng", "ủy",
+]  # fmt: skip
+
+
+def generated(count, seed=1):
+    import random
+
+    rng = random.Random(seed)
+
+    def words(n):
+        return " ".join(rng.choice(WORDS_POOL) for _ in range(n))
+
+    return [
+        doc(
+            f"bai-{n:03d}/",
+            words(5).capitalize(),
+            (2018 + n % 7, 1 + n % 12, 1 + n % 28),
+            section=SECTIONS[n % 2][0],
+            summary=words(12),
+            body=words(60),
+        )
+        for n in range(count)
+    ]
+
+
+class Store:
+    """Analyses by key and the files of the last build, as the plugin keeps them."""
+
+    def __init__(self):
+        self.analyses, self.files = {}, {}
+
+    def analysis(self, source):
+        found = self.analyses.get(source.key)
+        if found is None:
+            found = self.analyses[source.key] = search.analyse(source.document(True))
+        return found
+
+    def earlier(self, key):
+        return self.analyses.get(key)
+
+    def read(self, name):
+        return self.files.get(name)
+
+    def build(self, documents, previous=None, layout=None, **options):
+        setup = search.IndexSetup(
+            tuple(SECTIONS), layout or search.IndexLayout(chunk_size=7, shard_bytes=1500)
+        )
+        sources = [search.source_of(d) for d in documents]
+        result = search.update(previous, sources, setup, self, **options) if previous else None
+        manifest, files, state = result or search.assemble(sources, setup, self.analysis)
+        self.files.update(files)
+        return manifest, {name: self.files[name] for name in state.names()}, state, result is not None
+
+
+def cold(documents, layout=None):
+    return Store().build(documents, layout=layout)[:2]
+
+
+def edited(document, **changes):
+    import dataclasses
+
+    return dataclasses.replace(document, **changes)
+
+
+def change(documents, step):
+    """Return ``documents`` after one step of an editor's day."""
+    ordered = sorted(documents, key=lambda d: (d.date, d.url))
+    newest, middle = ordered[-1], ordered[len(ordered) // 2]
+    changed = list(documents)
+    at = changed.index(middle)
+    steps = {
+        "nothing": lambda: None,
+        "edit body": lambda: changed.__setitem__(
+            at, edited(middle, body=middle.body + " Bổ sung: đính chính.")
+        ),
+        "edit title": lambda: changed.__setitem__(at, edited(middle, title="Đính chính kết luận")),
+        "edit sapo": lambda: changed.__setitem__(at, edited(middle, summary="Sapo mới về đất đai")),
+        "edit section": lambda: changed.__setitem__(at, edited(middle, section=SECTIONS[0][0])),
+        "add newest": lambda: changed.append(
+            doc("moi/", "Bài mới nhất", (2030, 1, 1), body="Mới, tham nhũng.")
+        ),
+        "delete newest": lambda: changed.remove(newest),
+        "delete middle": lambda: changed.remove(middle),
+        "add middle": lambda: changed.append(edited(middle, url="chen/", title="Bài chèn giữa")),
+        "date moves newest": lambda: changed.__setitem__(
+            at, edited(middle, date=datetime(2031, 1, 1, tzinfo=TIMEZONE))
+        ),
+        "several edits": lambda: [
+            changed.__setitem__(n, edited(changed[n], body=changed[n].body + " thêm từ mới lạ"))
+            for n in (3, 17, 41)
+        ],
+    }
+    steps[step]()
+    return changed
+
+
+@pytest.mark.parametrize(
+    "step",
+    ["nothing", "edit body", "edit title", "edit sapo", "edit section", "add newest", "delete newest",
+     "delete middle", "add middle", "several edits", "date moves newest"],
+)  # fmt: skip
+def test_an_updated_index_equals_a_whole_build_byte_for_byte(step):
+    documents = generated(60)
+    store = Store()
+    _, _, state, _ = store.build(documents)
+    changed = change(documents, step)
+    manifest, files, _, incremental = store.build(changed, state, limit=len(changed))
+    assert (manifest, files) == cold(changed)
+    assert incremental, "every step of this test is within the limit: the update must not give up"
+
+
+def test_an_update_gives_up_on_a_missing_or_damaged_file_or_analysis_and_on_another_setup():
+    documents = generated(40)
+    store = Store()
+    _, files, state, _ = store.build(documents)
+    changed = [
+        edited(documents[5], body="Hoàn toàn khác: quy hoạch xây dựng."),
+        *documents[:5],
+        *documents[6:],
+    ]
+    sources = [search.source_of(d) for d in changed]
+    setup = search.IndexSetup(tuple(SECTIONS), search.IndexLayout(chunk_size=7, shard_bytes=1500))
+
+    class Broken(Store):
+        def __init__(self, read=None, earlier=None):
+            super().__init__()
+            self.analyses, self.files = dict(store.analyses), dict(store.files)
+            self.read = read or self.read
+            self.earlier = earlier or self.earlier
+
+    assert search.update(state, sources, setup, Broken(read=lambda name: None)) is None
+    assert search.update(state, sources, setup, Broken(read=lambda name: files[name][:-1] + b" ")) is None
+    assert search.update(state, sources, setup, Broken(earlier=lambda key: None)) is None
+    other = search.IndexSetup(tuple(SECTIONS), search.IndexLayout(chunk_size=8, shard_bytes=1500))
+    assert search.update(state, sources, other, Broken()) is None
+    assert (
+        search.update(state, sources, search.IndexSetup(tuple(SECTIONS), setup.layout, "v2"), Broken())
+        is None
+    )
+    assert search.update(state, sources, setup, Broken()) is not None
+
+
+def test_an_update_gives_up_when_the_number_of_shards_changes():
+    documents = generated(30)
+    store = Store()
+    _, _, state, _ = store.build(documents)
+    long_body = " ".join(f"tu{n}" for n in range(3000))  # many new keys: the index doubles
+    changed = [*documents, doc("dai/", "Bài rất dài", (2030, 1, 1), body=long_body)]
+    manifest, files, after, incremental = store.build(changed, state, limit=len(changed))
+    assert not incremental
+    assert len(after.shards) > len(state.shards)
+    assert (manifest, files) == cold(changed)

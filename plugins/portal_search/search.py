@@ -4,13 +4,23 @@
 the published articles (never drafts, hidden or future ones, which Pelican keeps out of
 ``context["articles"]``), builds the sharded index with ``portal.search`` and writes it, then
 renders ``search.html`` to ``<PORTAL_SEARCH_DIR>/index.html``.
+
+A rebuild does only what changed: the index's state (``portal.search.IndexState``) is kept in
+Pelican's cache folder, and when every file the last build wrote is still intact in the output
+(each file's name carries a hash of its bytes, checked), ``portal.search.update`` rewrites the
+shards and chunks an edit touches; a no-change build writes nothing and only records the files as
+produced. Anything else (no state, other settings or code, a damaged or missing file, an article
+inserted or deleted in the middle of the archive, a change in the number of shards) builds the
+index whole, with the same bytes.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
+import pickle
 import time
 from pathlib import Path
 
@@ -18,15 +28,22 @@ from pelican import signals
 from pelican.generators import Generator
 
 from portal.buildcache import BuildCache
-from portal.output import write_output
+from portal.incremental import OUTPUTS
+from portal.output import target, write_output
 from portal.search import (
     Analysis,
     IndexLayout,
+    IndexSetup,
+    IndexState,
     SearchDocument,
+    Source,
     analyse,
     analysis_salt,
-    build_index,
+    assemble,
+    intact,
     plain_text,
+    update,
+    words_text,
 )
 
 from .settings import validate
@@ -36,6 +53,8 @@ logger = logging.getLogger(__name__)
 # every release available (portal/cluster.py ASSET_FOLDERS), as it does theme/, so a page of the
 # release before a switch still finds its index.
 DATA = "data"
+STATE = "search-index.pickle"  # in CACHE_PATH: the last index's state (portal.search.IndexState)
+ANALYSES = "search-analyses.sqlite"  # in CACHE_PATH: each article's tokens
 
 
 def check_settings(pelican) -> None:
@@ -51,44 +70,109 @@ def document(article, body: bool = True) -> SearchDocument:
         section=article.category.slug,
         date=article.date,
         summary=plain_text(str(getattr(article, "summary", "") or "")),
-        body=plain_text(article.content or "") if body else "",
+        body=words_text(article.content or "") if body else "",  # tokenised only
     )
+
+
+class _Analyses(BuildCache):
+    """The analyses' store, told which keys to keep when a build asked only for the changed ones."""
+
+    def retain(self, keys) -> None:
+        """Keep exactly ``keys`` at ``save`` (an edited article's old analysis is forgotten).
+
+        ``BuildCache`` keeps what a build asked for; an incremental index asks only for the
+        analyses of changed articles, yet every article's stays valid.
+        """
+        self._used = set(keys)
 
 
 class AnalysisCache:
     """Each article's tokens (``portal.search.Analysis``) between builds, keyed by its texts.
 
-    Tokenising every article again was most of an index rebuild; the index files themselves are
-    still assembled whole (a shard mixes terms of every article).
+    The store is opened only when an analysis is asked for: a no-change rebuild never opens it.
     """
 
-    def __init__(self, path: str | None) -> None:
-        self.kept = BuildCache(path)
-        self._by_document: dict[int, tuple[bytes, Analysis | None]] = {}
+    def __init__(self, path: str | None, index: str | None = None) -> None:
+        self.path = path
+        self.index = index  # the folder of the last build's index files (``read``)
+        self._kept: _Analyses | None = None
 
-    def document(self, article) -> SearchDocument:
-        """Return the article's search document; its body is left out when its tokens are known."""
+    @property
+    def kept(self) -> _Analyses:
+        """The store, opened on first use."""
+        if self._kept is None:
+            self._kept = _Analyses(self.path)
+        return self._kept
+
+    def source(self, article) -> Source:
+        """Return the article as the index sees it: its place, its digests, its text on demand."""
         title, summary = article.title, str(getattr(article, "summary", "") or "")
-        content = article.content or ""
-        key = hashlib.sha256(f"{analysis_salt()}\0{title}\0{summary}\0{content}".encode()).digest()
-        known = self.kept.get(key, None)
-        doc = document(article, body=known is None)
-        self._by_document[id(doc)] = (key, known)
-        return doc
+        url, date, section = article.url, article.date, article.category.slug
+        key = hashlib.sha256(f"{analysis_salt()}\0{title}\0{summary}\0".encode())
+        key.update((article.content or "").encode())  # the body alone: no copy of it joined to the rest
+        row = hashlib.sha256(f"{url}\0{title}\0{section}\0{date.isoformat()}\0{summary}".encode()).digest()
+        return Source(url, date, section, key.digest(), row, functools.partial(document, article))
 
-    def __call__(self, doc: SearchDocument) -> Analysis:
-        """Return the analysis of a document made by ``document``: cached, or computed now."""
-        key, known = self._by_document.get(id(doc), (None, None))
-        if known is not None:
-            return known
-        analysis = analyse(doc)
-        if key is not None:
-            self.kept.put(key, analysis)
-        return analysis
+    def analysis(self, source: Source) -> Analysis:
+        """Return a source's analysis: stored by an earlier build, or computed now (and stored)."""
+        known = self.kept.get(source.key, None)
+        if known is None:
+            known = analyse(source.document(True))
+            self.kept.put(source.key, known)
+        return known
 
-    def save(self) -> None:
-        """Keep this build's analyses (articles that are gone are forgotten)."""
-        self.kept.save()
+    def earlier(self, key: bytes) -> Analysis | None:
+        """Return the analysis stored under a key of the previous build, if it is still there."""
+        return self.kept.get(key, None)
+
+    def read(self, name: str) -> bytes | None:
+        """Return the bytes of a file of the last build's index in the output, if it can be read."""
+        return _read(os.path.join(self.index, name)) if self.index else None
+
+    def save(self, keys) -> None:
+        """Keep the analyses of this build's articles, forget the others (only if the store was opened)."""
+        if self._kept is not None:
+            self._kept.retain(keys)
+            self._kept.save()
+            self._kept.close()
+
+
+@functools.lru_cache(maxsize=1)
+def _code_salt() -> str:
+    """Hash of this module: how it reads an article is part of what the index depends on."""
+    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+
+
+def _load_state(path: str | None) -> IndexState | None:
+    if not path:
+        return None
+    try:
+        with open(path, "rb") as handle:
+            state = pickle.load(handle)  # noqa: S301 (our own cache folder)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError):
+        return None
+    return state if isinstance(state, IndexState) else None
+
+
+def _save_state(path: str | None, state: IndexState) -> None:
+    if not path:
+        return
+    temporary = f"{path}.{os.getpid()}.tmp"
+    try:
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        with open(temporary, "wb") as handle:
+            pickle.dump(state, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, path)
+    except OSError:
+        return
+
+
+def _read(path: str) -> bytes | None:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError:
+        return None
 
 
 class SearchGenerator(Generator):
@@ -98,22 +182,45 @@ class SearchGenerator(Generator):
         """Nothing to add: the articles are read in ``generate_output``, once every generator ran."""
 
     def generate_output(self, writer):
-        """Write the index files, drop the ones an earlier build left, then render the page."""
+        """Write the index files that changed, drop the ones an earlier build left, then render the page."""
         options = validate(self.settings)
         folder = options["PORTAL_SEARCH_DIR"].strip("/")
         started = time.perf_counter()
-        folder_cache = self.settings.get("CACHE_PATH")
-        cache = AnalysisCache(os.path.join(folder_cache, "search-analyses.sqlite") if folder_cache else None)
-        documents = [cache.document(a) for a in self.context.get("articles", [])]
+        cache_folder = self.settings.get("CACHE_PATH")
+        root = os.path.join(self.output_path, folder, DATA)
+        cache = AnalysisCache(os.path.join(cache_folder, ANALYSES) if cache_folder else None, root)
+        state_path = os.path.join(cache_folder, STATE) if cache_folder else None
+        sources = [cache.source(a) for a in self.context.get("articles", [])]
         layout = IndexLayout(options["PORTAL_SEARCH_CHUNK_SIZE"], options["PORTAL_SEARCH_SHARD_BYTES"])
-        manifest, files = build_index(documents, self.settings.get("SECTIONS", []), layout, cache)
-        cache.save()
-        for name, data in files.items():
-            write_output(self.output_path, f"{folder}/{DATA}/{name}", data)
-        removed = _remove_stale(Path(self.output_path) / folder / DATA, set(files))
+        sections = tuple(map(tuple, self.settings.get("SECTIONS", [])))
+        setup = IndexSetup(sections, layout, f"{_code_salt()}\0{folder}")
+        previous = _load_state(state_path)
+        result = None
+        if (
+            previous is not None
+            and getattr(previous, "signature", None) == setup.signature()  # same code: same fields
+            and all(intact(name, cache.read(name)) for name in previous.names())
+        ):
+            result = update(previous, sources, setup, cache)
+        whole = result is None
+        if whole:
+            result = assemble(sources, setup, cache.analysis)
+        manifest, files, state = result
+        cache.save([s.key for s in sources])
+        real = os.path.dirname(target(self.output_path, f"{folder}/{DATA}/index.json"))
+        for name in state.names():
+            if name in files:
+                write_output(self.output_path, f"{folder}/{DATA}/{name}", files[name])
+            else:  # kept from the last build, checked intact above
+                OUTPUTS.record(os.path.join(real, name))
+        removed = _remove_stale(root, set(state.names()))
+        if state is not previous:
+            _save_state(state_path, state)
         logger.info(
-            "portal_search: %d bài, %d tệp chỉ mục (%d tệp cũ đã xóa) trong %.2f s",
-            len(documents),
+            "portal_search: %d bài, %d tệp chỉ mục (%s, %d tệp ghi lại, %d tệp cũ đã xóa) trong %.2f s",
+            len(sources),
+            len(state.names()),
+            "dựng toàn bộ" if whole else "cập nhật phần thay đổi",
             len(files),
             removed,
             time.perf_counter() - started,
@@ -128,14 +235,16 @@ class SearchGenerator(Generator):
         )
 
 
-def _remove_stale(root: Path, current: set[str]) -> int:
+def _remove_stale(root: str, current: set[str]) -> int:
     """Delete index files of earlier builds, with their compressed copies (names never match)."""
     removed = 0
-    for path in [p for p in root.rglob("*") if p.is_file()]:
-        name = path.relative_to(root).as_posix().removesuffix(".gz").removesuffix(".br")
-        if name not in current:
-            path.unlink()
-            removed += 1
+    for folder, _, names in os.walk(root):
+        prefix = "" if folder == root else os.path.relpath(folder, root).replace(os.sep, "/")
+        for name in names:
+            relative = f"{prefix}/{name}" if prefix else name
+            if relative.removesuffix(".gz").removesuffix(".br") not in current:
+                os.unlink(os.path.join(folder, name))
+                removed += 1
     return removed
 
 
