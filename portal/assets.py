@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from portal.incremental import Key, read_record, scan
 from portal.output import write_output
 
 FINGERPRINTED = re.compile(r"\.[0-9a-f]{10}\.[A-Za-z0-9]+$")
@@ -141,23 +142,6 @@ def rewrite_html(html: str, siteurl: str, assets: dict[str, Asset]) -> str:
     return _TAG.sub(tag, html)
 
 
-Key = tuple  # (device, inode, size, mtime in ns) of one page
-
-
-def html_pages(output: Path) -> dict[str, Key]:
-    """Every ``*.html`` file of ``output`` (relative, POSIX) with its identity, in one walk."""
-    found: dict[str, Key] = {}
-    pending = [(str(output), "")]
-    while pending:
-        folder, prefix = pending.pop()
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                if entry.is_dir(follow_symlinks=False):
-                    pending.append((entry.path, prefix + entry.name + "/"))
-                elif entry.name.endswith(".html") and entry.is_file():
-                    st = entry.stat()
-                    found[prefix + entry.name] = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
-    return found
 
 
 def asset_map_digest(siteurl: str, assets: dict[str, Asset]) -> str:
@@ -185,13 +169,8 @@ class PageCache:
         self.assets: str | None = None
         self.epoch: int | None = None
         self.pages: dict[str, list] = {}
-        if path is None:
-            return
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return
-        if not isinstance(data, dict) or data.get("format") != self.FORMAT:
+        data = read_record(path, self.FORMAT)
+        if data is None:
             return
         if isinstance(data.get("assets"), str) and isinstance(data.get("pages"), dict):
             self.assets, self.pages = data["assets"], data["pages"]
@@ -234,7 +213,7 @@ def rewrite_pages(
     # looks for is found as it is and the rest is copied byte for byte, without decoding and
     # encoding the Vietnamese text (twice as fast); names are mapped the same way.
     site, mapped = _latin1(siteurl), {_latin1(name): _latin1_asset(asset) for name, asset in assets.items()}
-    pages = html_pages(output)
+    pages = scan(output, suffix=".html")
     read = 0
     for relative, key in sorted(pages.items()):
         if same and known.current(relative, key):

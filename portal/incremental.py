@@ -69,6 +69,37 @@ class Outputs:
 OUTPUTS = Outputs()
 
 
+Key = tuple  # (device, inode, size, mtime in ns) of one output file
+
+
+def identity(st: os.stat_result) -> Key:
+    """Return a file's identity: device, inode, size and mtime (ns)."""
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def scan(output: Path, folders: dict[str, int] | None = None, suffix: str = "") -> dict[str, Key]:
+    """Every file of ``output`` (relative, POSIX) ending with ``suffix``, with its identity, in one walk.
+
+    With ``folders``, also fills in the mtime of every folder (``""`` is ``output`` itself).
+    """
+    found: dict[str, Key] = {}
+    if folders is not None:
+        folders[""] = os.stat(output).st_mtime_ns
+    pending = [(str(output), "")]
+    while pending:
+        folder, prefix = pending.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    name = prefix + entry.name + "/"
+                    pending.append((entry.path, name))
+                    if folders is not None:
+                        folders[name] = entry.stat(follow_symlinks=False).st_mtime_ns
+                elif entry.name.endswith(suffix) and entry.is_file():
+                    found[prefix + entry.name] = identity(entry.stat())
+    return found
+
+
 def list_files(root: Path) -> list[str]:
     """Every file under ``root`` as an absolute path (no symlinked folders followed)."""
     found = []
@@ -146,3 +177,16 @@ def copy_if_changed(source: str | os.PathLike, destination: str | os.PathLike) -
             writer.write(chunk)
     os.replace(temporary, destination)
     return True
+
+
+def read_record(path: Path | None, version: int) -> dict | None:
+    """Return the JSON record a build kept at ``path`` when it is of ``version``, else ``None``."""
+    import json
+
+    if path is None:
+        return None
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("format") == version else None

@@ -25,7 +25,7 @@ from pathlib import Path
 import brotli
 
 from portal.epoch import as_datetime
-from portal.incremental import replace_if_changed
+from portal.incremental import Key, identity, read_record, replace_if_changed, scan
 from portal.output import write_output
 
 MANIFEST = "manifest.json"
@@ -145,36 +145,6 @@ def sha256_of(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
-Key = tuple  # (device, inode, size, mtime in ns) of one output file
-
-
-def _key(st: os.stat_result) -> Key:
-    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
-
-
-def scan(output: Path, folders: dict[str, int] | None = None) -> dict[str, Key]:
-    """Every file of ``output`` (relative, POSIX) with its identity, in one walk.
-
-    With ``folders``, also fills in the mtime of every folder (``""`` is ``output`` itself).
-    """
-    found: dict[str, Key] = {}
-    if folders is not None:
-        folders[""] = os.stat(output).st_mtime_ns
-    pending = [(str(output), "")]
-    while pending:
-        folder, prefix = pending.pop()
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                if entry.is_dir(follow_symlinks=False):
-                    name = prefix + entry.name + "/"
-                    pending.append((entry.path, name))
-                    if folders is not None:
-                        folders[name] = entry.stat(follow_symlinks=False).st_mtime_ns
-                elif entry.is_file():
-                    found[prefix + entry.name] = _key(entry.stat())
-    return found
-
-
 class DigestCache:
     """The sha256 of each file of the last release, valid while the file keeps its identity.
 
@@ -191,17 +161,8 @@ class DigestCache:
         self.path = path
         self.entries: dict[str, list] = {}
         self.manifest: str | None = None  # digest of what the last manifest listed
-        if path is None:
-            return
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return
-        if (
-            isinstance(data, dict)
-            and data.get("format") == self.FORMAT
-            and isinstance(data.get("files"), dict)
-        ):
+        data = read_record(path, self.FORMAT)
+        if data is not None and isinstance(data.get("files"), dict):
             self.entries = data["files"]
             self.manifest = data.get("manifest") if isinstance(data.get("manifest"), str) else None
 
@@ -287,7 +248,7 @@ def _compress_batch(output: str, stamp: int | None, items: list[tuple[str, bool]
                 replace_if_changed(sibling, packed)
                 if stamp is not None:
                     os.utime(sibling, ns=(stamp, stamp))
-                key = _key(os.stat(sibling))
+                key = identity(os.stat(sibling))
             rows.append((relative + suffix, hashlib.sha256(packed).hexdigest(), key))
     return rows
 
@@ -520,7 +481,7 @@ def finish(
     )
     text = version.to_json()
     write_output(output, VERSION, text)
-    keys[VERSION] = _key(os.stat(output / VERSION))
+    keys[VERSION] = identity(os.stat(output / VERSION))
     digests[VERSION] = hashlib.sha256(text.encode()).hexdigest()
     listed = _listing_digest(digests, (MANIFEST,))  # the manifest is a function of it
     digests[MANIFEST] = (known.sha(MANIFEST, keys.get(MANIFEST)) if known.manifest == listed else None) or ""
@@ -528,7 +489,7 @@ def finish(
         files = {rel: key for rel, key in keys.items() if rel != MANIFEST}
         data = manifest_text(manifest(output, version, digests, files)).encode()
         write_output(output, MANIFEST, data)
-        keys[MANIFEST] = _key(os.stat(output / MANIFEST))
+        keys[MANIFEST] = identity(os.stat(output / MANIFEST))
         digests[MANIFEST] = hashlib.sha256(data).hexdigest()
     touched.add("")  # version.json or manifest.json may have been replaced (one utime)
     fixed = _fix_mtimes(output, keys, folders, touched, stamp)
