@@ -25,14 +25,13 @@ import io
 import os
 import pickle
 from datetime import UTC, datetime
-from pathlib import Path
 
 from portal.buildcache import MISSING, BuildCache
+from portal.output import code_digest
 
 from .render_cache import settings_digest
 
 FINDINGS = "PORTAL_FINDINGS"  # portal_content's list of the build's findings in the context
-ROOT = Path(__file__).resolve().parent.parent.parent
 SKIPPED_SETTINGS = ("OUTPUT_PATH", "CACHE_PATH")
 
 
@@ -42,9 +41,7 @@ def salt(settings) -> bytes:
 
     digest = hashlib.sha256(pelican.__version__.encode())
     digest.update(settings_digest(settings, SKIPPED_SETTINGS))
-    for folder in ("portal", "plugins"):
-        for path in sorted((ROOT / folder).rglob("*.py")):
-            digest.update(f"{path.relative_to(ROOT)}\0".encode() + path.read_bytes())
+    digest.update(code_digest())
     return digest.digest()
 
 
