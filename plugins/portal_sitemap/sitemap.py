@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import pickle
 import time
 from datetime import datetime
 
@@ -10,8 +12,8 @@ from pelican import signals
 from pelican.generators import Generator
 
 from portal import sitemap
-from portal.entries import entry_of, open_entry_cache, save_entry_cache, site_from_settings
-from portal.output import write_output
+from portal.entries import records, save_entry_cache
+from portal.output import KeyedOutputs, code_digest, write_output
 from portal.text import local
 
 from .settings import validate
@@ -44,39 +46,57 @@ class SitemapGenerator(Generator):
     def generate_context(self):
         """Nothing to add: the sitemaps read the published lists when writing."""
 
-    def _urls(self, site, entries) -> list[sitemap.Url]:
-        newest = max((e.updated for e in entries), default=None)
+    def _urls(self, built) -> list[sitemap.Url]:
+        site, heads = built.site, built.heads
+        newest = max((h.updated for h in heads), default=None)
         urls = [sitemap.Url(site.absolute(""), newest)]
         for category, articles in self.context.get("categories", []):
-            updated = max((entry_of(a, site).updated for a in articles), default=None)
+            updated = max((built.head(a).updated for a in articles), default=None)
             urls.append(sitemap.Url(site.absolute(category.url), updated))
-        urls += [sitemap.Url(e.url, e.updated) for e in entries]
+        urls += [sitemap.Url(h.url, h.updated) for h in heads]
         pages = [*self.context.get("pages", []), *self.context.get("translations", [])]
         urls += [sitemap.Url(site.absolute(p.url), _page_date(p)) for p in pages if p.url]
         return urls
 
     def generate_output(self, writer):
-        """Write the sitemaps and robots.txt."""
-        open_entry_cache(self.settings, self.context)
+        """Write the sitemaps and robots.txt.
+
+        The sitemap files are a function of the code, the settings, the URLs with their dates and
+        the news articles' records: when that key is unchanged and every file is the one made for
+        it, none is made again (and no record is read).
+        """
         started = time.perf_counter()
         options = validate(self.settings)
-        site = site_from_settings(self.settings)
-        entries = [entry_of(article, site) for article in self.context.get("articles", [])]
-        end = news_window_end(entries)
-        news = sitemap.news_entries(entries, end) if end else []
-        files = sitemap.build(
-            self._urls(site, entries),
-            news,
-            site,
-            options["PORTAL_SITEMAP_NEWS_NAME"],
-            options["PORTAL_SITEMAP_MAX_URLS"],
-        )
-        for path, data in files.items():
-            write_output(self.output_path, path, data)
+        built = records(self.settings, self.context)
+        site = built.site
+        end = news_window_end(built.heads)
+        news = sitemap.news_entries(built.heads, end) if end else []
+        urls = self._urls(built)
+        key = hashlib.sha256(
+            code_digest()
+            + pickle.dumps((site, options, [(u.loc, u.lastmod) for u in urls]), protocol=5)
+            + b"".join(h.key for h in news)
+        ).digest()
+        chunks = -(-max(len(urls), 1) // options["PORTAL_SITEMAP_MAX_URLS"])
+        paths = [sitemap.chunk_path(n) for n in range(1, chunks + 1)] + [sitemap.INDEX]
+        paths += [sitemap.NEWS] if news else []
+        outputs = KeyedOutputs(self.settings.get("CACHE_PATH"), self.output_path, "sitemap")
+        if not all(outputs.current_file(path, key) for path in paths):
+            files = sitemap.build(
+                urls,
+                built.entries(news),
+                site,
+                options["PORTAL_SITEMAP_NEWS_NAME"],
+                options["PORTAL_SITEMAP_MAX_URLS"],
+            )
+            for path, data in files.items():
+                outputs.write(path, key, data)
+        outputs.save()
         write_output(self.output_path, "robots.txt", sitemap.robots(site))
         logger.info(
-            "portal_sitemap: %d sitemap files, %d news articles, in %.2f s",
-            len(files),
+            "portal_sitemap: %d sitemap files (%d made again), %d news articles, in %.2f s",
+            len(paths),
+            outputs.written,
             len(news),
             time.perf_counter() - started,
         )
