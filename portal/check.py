@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pickle
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -141,6 +142,11 @@ class CheckCache:
         found = self.kept.get((self.salt, *key), None)
         return found if isinstance(found, Record) else None
 
+    def get_many(self, keys: list[tuple]) -> dict[tuple, Record]:
+        """Return the records made by earlier builds from these exact bytes, read in few queries."""
+        found = self.kept.get_many((self.salt, *key) for key in keys)
+        return {key[1:]: record for key, record in found.items() if isinstance(record, Record)}
+
     def put(self, key: tuple, record: Record) -> None:
         """Remember the record of a file just read.
 
@@ -194,6 +200,118 @@ def _entries(records: list[Record]) -> list[collisions.Entry]:
             )
         )
     return entries
+
+
+# What the cross-file rules read of a file besides its own record (``Site``'s lists, future-date).
+FACT_VALUES = ("category", "tags", "authors", "date", "status")
+FUTURE = frozenset({"future-date"})  # the one rule that reads the clock: run on every file, every build
+
+
+def _facts(record: Record) -> tuple:
+    """Return what other files' findings may depend on of ``record``, and its future-date inputs."""
+    values = {key: record.values[key] for key in FACT_VALUES if key in record.values}
+    date_line = record.fields.get("date")
+    return record.path, record.kind, record.slug, values, date_line, record.body_line
+
+
+def _fact_record(facts: tuple) -> Record:
+    """Return a stand-in ``Record`` of an unchanged file: its facts only, for ``Site`` and future-date."""
+    path, kind, slug, values, date_line, body_line = facts
+    fields = {} if date_line is None else {"date": date_line}
+    return Record(path, kind, values, fields, body_line, True, slug, [], [], [])
+
+
+def _listing(tree: Tree) -> tuple[list[tuple[str, str]], frozenset[str]]:
+    """Return ``(kind, path)`` of every ``.md`` file in ``read_tree``'s order, and ``Site.paths``."""
+    files = []
+    for kind, folder in ((ARTICLE, tree.article_dir), (PAGE, tree.page_dir)):
+        found = []
+        for parent, _, names in os.walk(tree.content / folder):
+            found.extend(os.path.join(parent, name) for name in names if name.endswith(".md"))
+        found.sort(key=lambda path: path.split(os.sep))  # the order of sorted ``Path`` objects
+        files.extend((kind, path) for path in found)
+    paths = set()
+    for parent, folders, names in os.walk(os.path.abspath(tree.content)):
+        paths.update(os.path.join(parent, name) for name in (*folders, *names))
+    return files, frozenset(paths)
+
+
+def incremental_findings(tree: Tree, now: datetime, cache: CheckCache, state: Path) -> list[Finding]:
+    """Return what ``rules.run(make_site(tree, now, cache))`` returns, in proportion to what changed.
+
+    ``state`` keeps, from the last build, each file's findings but future-date's (by the key of its
+    bytes) and every file's facts (``_facts``), the ones other files' findings read, with the set of
+    paths of the content folder. When these facts and paths are unchanged, an unchanged file's
+    findings are too: only changed files are checked, against stand-ins of the others, and
+    future-date (the clock) runs on every file. Otherwise every file is checked, as ``rules.run``.
+    """
+    display = _displayer(tree.content)
+    files, paths = _listing(tree)
+    keys = []
+    for kind, path in files:
+        known = cache.hashes.get(os.path.abspath(path))
+        digest = hashlib.sha256(Path(path).read_bytes()).digest() if known is None else bytes.fromhex(known)
+        keys.append((display(Path(path)), kind, digest))
+    located = dict(zip(keys, files, strict=True))
+    before = _load_state(state, cache.salt)
+    kept = before["files"]
+    unchanged = kept.keys() & set(keys)
+    records = _records([key for key in keys if key not in unchanged], located, tree, cache)
+    facts = [_facts(records[key]) if key in records else kept[key][0] for key in keys]
+    same = before["paths"] == paths and facts == before["facts"]
+    if same:
+        cache.kept.keep((cache.salt, *key) for key in unchanged)
+    else:  # other files' findings may change: every file is checked
+        records |= _records(list(unchanged), located, tree, cache)
+    documents = [records.get(key) or _fact_record(fact) for key, fact in zip(keys, facts, strict=True)]
+    site = Site(tree.content, tree.sections, documents, now, tree.document_section)
+    site.paths = paths
+    found, results = [], {}
+    for key, fact, doc in zip(keys, facts, documents, strict=True):
+        if key in records:
+            results[key] = (fact, [*doc.local, *rules.site_findings(doc, site, FUTURE)])
+        else:
+            results[key] = kept[key]
+        found.extend(results[key][1])
+        found.extend(rules.site_findings(doc, site, rules.SITE_RULES - FUTURE))
+    if not (same and len(unchanged) == len(keys) == len(kept)):
+        _save_state(state, {"salt": cache.salt, "paths": paths, "facts": facts, "files": results})
+    return sorted(found)
+
+
+def _records(wanted: list[tuple], located: dict, tree: Tree, cache: CheckCache) -> dict[tuple, Record]:
+    """Return the records of the files of ``wanted`` keys: kept by earlier builds, or made now.
+
+    The key of what is stored is always the hash of the bytes parsed (as in ``read_tree``).
+    """
+    records = cache.get_many(wanted)
+    for key in wanted:
+        if key not in records:
+            kind, path = located[key]
+            raw = Path(path).read_bytes()
+            records[key] = make_record(_parse(key[0], raw, kind, tree.sections))
+            cache.put((key[0], kind, hashlib.sha256(raw).digest()), records[key])
+    return records
+
+
+def _load_state(path: Path, salt: str) -> dict:
+    empty = {"salt": salt, "paths": None, "facts": None, "files": {}}
+    try:
+        with open(path, "rb") as handle:
+            state = pickle.load(handle)  # noqa: S301 (our own cache folder)
+    except (OSError, *_PICKLE_ERRORS):
+        return empty
+    return state if isinstance(state, dict) and state.get("salt") == salt else empty
+
+
+def _save_state(path: Path, state: dict) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}")
+    with open(temporary, "wb") as handle:
+        pickle.dump(state, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(temporary, path)
+
+
+_PICKLE_ERRORS = (pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError)
 
 
 def media_findings(site: Site) -> list[Finding]:
