@@ -466,3 +466,36 @@ def test_incremental_checks_follow_changes_other_files_read(tmp_path, monkeypatc
         found, _ = _incremental_run(tmp_path)
         assert found == _fresh_at()
     assert {f.rule for f in found} == {"broken-link", "unknown-related"}
+
+
+def test_collisions_with_kept_title_slugs_match_a_fresh_resolve(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from plugins.portal_content import collisions
+
+    def article(name, url, title):
+        path = str(tmp_path / "content" / f"{name}.md")
+        return SimpleNamespace(source_path=path, url=url, title=title, field_lines={"title": 1})
+
+    def generator(cache):
+        articles = [
+            article("a", "tin/a/", "Đảng ủy họp"),
+            article("b", "tin/b/", "Dang uy hop"),  # folds to A's title
+            article("c", "tin/a/", "Bài C"),  # A's URL: dropped
+            article("d", "tin/d/", "Bài D"),
+        ]
+        return SimpleNamespace(
+            settings={"CACHE_PATH": cache}, articles=articles, hidden_articles=[], drafts=[], translations=[]
+        )
+
+    def resolve(cache):
+        built = generator(cache)
+        return collisions.resolve(built), [a.title for a in built.articles]
+
+    fresh = resolve(None)
+    assert sorted(f.rule for f in fresh[0]) == ["duplicate-slug", "duplicate-title"]
+    assert fresh[1] == ["Đảng ủy họp", "Dang uy hop", "Bài D"]
+    assert resolve(str(tmp_path / "cache")) == fresh
+    calls = []
+    monkeypatch.setattr(collisions, "slugify", lambda title: calls.append(title) or "")
+    assert resolve(str(tmp_path / "cache")) == fresh and calls == []  # every title's slug was kept
