@@ -10,7 +10,6 @@ import functools
 import hashlib
 import html
 import os
-import pickle
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -316,7 +315,11 @@ def _url_of(wrapper, urls: dict) -> str:
 def record_key(article, site: Site, salt: bytes, urls: dict) -> bytes:
     """Return the hash of everything ``from_article`` reads of ``article`` (its record's cache key).
 
-    ``salt`` (``build_salt``) covers the site and the code; ``urls`` keeps the build's taxonomy URLs.
+    ``salt`` (``build_salt``) covers the site, the settings and the code. An article whose file
+    the reader hashed (``source_hash``) counts by that hash for all it holds of its own file: a
+    function of the file's bytes and path, the settings and the code, as the article cache has it.
+    Its URL and image facts count as they are; its body counts by its text only when it may hold
+    what other files decide (``_body_from_other_files``). ``urls`` keeps the build's taxonomy URLs.
     """
     files = []
     if not getattr(article, "portal_image", None) or getattr(article, "portal_attachments", None) is None:
@@ -324,11 +327,28 @@ def record_key(article, site: Site, salt: bytes, urls: dict) -> bytes:
         for relative in (getattr(article, "image", ""), *(getattr(article, "attachments", None) or ())):
             path = _file(site, clean_text(relative).strip()) if relative else None
             files.append((str(relative), path.stat().st_mtime_ns, path.stat().st_size) if path else relative)
-    category = article.category
+    source_hash = (getattr(article, "metadata", None) or {}).get("source_hash")
     inputs = (
         article.source_path,
-        article.slug,
         article.url,
+        source_hash or _own_inputs(article, urls),
+        getattr(article, "portal_image", None),
+        getattr(article, "portal_attachments", None),
+        files,
+    )
+    digest = hashlib.sha256(salt)
+    digest.update(repr(inputs).encode("utf-8", "surrogatepass"))
+    if not source_hash or _body_from_other_files(article):
+        # Its UTF-16 form is a copy of the string, not an encoding pass.
+        digest.update(b"\0body\0" + article.content.encode("utf-16-le", "surrogatepass"))
+    return digest.digest()
+
+
+def _own_inputs(article, urls: dict) -> tuple:
+    """Return what ``from_article`` reads of an article that holds no hash of its file."""
+    category = article.category
+    return (
+        article.slug,
         article.title,
         article.date.isoformat(),
         repr(getattr(article, "modified", None)),
@@ -336,25 +356,43 @@ def record_key(article, site: Site, salt: bytes, urls: dict) -> bytes:
         (category.slug, category.name, _url_of(category, urls)),
         [(t.slug, t.name, _url_of(t, urls)) for t in getattr(article, "tags", None) or ()],
         [a.name for a in getattr(article, "authors", None) or ()],
-        getattr(article, "portal_image", None),
-        getattr(article, "portal_attachments", None),
-        files,
         [str(getattr(article, name, "")) for name in ("image_alt", "image_caption", "image_credit")],
         str(getattr(article, "legacy_url", "")),
         [repr(getattr(article, key, None)) for key in DOCUMENT_FIELDS],
     )
-    digest = hashlib.sha256(salt)
-    digest.update(pickle.dumps(inputs, protocol=5))
-    # The body is most of the bytes: its UTF-16 form is a copy of the string, not an encoding pass.
-    digest.update(article.content.encode("utf-16-le", "surrogatepass"))
-    return digest.digest()
 
 
-def build_salt(site: Site) -> bytes:
-    """Return what every record key of ``site`` starts with: the site and the portal's code."""
-    from .output import code_digest
+# Pelican's default INTRASITE_LINK_REGEX: its links ({filename}, |static|…) start with { or |.
+INTRASITE_LINK_REGEX = "[{|](?P<what>.*?)[|}]"
 
-    return hashlib.sha256(code_digest() + pickle.dumps(site, protocol=5)).digest()
+
+def _body_from_other_files(article) -> bool:
+    """Tell whether the body may differ while the file does not.
+
+    Pelican's ``content`` is the read body (``_content``) with intrasite links replaced by their
+    targets' URLs, and portal_images puts each ``<img>`` it knows into a ``<picture>`` of its
+    derivatives: a body without either is a function of its file (and the settings and code).
+    """
+    text = getattr(article, "_content", None)
+    regex = (getattr(article, "settings", None) or {}).get("INTRASITE_LINK_REGEX", INTRASITE_LINK_REGEX)
+    return (
+        not isinstance(text, str)
+        or hasattr(article, "_get_content")
+        or regex != INTRASITE_LINK_REGEX
+        or "{" in text
+        or "|" in text
+        or "<picture" in text
+    )
+
+
+def build_salt(site: Site, settings) -> bytes:
+    """Return what every record key starts with: the site, the settings and the code."""
+    from importlib.metadata import version
+
+    from .output import code_digest, settings_digest
+
+    parts = (version("pelican"), version("nh3"), repr(site))
+    return hashlib.sha256(code_digest() + settings_digest(settings) + repr(parts).encode()).digest()
 
 
 @dataclass(frozen=True, eq=False)
@@ -378,9 +416,9 @@ class Records:
     (with their bodies) are read from the cache only for what an output writes again.
     """
 
-    def __init__(self, articles, site: Site, cache: BuildCache) -> None:
+    def __init__(self, articles, site: Site, settings, cache: BuildCache) -> None:
         self.articles, self.site, self.cache = articles, site, cache
-        self._salt, self._urls = build_salt(site), {}
+        self._salt, self._urls = build_salt(site, settings), {}
         self.heads = [self._head(article) for article in articles]
         self._by_article = {id(head.article): head for head in self.heads}
         for head in self.heads:
@@ -441,10 +479,10 @@ class EntryCache:
         self.path, self.build, self.kept = path, id(build), BuildCache(path)
         self._records = None
 
-    def records(self, articles, site: Site) -> Records:
+    def records(self, articles, site: Site, settings) -> Records:
         """Return the build's records of ``articles`` (made by the first output that asks)."""
         if self._records is None or self._records.site != site or self._records.articles is not articles:
-            self._records = Records(articles, site, self.kept)
+            self._records = Records(articles, site, settings, self.kept)
         return self._records
 
     def save(self) -> None:
@@ -463,7 +501,7 @@ def records(settings, context) -> Records:
     """
     folder = settings.get("CACHE_PATH")
     ENTRY_CACHE.open(os.path.join(folder, "entries.sqlite") if folder else None, context)
-    return ENTRY_CACHE.records(context.get("articles", []), site_from_settings(settings))
+    return ENTRY_CACHE.records(context.get("articles", []), site_from_settings(settings), settings)
 
 
 def save_entry_cache(*_args) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import pickle
 import time
 
 from pelican import signals
@@ -58,7 +57,7 @@ class ApiGenerator(Generator):
         ordered = built.newest_first
         count = api.page_count(len(ordered), page_size)
         for number, chunk in enumerate(api.chunks(ordered, page_size), start=1):
-            place = pickle.dumps((number, count, len(ordered)), protocol=5)
+            place = repr((number, count, len(ordered))).encode()
             key = hashlib.sha256(salt + place + b"".join(h.key for h in chunk)).digest()
             if not outputs.current_file(api.index_path(number), key):
                 document = api.index_page(number, len(ordered), built.entries(chunk), site, page_size)

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import pickle
+import sys
 import time
 from dataclasses import replace
 from datetime import datetime
+from importlib.metadata import version
 
 from pelican import signals
 from pelican.generators import Generator
@@ -102,7 +103,7 @@ class FeedsGenerator(Generator):
         chosen = self._chosen(built.newest_first, limit)
         newest = max((h.updated for h in built.heads), default=EPOCH)
         outputs = KeyedOutputs(self.settings.get("CACHE_PATH"), self.output_path, "feeds")
-        salt = code_digest() + pickle.dumps(site, protocol=5)
+        salt = code_digest() + repr((site, version("feedgen"), version("lxml"), sys.version)).encode()
         made = 0
         for name, title, section in self._feed_names():
             heads = chosen[name]
@@ -115,7 +116,7 @@ class FeedsGenerator(Generator):
                 files.append(("json", JSON_FEED))
             keys = {
                 kind: hashlib.sha256(
-                    salt + pickle.dumps((kind, meta), protocol=5) + b"".join(h.key for h in heads)
+                    salt + repr((kind, meta)).encode() + b"".join(h.key for h in heads)
                 ).digest()
                 for kind, _ in files
             }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import pickle
+import sys
 import time
 from datetime import datetime
 
@@ -72,11 +72,9 @@ class SitemapGenerator(Generator):
         end = news_window_end(built.heads)
         news = sitemap.news_entries(built.heads, end) if end else []
         urls = self._urls(built)
-        key = hashlib.sha256(
-            code_digest()
-            + pickle.dumps((site, options, [(u.loc, u.lastmod) for u in urls]), protocol=5)
-            + b"".join(h.key for h in news)
-        ).digest()
+        listed = [(u.loc, u.lastmod and u.lastmod.isoformat()) for u in urls]
+        facts = repr((site, options, sys.version, listed)).encode()
+        key = hashlib.sha256(code_digest() + facts + b"".join(h.key for h in news)).digest()
         chunks = -(-max(len(urls), 1) // options["PORTAL_SITEMAP_MAX_URLS"])
         paths = [sitemap.chunk_path(n) for n in range(1, chunks + 1)] + [sitemap.INDEX]
         paths += [sitemap.NEWS] if news else []
