@@ -221,6 +221,15 @@ def _fact_record(facts: tuple) -> Record:
     return Record(path, kind, values, fields, body_line, True, slug, [], [], [])
 
 
+def _after(facts: tuple, now: datetime) -> bool:
+    """Tell whether the file's ``Date`` is after ``now``: the clock matters to future-date only then."""
+    date = facts[3].get("date")
+    try:
+        return bool(date and date > now)
+    except TypeError:  # not comparable: the rule itself reports it
+        return True
+
+
 def _listing(tree: Tree) -> tuple[list[tuple[str, str]], frozenset[str]]:
     """Return ``(kind, path)`` of every ``.md`` file in ``read_tree``'s order, and ``Site.paths``."""
     files = []
@@ -243,7 +252,7 @@ def incremental_findings(tree: Tree, now: datetime, cache: CheckCache, state: Pa
     bytes) and every file's facts (``_facts``), the ones other files' findings read, with the set of
     paths of the content folder. When these facts and paths are unchanged, an unchanged file's
     findings are too: only changed files are checked, against stand-ins of the others, and
-    future-date (the clock) runs on every file. Otherwise every file is checked, as ``rules.run``.
+    future-date (the clock) runs on every file dated after now. Otherwise every file is checked.
     """
     display = _displayer(tree.content)
     files, paths = _listing(tree)
@@ -251,7 +260,7 @@ def incremental_findings(tree: Tree, now: datetime, cache: CheckCache, state: Pa
     for kind, path in files:
         known = cache.hashes.get(os.path.abspath(path))
         digest = hashlib.sha256(Path(path).read_bytes()).digest() if known is None else bytes.fromhex(known)
-        keys.append((display(Path(path)), kind, digest))
+        keys.append((display(path), kind, digest))  # ``display`` reads ``str(path)`` only
     located = dict(zip(keys, files, strict=True))
     before = _load_state(state, cache.salt)
     kept = before["files"]
@@ -263,17 +272,21 @@ def incremental_findings(tree: Tree, now: datetime, cache: CheckCache, state: Pa
         cache.kept.keep((cache.salt, *key) for key in unchanged)
     else:  # other files' findings may change: every file is checked
         records |= _records(list(unchanged), located, tree, cache)
-    documents = [records.get(key) or _fact_record(fact) for key, fact in zip(keys, facts, strict=True)]
-    site = Site(tree.content, tree.sections, documents, now, tree.document_section)
-    site.paths = paths
+    future = [index for index, fact in enumerate(facts) if _after(fact, now)]
+    if records or future:  # a no-change build of past articles needs no site at all
+        documents = [records.get(key) or _fact_record(fact) for key, fact in zip(keys, facts, strict=True)]
+        site = Site(tree.content, tree.sections, documents, now, tree.document_section)
+        site.paths = paths
     found, results = [], {}
-    for key, fact, doc in zip(keys, facts, documents, strict=True):
+    for index, key in enumerate(keys):
         if key in records:
-            results[key] = (fact, [*doc.local, *rules.site_findings(doc, site, FUTURE)])
+            doc = documents[index]
+            results[key] = (facts[index], [*doc.local, *rules.site_findings(doc, site, FUTURE)])
         else:
             results[key] = kept[key]
         found.extend(results[key][1])
-        found.extend(rules.site_findings(doc, site, rules.SITE_RULES - FUTURE))
+    for index in future:
+        found.extend(rules.site_findings(documents[index], site, rules.SITE_RULES - FUTURE))
     if not (same and len(unchanged) == len(keys) == len(kept)):
         _save_state(state, {"salt": cache.salt, "paths": paths, "facts": facts, "files": results})
     return sorted(found)

@@ -316,10 +316,11 @@ def record_key(article, site: Site, salt: bytes, urls: dict) -> bytes:
     """Return the hash of everything ``from_article`` reads of ``article`` (its record's cache key).
 
     ``salt`` (``build_salt``) covers the site, the settings and the code. An article whose file
-    the reader hashed (``source_hash``) counts by that hash for all it holds of its own file: a
-    function of the file's bytes and path, the settings and the code, as the article cache has it.
-    Its URL and image facts count as they are; its body counts by its text only when it may hold
-    what other files decide (``_body_from_other_files``). ``urls`` keeps the build's taxonomy URLs.
+    the reader hashed (``source_hash``) counts by that hash for all it holds of its own file (its
+    fields, URL, taxonomy): a function of the file's bytes and path, the settings and the code, as
+    the article cache has it. Image facts count as they are; the body counts by its text only when
+    it may hold what other files decide (``_body_from_other_files``). ``urls`` keeps the build's
+    taxonomy URLs.
     """
     files = []
     if not getattr(article, "portal_image", None) or getattr(article, "portal_attachments", None) is None:
@@ -328,16 +329,13 @@ def record_key(article, site: Site, salt: bytes, urls: dict) -> bytes:
             path = _file(site, clean_text(relative).strip()) if relative else None
             files.append((str(relative), path.stat().st_mtime_ns, path.stat().st_size) if path else relative)
     source_hash = (getattr(article, "metadata", None) or {}).get("source_hash")
-    inputs = (
-        article.source_path,
-        article.url,
-        source_hash or _own_inputs(article, urls),
-        getattr(article, "portal_image", None),
-        getattr(article, "portal_attachments", None),
-        files,
-    )
     digest = hashlib.sha256(salt)
-    digest.update(repr(inputs).encode("utf-8", "surrogatepass"))
+    digest.update(f"{article.source_path}\0{source_hash}\0".encode("utf-8", "surrogatepass"))
+    if not source_hash:
+        digest.update(repr(_own_inputs(article, urls)).encode("utf-8", "surrogatepass"))
+    image, attached = getattr(article, "portal_image", None), getattr(article, "portal_attachments", None)
+    if image or attached or attached is None or any(files):  # image facts: most articles have none
+        digest.update(repr((image, attached, files)).encode("utf-8", "surrogatepass"))
     if not source_hash or _body_from_other_files(article):
         # Its UTF-16 form is a copy of the string, not an encoding pass.
         digest.update(b"\0body\0" + article.content.encode("utf-16-le", "surrogatepass"))
@@ -349,6 +347,7 @@ def _own_inputs(article, urls: dict) -> tuple:
     category = article.category
     return (
         article.slug,
+        article.url,
         article.title,
         article.date.isoformat(),
         repr(getattr(article, "modified", None)),
@@ -401,11 +400,16 @@ class Head:
 
     key: bytes  # the record's cache key (``record_key``)
     slug: str
-    url: str  # absolute
     section_slug: str
     date: datetime
     updated: datetime
     article: object  # the Pelican article, to make its record when the cache lacks it
+    site: Site
+
+    @property
+    def url(self) -> str:
+        """Return the absolute URL (formatted by Pelican when first asked: ask only when needed)."""
+        return self.site.absolute(self.article.url)
 
 
 class Records:
@@ -432,11 +436,11 @@ class Records:
         return Head(
             key=record_key(article, self.site, self._salt, self._urls),
             slug=article.slug,
-            url=self.site.absolute(article.url),
             section_slug=article.category.slug,
             date=date,
             updated=max(date, modified),
             article=article,
+            site=self.site,
         )
 
     def head(self, article) -> Head:

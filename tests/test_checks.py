@@ -468,14 +468,15 @@ def test_incremental_checks_follow_changes_other_files_read(tmp_path, monkeypatc
     assert {f.rule for f in found} == {"broken-link", "unknown-related"}
 
 
-def test_collisions_with_kept_title_slugs_match_a_fresh_resolve(tmp_path, monkeypatch):
+def test_collisions_with_kept_facts_match_a_fresh_resolve(tmp_path, monkeypatch):
     from types import SimpleNamespace
 
     from plugins.portal_content import collisions
 
     def article(name, url, title):
         path = str(tmp_path / "content" / f"{name}.md")
-        return SimpleNamespace(source_path=path, url=url, title=title, field_lines={"title": 1})
+        metadata = {"source_hash": f"{name}{url}{title}"}  # stands for the hash of the file's bytes
+        return SimpleNamespace(source_path=path, url=url, title=title, field_lines={"title": 1}, metadata=metadata)
 
     def generator(cache):
         articles = [
@@ -498,4 +499,4 @@ def test_collisions_with_kept_title_slugs_match_a_fresh_resolve(tmp_path, monkey
     assert resolve(str(tmp_path / "cache")) == fresh
     calls = []
     monkeypatch.setattr(collisions, "slugify", lambda title: calls.append(title) or "")
-    assert resolve(str(tmp_path / "cache")) == fresh and calls == []  # every title's slug was kept
+    assert resolve(str(tmp_path / "cache")) == fresh and calls == []  # every file's facts were kept

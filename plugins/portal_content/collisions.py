@@ -2,8 +2,10 @@
 
 Only contents that share a URL or a folded title with another one are handed to
 ``portal.collisions.find`` (a content alone in both cannot collide), so the display path, the
-one ``relpath`` of each file, is computed for those only. Folded titles are kept between builds
-(``title-slugs.pickle`` in the cache folder): ``slugify`` of every title was most of this step.
+one ``relpath`` of each file, is computed for those only. Each file's URL and folded title are
+kept between builds (``collision-facts.pickle`` in the cache folder), keyed by the reader's hash
+of its bytes: both are functions of the file, the settings and the code, and Pelican's URL
+formatting and ``slugify`` of every title were most of this step.
 """
 
 from __future__ import annotations
@@ -15,13 +17,13 @@ from collections import defaultdict
 from importlib.metadata import version
 
 from portal.collisions import Entry, find
-from portal.output import code_digest
+from portal.output import code_digest, settings_digest
 from portal.text import slugify
 
 from .reader import display_path
 
 LISTS = ("articles", "hidden_articles", "drafts", "translations")
-SLUGS_FILE = "title-slugs.pickle"
+FACTS_FILE = "collision-facts.pickle"
 
 
 def _entry(content) -> Entry:
@@ -35,14 +37,16 @@ def _entry(content) -> Entry:
     )
 
 
-class TitleSlugs:
-    """``slugify`` of titles, kept between builds in the cache folder (keyed by the code)."""
+class Facts:
+    """Each file's URL and folded title, kept between builds by its path and the hash of its bytes."""
 
-    def __init__(self, folder: str | None) -> None:
-        self.path = os.path.join(folder, SLUGS_FILE) if folder else None
-        self.salt = hashlib.sha256(code_digest() + version("unidecode").encode()).digest()
-        self.known: dict[str, str] = {}
-        self.used: dict[str, str] = {}
+    def __init__(self, settings) -> None:
+        folder = settings.get("CACHE_PATH")
+        self.path = os.path.join(folder, FACTS_FILE) if folder else None
+        versions = f"{version('pelican')}\0{version('unidecode')}".encode()
+        self.salt = hashlib.sha256(code_digest() + settings_digest(settings) + versions).digest()
+        self.known: dict[tuple, tuple[str, str]] = {}
+        self.used: dict[tuple, tuple[str, str]] = {}
         if self.path:
             try:
                 with open(self.path, "rb") as handle:
@@ -52,18 +56,20 @@ class TitleSlugs:
             if salt == self.salt and isinstance(known, dict):
                 self.known = known
 
-    def __call__(self, title: str) -> str:
-        """Return ``slugify(title)``."""
-        slug = self.used.get(title)
-        if slug is None:
-            slug = self.known.get(title)
-            if slug is None:
-                slug = slugify(title)
-            self.used[title] = slug
-        return slug
+    def __call__(self, content) -> tuple[str, str]:
+        """Return ``(content.url, slugify(content.title))``."""
+        source_hash = content.metadata.get("source_hash")
+        if not source_hash:  # not read by the portal's reader: nothing to key it by
+            return content.url, slugify(content.title)
+        key = (content.source_path, source_hash)
+        found = self.used.get(key) or self.known.get(key)
+        if found is None:
+            found = content.url, slugify(content.title)
+        self.used[key] = found
+        return found
 
     def save(self) -> None:
-        """Keep this build's titles (only), when they differ from what is kept."""
+        """Keep this build's files (only), when they differ from what is kept."""
         if not self.path or self.used == self.known:
             return
         os.makedirs(os.path.dirname(self.path), exist_ok=True)
@@ -76,14 +82,14 @@ class TitleSlugs:
 def resolve(generator) -> list:
     """Report collisions among the generator's articles and drop all but the first of each."""
     contents = [c for name in LISTS for c in getattr(generator, name, [])]
-    slugs = TitleSlugs(generator.settings.get("CACHE_PATH"))
+    facts = Facts(generator.settings)
     by_url, by_title = defaultdict(list), defaultdict(list)
     for content in contents:
-        by_url[content.url].append(content)
-        folded = slugs(content.title)
+        url, folded = facts(content)
+        by_url[url].append(content)
         if folded:
             by_title[folded].append(content)
-    slugs.save()
+    facts.save()
     grouped = {id(c) for group in (*by_url.values(), *by_title.values()) if len(group) > 1 for c in group}
     if not grouped:
         return []

@@ -46,40 +46,43 @@ class SitemapGenerator(Generator):
     def generate_context(self):
         """Nothing to add: the sitemaps read the published lists when writing."""
 
-    def _urls(self, built) -> list[sitemap.Url]:
-        site, heads = built.site, built.heads
-        newest = max((h.updated for h in heads), default=None)
-        urls = [sitemap.Url(site.absolute(""), newest)]
-        for category, articles in self.context.get("categories", []):
-            updated = max((built.head(a).updated for a in articles), default=None)
-            urls.append(sitemap.Url(site.absolute(category.url), updated))
-        urls += [sitemap.Url(h.url, h.updated) for h in heads]
-        pages = [*self.context.get("pages", []), *self.context.get("translations", [])]
-        urls += [sitemap.Url(site.absolute(p.url), _page_date(p)) for p in pages if p.url]
-        return urls
-
     def generate_output(self, writer):
         """Write the sitemaps and robots.txt.
 
-        The sitemap files are a function of the code, the settings, the URLs with their dates and
-        the news articles' records: when that key is unchanged and every file is the one made for
-        it, none is made again (and no record is read).
+        The sitemap files are a function of the code, the settings, the home, section and page URLs
+        with their dates, and the articles' and news articles' records (whose keys cover each
+        article's URL and dates): when that key is unchanged and every file is the one made for it,
+        none is made again, and no article URL is formatted nor any record read.
         """
         started = time.perf_counter()
         options = validate(self.settings)
         built = records(self.settings, self.context)
-        site = built.site
-        end = news_window_end(built.heads)
-        news = sitemap.news_entries(built.heads, end) if end else []
-        urls = self._urls(built)
-        listed = [(u.loc, u.lastmod and u.lastmod.isoformat()) for u in urls]
-        facts = repr((site, options, sys.version, listed)).encode()
-        key = hashlib.sha256(code_digest() + facts + b"".join(h.key for h in news)).digest()
-        chunks = -(-max(len(urls), 1) // options["PORTAL_SITEMAP_MAX_URLS"])
+        site, heads = built.site, built.heads
+        end = news_window_end(heads)
+        news = sitemap.news_entries(heads, end) if end else []
+        newest = max((h.updated for h in heads), default=None)
+        sections = [
+            (site.absolute(category.url), max((built.head(a).updated for a in articles), default=None))
+            for category, articles in self.context.get("categories", [])
+        ]
+        pages = [*self.context.get("pages", []), *self.context.get("translations", [])]
+        others = [(site.absolute(p.url), _page_date(p)) for p in pages if p.url]
+        facts = repr((site, options, sys.version, newest, sections, others, len(heads), len(news))).encode()
+        key = hashlib.sha256(
+            code_digest() + facts + b"".join(h.key for h in heads) + b"".join(h.key for h in news)
+        ).digest()
+        count = 1 + len(sections) + len(heads) + len(others)
+        chunks = -(-count // options["PORTAL_SITEMAP_MAX_URLS"])
         paths = [sitemap.chunk_path(n) for n in range(1, chunks + 1)] + [sitemap.INDEX]
         paths += [sitemap.NEWS] if news else []
         outputs = KeyedOutputs(self.settings.get("CACHE_PATH"), self.output_path, "sitemap")
         if not all(outputs.current_file(path, key) for path in paths):
+            urls = [
+                sitemap.Url(site.absolute(""), newest),
+                *(sitemap.Url(loc, lastmod) for loc, lastmod in sections),
+                *(sitemap.Url(h.url, h.updated) for h in heads),
+                *(sitemap.Url(loc, lastmod) for loc, lastmod in others),
+            ]
             files = sitemap.build(
                 urls,
                 built.entries(news),
