@@ -32,6 +32,11 @@ def _key_bytes(key) -> bytes:
     return hashlib.sha256(pickle.dumps(key, protocol=5)).digest()
 
 
+def stored_key(key) -> bytes:
+    """Return the form ``key`` is stored under (what ``keep`` takes without hashing it again)."""
+    return _key_bytes(key)
+
+
 class BuildCache:
     """Key → value from earlier builds; what this build used is what is kept."""
 

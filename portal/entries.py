@@ -312,15 +312,16 @@ def _url_of(wrapper, urls: dict) -> str:
     return url
 
 
-def record_key(article, site: Site, salt: bytes, urls: dict) -> bytes:
+def record_key(article, site: Site, salt: bytes, urls: dict, bodies: dict) -> bytes:
     """Return the hash of everything ``from_article`` reads of ``article`` (its record's cache key).
 
     ``salt`` (``build_salt``) covers the site, the settings and the code. An article whose file
     the reader hashed (``source_hash``) counts by that hash for all it holds of its own file (its
     fields, URL, taxonomy): a function of the file's bytes and path, the settings and the code, as
     the article cache has it. Image facts count as they are; the body counts by its text only when
-    it may hold what other files decide (``_body_from_other_files``). ``urls`` keeps the build's
-    taxonomy URLs.
+    it may hold what other files decide (``_body_from_other_files``: a function of the file too,
+    kept in ``bodies`` by path and hash, so an unchanged body is not even read). ``urls`` keeps the
+    build's taxonomy URLs.
     """
     files = []
     if not getattr(article, "portal_image", None) or getattr(article, "portal_attachments", None) is None:
@@ -336,7 +337,11 @@ def record_key(article, site: Site, salt: bytes, urls: dict) -> bytes:
     image, attached = getattr(article, "portal_image", None), getattr(article, "portal_attachments", None)
     if image or attached or attached is None or any(files):  # image facts: most articles have none
         digest.update(repr((image, attached, files)).encode("utf-8", "surrogatepass"))
-    if not source_hash or _body_from_other_files(article):
+    if source_hash:
+        known = (article.source_path, source_hash)
+        if known not in bodies:
+            bodies[known] = _body_from_other_files(article)
+    if not source_hash or bodies[known]:
         # Its UTF-16 form is a copy of the string, not an encoding pass.
         digest.update(b"\0body\0" + article.content.encode("utf-16-le", "surrogatepass"))
     return digest.digest()
@@ -370,7 +375,9 @@ def _body_from_other_files(article) -> bool:
 
     Pelican's ``content`` is the read body (``_content``) with intrasite links replaced by their
     targets' URLs, and portal_images puts each ``<img>`` it knows into a ``<picture>`` of its
-    derivatives: a body without either is a function of its file (and the settings and code).
+    derivatives (keeping an ``<img>`` in it): a body without a link marker, ``<img`` or
+    ``<picture`` is a function of its file (and the settings and code). Whether a body holds
+    them does not depend on other files either: the rewrite adds no marker and keeps ``<img``.
     """
     text = getattr(article, "_content", None)
     regex = (getattr(article, "settings", None) or {}).get("INTRASITE_LINK_REGEX", INTRASITE_LINK_REGEX)
@@ -380,6 +387,7 @@ def _body_from_other_files(article) -> bool:
         or regex != INTRASITE_LINK_REGEX
         or "{" in text
         or "|" in text
+        or "<img" in text
         or "<picture" in text
     )
 
@@ -392,6 +400,9 @@ def build_salt(site: Site, settings) -> bytes:
 
     parts = (version("pelican"), version("nh3"), repr(site))
     return hashlib.sha256(code_digest() + settings_digest(settings) + repr(parts).encode()).digest()
+
+
+BODIES = "record-bodies"  # the key (with the salt) of ``Records``' answers about bodies
 
 
 @dataclass(frozen=True, eq=False)
@@ -423,7 +434,16 @@ class Records:
     def __init__(self, articles, site: Site, settings, cache: BuildCache) -> None:
         self.articles, self.site, self.cache = articles, site, cache
         self._salt, self._urls = build_salt(site, settings), {}
+        # Whether each body may hold what other files decide, by file (``record_key``): one value.
+        bodies_key = (BODIES, self._salt)
+        known = cache.get(bodies_key, None)
+        known = known if isinstance(known, dict) else {}
+        self._bodies = dict(known)
         self.heads = [self._head(article) for article in articles]
+        hashed = ((a.source_path, (getattr(a, "metadata", None) or {}).get("source_hash")) for a in articles)
+        used = {file: self._bodies[file] for file in hashed if file[1]}
+        if used != known:
+            cache.replace(bodies_key, used)
         self._by_article = {id(head.article): head for head in self.heads}
         for head in self.heads:
             if head.key not in cache:
@@ -434,7 +454,7 @@ class Records:
         date = local(article.date)
         modified = local(getattr(article, "modified", None) or article.date)
         return Head(
-            key=record_key(article, self.site, self._salt, self._urls),
+            key=record_key(article, self.site, self._salt, self._urls, self._bodies),
             slug=article.slug,
             section_slug=article.category.slug,
             date=date,

@@ -245,7 +245,7 @@ def test_what_changes_a_record_key():
             "portal_image": None,
             "portal_attachments": [],
         }
-        return record_key(_fake_article(**(values | fields)), site, salt, {})
+        return record_key(_fake_article(**(values | fields)), site, salt, {}, {})
 
     base = key()
     # Where the build writes is no input; a body without intrasite links or pictures is a function
@@ -267,8 +267,15 @@ def test_what_changes_a_record_key():
         key(**linked, content='<a href="/thanh-tra/b-moi/">B</a>'),
         key(**pictured, content="<p><picture>1</picture></p>"),
         key(**pictured, content="<p><picture>2</picture></p>"),
+        key(_content='<p><img src="/images/a.jpg"></p>', content="<p><picture>3</picture></p>"),
     ]
     assert len({base, *changed}) == len(changed) + 1
+    # Whether a body counts by its text is kept by file: a kept answer is not asked again.
+    bodies = {("/site/articles/thanh-tra/2026/bai.md", "ab" * 32): True}
+    plain_body = {"metadata": {"source_hash": "ab" * 32}, "_content": "<p>A</p>", "content": "<p>A</p>"}
+    article = _fake_article(**plain_body, portal_image=None, portal_attachments=[])
+    assert record_key(article, site, salt, {}, {}) == base
+    assert record_key(article, site, salt, {}, bodies) != base
     # Without the reader's hash, every field from_article reads counts.
     bare = {"metadata": {}}
     variants = [{}, {"title": "Khác"}, {"content": "<p>Khác</p>"}, {"url": "thanh-tra/bai-khac/"}]

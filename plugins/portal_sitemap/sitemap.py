@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import pickle
 import sys
 import time
 from datetime import datetime
@@ -19,6 +21,7 @@ from portal.text import local
 from .settings import validate
 
 logger = logging.getLogger(__name__)
+URLS_FILE = "sitemap-urls.pickle"
 
 
 def check_settings(pelican) -> None:
@@ -40,6 +43,41 @@ def _page_date(page):
     return local(moment) if isinstance(moment, datetime) else None
 
 
+class ArticleUrls:
+    """Each article's absolute URL by its record's key (which covers it), kept between builds.
+
+    Formatting every article's URL again (Pelican's ``str.format`` over its metadata) was most of
+    a sitemap rebuild after one edit; only the URLs of new or changed records are formatted.
+    """
+
+    def __init__(self, folder: str | None) -> None:
+        self.path = os.path.join(folder, URLS_FILE) if folder else None
+        self.known: dict[bytes, str] = {}
+        self.used: dict[bytes, str] = {}
+        if self.path:
+            try:
+                with open(self.path, "rb") as handle:
+                    known = pickle.load(handle)  # noqa: S301 (our own cache folder)
+            except (OSError, ValueError, TypeError, EOFError, pickle.UnpicklingError):
+                known = {}
+            self.known = known if isinstance(known, dict) else {}
+
+    def __call__(self, head) -> str:
+        """Return the absolute URL of the article of ``head``."""
+        url = self.known.get(head.key) or head.url
+        self.used[head.key] = url
+        return url
+
+    def save(self) -> None:
+        """Keep this build's URLs (only), when they differ from what is kept."""
+        if not self.path or self.used == self.known:
+            return
+        temporary = f"{self.path}.{os.getpid()}"
+        with open(temporary, "wb") as handle:
+            pickle.dump(self.used, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, self.path)
+
+
 class SitemapGenerator(Generator):
     """Writes ``sitemap.xml`` (an index), ``sitemap-N.xml``, ``sitemap-news.xml`` and ``robots.txt``."""
 
@@ -49,10 +87,9 @@ class SitemapGenerator(Generator):
     def generate_output(self, writer):
         """Write the sitemaps and robots.txt.
 
-        The sitemap files are a function of the code, the settings, the home, section and page URLs
-        with their dates, and the articles' and news articles' records (whose keys cover each
-        article's URL and dates): when that key is unchanged and every file is the one made for it,
-        none is made again, and no article URL is formatted nor any record read.
+        The sitemap files are a function of the code, the settings, every URL with its date and
+        the news articles' records: when that key is unchanged and every file is the one made for
+        it, none is made again (an edited body changes no sitemap), and no record is read.
         """
         started = time.perf_counter()
         options = validate(self.settings)
@@ -67,24 +104,20 @@ class SitemapGenerator(Generator):
         ]
         pages = [*self.context.get("pages", []), *self.context.get("translations", [])]
         others = [(site.absolute(p.url), _page_date(p)) for p in pages if p.url]
-        facts = repr((site, options, sys.version, newest, sections, others, len(heads), len(news))).encode()
-        key = hashlib.sha256(
-            code_digest() + facts + b"".join(h.key for h in heads) + b"".join(h.key for h in news)
-        ).digest()
-        count = 1 + len(sections) + len(heads) + len(others)
-        chunks = -(-count // options["PORTAL_SITEMAP_MAX_URLS"])
+        urls = ArticleUrls(self.settings.get("CACHE_PATH"))
+        articles = [(urls(h), h.updated) for h in heads]
+        urls.save()
+        listed = [(site.absolute(""), newest), *sections, *articles, *others]
+        dated = [(loc, lastmod and lastmod.isoformat()) for loc, lastmod in listed]
+        facts = repr((site, options, sys.version, dated, len(news))).encode()
+        key = hashlib.sha256(code_digest() + facts + b"".join(h.key for h in news)).digest()
+        chunks = -(-len(listed) // options["PORTAL_SITEMAP_MAX_URLS"])
         paths = [sitemap.chunk_path(n) for n in range(1, chunks + 1)] + [sitemap.INDEX]
         paths += [sitemap.NEWS] if news else []
         outputs = KeyedOutputs(self.settings.get("CACHE_PATH"), self.output_path, "sitemap")
         if not all(outputs.current_file(path, key) for path in paths):
-            urls = [
-                sitemap.Url(site.absolute(""), newest),
-                *(sitemap.Url(loc, lastmod) for loc, lastmod in sections),
-                *(sitemap.Url(h.url, h.updated) for h in heads),
-                *(sitemap.Url(loc, lastmod) for loc, lastmod in others),
-            ]
             files = sitemap.build(
-                urls,
+                [sitemap.Url(loc, lastmod) for loc, lastmod in listed],
                 built.entries(news),
                 site,
                 options["PORTAL_SITEMAP_NEWS_NAME"],
