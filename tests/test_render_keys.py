@@ -42,6 +42,22 @@ def test_equal_articles_have_equal_keys_and_each_change_shows():
     assert _key(extra) != _key(first)
 
 
+def test_an_attribute_shared_with_the_metadata_counts_whichever_changes():
+    first = _article()
+    before = _key(first)
+    first.metadata["title"] = "Tiêu đề khác"  # the metadata changed alone
+    assert _key(first) != before
+    second = _article()
+    second.title = "Tiêu đề khác"  # the attribute changed alone (no longer the metadata's object)
+    assert _key(second) != before
+    third = _article()
+    third.tags.append(Tag("Thanh tra", third.settings))  # one list, shared by both
+    assert _key(third) != before
+    fourth = _article()
+    fourth.metadata["image"] = "images/anh.jpg"  # a later step adds to the metadata in place
+    assert _key(fourth) != before
+
+
 def test_a_neighbour_counts_by_what_pages_show_of_it():
     article, neighbour = _article(), _article(title="Bài bên cạnh", slug="bai-ben-canh")
     article.older_in_section = neighbour
@@ -62,6 +78,22 @@ def test_a_value_without_a_stable_repr_leaves_the_key_unknown():
     article.widget = object()
     with pytest.raises(UnstableError):
         _key(article)
+
+
+def test_a_listing_page_counts_by_its_articles_whoever_made_it():
+    from pelican.paginator import Paginator
+
+    articles = [_article(title=f"Bài {n}", slug=f"bai-{n}") for n in range(5)]
+    settings = copy.deepcopy(DEFAULT_CONFIG)
+    paginator = Paginator("index.html", "", articles, settings, per_page=2)
+    digester = Digester()
+    first = digester.digest(paginator.page(2))
+    assert digester.digest(paginator.page(2)) == first  # Pelican makes the page again for its neighbours
+    assert digester.digest(paginator.page(1)) != first
+    edited = paginator.page(2)
+    edited.object_list = [articles[2], _article(title="Bài 3", slug="bai-3", body="<p>Khác</p>")]
+    assert digester.digest(edited) != first  # its articles count whole: another body, another key
+    assert Digester().digest(paginator.page(2)) == first
 
 
 class _Writer:

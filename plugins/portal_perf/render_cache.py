@@ -31,7 +31,7 @@ from pathlib import Path
 
 from jinja2 import meta
 from pelican.contents import Content
-from pelican.paginator import Paginator
+from pelican.paginator import Page, Paginator
 from pelican.urlwrappers import URLWrapper
 
 EXCLUDED_ATTRIBUTES = {"_context", "settings", "_portal_url_cache", "_cached_url"}
@@ -46,19 +46,29 @@ class UnstableError(Exception):
     """A value cannot be digested reproducibly."""
 
 
-def template_variables(env, name: str, seen: dict) -> frozenset[str] | None:
-    """Return the context names ``name`` (and what it extends, includes, imports) refers to."""
+def template_variables(env, name: str, seen: dict, analyses: dict, known: dict) -> frozenset[str] | None:
+    """Return the context names ``name`` (and what it extends, includes, imports) refers to.
+
+    Each template's own names and the templates it refers to are put in ``analyses`` by the hash
+    of its source, taken from ``known`` (an earlier build's) when they are there: parsing every
+    template again cost each build a fixed fraction of a second.
+    """
     if name in seen:
         return seen[name]
     seen[name] = frozenset()  # a template that includes itself
     source, _, _ = env.loader.get_source(env, name)
-    tree = env.parse(source)
-    names = set(meta.find_undeclared_variables(tree))
-    for child in meta.find_referenced_templates(tree):
+    source_key = (name, hashlib.sha1(source.encode("utf-8", "surrogatepass"), usedforsecurity=False).digest())
+    analysis = analyses.get(source_key) or known.get(source_key)
+    if analysis is None:
+        tree = env.parse(source)
+        analysis = (frozenset(meta.find_undeclared_variables(tree)), tuple(meta.find_referenced_templates(tree)))
+    analyses[source_key] = analysis
+    names = set(analysis[0])
+    for child in analysis[1]:
         if child is None:
             seen[name] = None
             return None
-        found = template_variables(env, child, seen)
+        found = template_variables(env, child, seen, analyses, known)
         if found is None:
             seen[name] = None
             return None
@@ -95,6 +105,7 @@ class Digester:
 
     def __init__(self) -> None:
         self._memo: dict[tuple[int, int], tuple[object, bytes]] = {}
+        self._pages: dict[tuple[int, int, int], tuple[dict, bytes, object]] = {}
 
     def digest(self, value, level: int = 0, depth: int = 0) -> bytes:
         """Return a digest of ``value``; raise ``UnstableError`` when it cannot be done reliably."""
@@ -108,8 +119,23 @@ class Digester:
         known = self._memo.get(key)
         if known is not None:
             return known[1]
+        if type(value) is Page:
+            return self._page(value, key[1], depth)
         result = self._compute(value, key[1], depth)
         self._memo[key] = (value, result)  # keep the value so its id stays its own
+        return result
+
+    def _page(self, page: Page, level: int, depth: int) -> bytes:
+        """A listing's page, made again by Pelican for every page that shows it as previous,
+        current or next: digested once per paginator and number while its attributes are equal
+        (same strings, same articles in its list, same paginator)."""
+        key = (id(page.paginator), page.number, level)
+        known = self._pages.get(key)
+        state = vars(page)
+        if known is not None and known[0] == state:
+            return known[1]
+        result = self._compute(page, level, depth)
+        self._pages[key] = (dict(state), result, page.paginator)  # the paginator's id stays its own
         return result
 
     def _compute(self, value, level: int, depth: int) -> bytes:
@@ -141,15 +167,19 @@ class Digester:
         """An article as its own page shows it: every attribute.
 
         Its metadata and URL come from its level-1 digest (computed once, shared with every page
-        that lists it); texts are hashed, never repr'd; the articles it holds count by their
-        level-1 digests; every other value goes into one stable repr (an object whose repr shows
-        an address makes the key unknown).
+        that lists it), and so do the attributes that are the very objects of its metadata (title,
+        date, tags, category…); texts are hashed, never repr'd; the articles it holds count by
+        their level-1 digests; every other value goes into one stable repr (an object whose repr
+        shows an address makes the key unknown).
         """
         hasher.update(self.digest(content, 1))
+        metadata = content.metadata
         plain = []
         for name, value in sorted(vars(content).items()):
             if name in WHOLE_SKIPPED:
                 continue
+            if metadata.get(name, _ABSENT) is value and name not in BOOKKEEPING:
+                continue  # the very value of the metadata: in the level-1 digest already
             if isinstance(value, str):
                 hasher.update(b"%b\0%d\0" % (name.encode(), len(value)))
                 hasher.update(value.encode("utf-8", "surrogatepass"))
@@ -205,6 +235,7 @@ class RenderCache:
         self.current: dict[str, bytes] = {}
         self.digester = Digester()
         self.variables: dict[str, frozenset[str] | None] = {}
+        self.analyses: dict[tuple[str, bytes], tuple] = {}  # of this build's templates, by source
         self._plans: dict[tuple, tuple | None] = {}
         self._last: dict[str, tuple[object, bytes]] = {}  # variable → its last value and digest
         self.rendered = self.skipped = 0
@@ -212,11 +243,15 @@ class RenderCache:
             with open(self.path, "rb") as handle:
                 stored = pickle.load(handle)  # noqa: S301 (our own cache folder)
             self.previous, self.stats = stored["keys"], stored["stats"]
+            analyses = stored.get("analyses", {})
         except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError, KeyError, TypeError):
-            self.previous, self.stats = {}, {}
+            self.previous, self.stats, analyses = {}, {}, {}
         used: dict[tuple, str] = {}
         self.fingerprint = fingerprint(settings, code_roots, self.stats, used)
         self.stats = used  # only the files that still exist
+        # A template's analysis depends on its source and on the environment's syntax (settings,
+        # code: the fingerprint).
+        self.known_analyses = analyses.get(self.fingerprint, {})
 
     def key(self, template, name: str, localcontext: dict) -> bytes | None:
         """Return the key of a page, or ``None`` when it cannot be known (always render)."""
@@ -246,7 +281,9 @@ class RenderCache:
         found = self._plans.get((template.environment, template.name), False)
         if found is False:
             environment = template.environment
-            names = template_variables(environment, template.name, self.variables)
+            names = template_variables(
+                environment, template.name, self.variables, self.analyses, self.known_analyses
+            )
             found = self._plans[(environment, template.name)] = None if names is None else tuple(
                 (variable, variable.encode(), b"\0global" if variable in environment.globals else b"\0undefined")
                 for variable in sorted(names)
@@ -280,7 +317,12 @@ class RenderCache:
         temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}")
         with open(temporary, "wb") as handle:
             counts = {"rendered": self.rendered, "skipped": self.skipped}  # read by tests and bench
-            record = {"keys": keys, "stats": self.stats, "counts": counts}
+            record = {
+                "keys": keys,
+                "stats": self.stats,
+                "counts": counts,
+                "analyses": {self.fingerprint: self.analyses},
+            }
             pickle.dump(record, handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(temporary, self.path)
 
