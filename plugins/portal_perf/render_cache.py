@@ -23,6 +23,7 @@ changed bytes always mean a new inode).
 from __future__ import annotations
 
 import hashlib
+import operator
 import os
 import pickle
 import re
@@ -132,7 +133,7 @@ class Digester:
         key = (id(page.paginator), page.number, level)
         known = self._pages.get(key)
         state = vars(page)
-        if known is not None and known[0] == state:
+        if known is not None and _same_state(known[0], state):
             return known[1]
         result = self._compute(page, level, depth)
         self._pages[key] = (dict(state), result, page.paginator)  # the paginator's id stays its own
@@ -194,6 +195,28 @@ class Digester:
             if name not in EXCLUDED_ATTRIBUTES:
                 hasher.update(name.encode())
                 hasher.update(self.digest(vars(value)[name], level, depth))
+
+
+def _same_state(before: dict, now: dict) -> bool:
+    """Tell whether two objects' attributes hold the same values: equal texts and numbers, lists
+    of the very same items, the very same other objects."""
+    if before.keys() != now.keys():
+        return False
+    for name, value in now.items():
+        old = before[name]
+        if old is value:
+            continue
+        if type(value) is not type(old):
+            return False
+        if type(value) in (str, int):
+            if value != old:
+                return False
+        elif type(value) is list:
+            if len(value) != len(old) or not all(map(operator.is_, value, old)):
+                return False
+        else:
+            return False
+    return True
 
 
 def _shown(content: Content) -> bytes:
