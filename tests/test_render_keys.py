@@ -42,6 +42,22 @@ def test_equal_articles_have_equal_keys_and_each_change_shows():
     assert _key(extra) != _key(first)
 
 
+def test_an_attribute_shared_with_the_metadata_counts_whichever_changes():
+    first = _article()
+    before = _key(first)
+    first.metadata["title"] = "Tiêu đề khác"  # the metadata changed alone
+    assert _key(first) != before
+    second = _article()
+    second.title = "Tiêu đề khác"  # the attribute changed alone (no longer the metadata's object)
+    assert _key(second) != before
+    third = _article()
+    third.tags.append(Tag("Thanh tra", third.settings))  # one list, shared by both
+    assert _key(third) != before
+    fourth = _article()
+    fourth.metadata["image"] = "images/anh.jpg"  # a later step adds to the metadata in place
+    assert _key(fourth) != before
+
+
 def test_a_neighbour_counts_by_what_pages_show_of_it():
     article, neighbour = _article(), _article(title="Bài bên cạnh", slug="bai-ben-canh")
     article.older_in_section = neighbour
@@ -64,48 +80,65 @@ def test_a_value_without_a_stable_repr_leaves_the_key_unknown():
         _key(article)
 
 
+def test_a_listing_page_counts_by_its_articles_whoever_made_it():
+    from pelican.paginator import Paginator
+
+    articles = [_article(title=f"Bài {n}", slug=f"bai-{n}") for n in range(5)]
+    settings = copy.deepcopy(DEFAULT_CONFIG)
+    paginator = Paginator("index.html", "", articles, settings, per_page=2)
+    digester = Digester()
+    first = digester.digest(paginator.page(2))
+    assert digester.digest(paginator.page(2)) == first  # Pelican makes the page again for its neighbours
+    assert digester.digest(paginator.page(1)) != first
+    edited = paginator.page(2)
+    edited.object_list = [articles[2], _article(title="Bài 3", slug="bai-3", body="<p>Khác</p>")]
+    assert digester.digest(edited) != first  # its articles count whole: another body, another key
+    assert Digester().digest(paginator.page(2)) == first
+
+
 class _Writer:
-    """The little of Pelican's writer that ``write_pages_in_two`` touches."""
+    """The little of the portal's writer that ``write_jobs`` touches: a job is a page number."""
 
     def __init__(self, root: Path, fail_on: int | None = None):
         self.root, self.fail_on = root, fail_on
-        self._written_files, self._overridden_files = set(), set()
         self.render_cache = None
 
-    def write_file(self, number):
+    def write_job(self, number):
         from portal.incremental import replace_if_changed
 
         if number == self.fail_on:
             raise ValueError(f"trang {number} hỏng")
-        path = self.root / f"{number}.html"
-        replace_if_changed(path, f"<p>{number}</p>".encode())
-        self._written_files.add(str(path))
-
-
-def _pages(writer):
-    for number in range(9):
-        writer.write_file(number)
+        replace_if_changed(self.root / f"{number}.html", f"<p>{number}</p>".encode())
 
 
 def test_two_processes_make_every_page_once_and_the_parent_learns_of_all(tmp_path):
-    from portal_perf.parallel import write_pages_in_two
+    from portal_perf.parallel import write_in_two
 
     from portal.incremental import OUTPUTS
 
     OUTPUTS.start(tmp_path)
-    writer = _Writer(tmp_path)
-    write_pages_in_two(_pages, writer)
+    write_in_two(_Writer(tmp_path), list(range(9)))
     expected = {str(tmp_path / f"{n}.html") for n in range(9)}
     assert {str(p) for p in tmp_path.glob("*.html")} == expected
-    assert writer._written_files == expected  # the child's half came back
-    assert expected <= OUTPUTS.produced  # or pruning would delete the child's pages
+    assert expected <= OUTPUTS.produced  # the child's half came back, or pruning would delete it
 
 
 def test_a_failure_in_the_other_process_fails_the_build_with_its_traceback(tmp_path):
-    from portal_perf.parallel import ChildFailedError, write_pages_in_two
+    from portal_perf.parallel import ChildFailedError, write_in_two
 
     from portal.incremental import OUTPUTS
 
     OUTPUTS.start(tmp_path)
-    with pytest.raises(ChildFailedError, match="trang 3 hỏng"):  # odd calls are the child's
-        write_pages_in_two(_pages, _Writer(tmp_path, fail_on=3))
+    with pytest.raises(ChildFailedError, match="trang 3 hỏng"):  # odd jobs are the child's
+        write_in_two(_Writer(tmp_path, fail_on=3), list(range(9)))
+
+
+def test_few_pages_to_render_are_rendered_without_a_fork(tmp_path, monkeypatch):
+    from portal_perf import parallel
+
+    from portal.incremental import OUTPUTS
+
+    monkeypatch.setattr(parallel.os, "fork", lambda: pytest.fail("forked for two pages"))
+    OUTPUTS.start(tmp_path)
+    parallel.write_jobs(_Writer(tmp_path), [0, 1], minimum=3)
+    assert sorted(p.name for p in tmp_path.glob("*.html")) == ["0.html", "1.html"]

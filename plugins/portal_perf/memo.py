@@ -1,8 +1,11 @@
 """Work a build repeats thousands of times, done once: content URLs and rendered article cards.
 
 - Pelican recomputes ``article.url`` and ``save_as`` on every access (a ``str.format`` over a copy
-  of the metadata and a ``relpath``); listing pages ask for each article's URL many times. Once
-  every generator is finalised the URLs are fixed, so from then on each object keeps its answers.
+  of the metadata and a ``relpath``, whatever fields the pattern uses); reading, the collision
+  check and the taxonomy ask for them thousands of times. ``_expand_settings`` now gathers only
+  the fields the pattern names (the same values, computed the same way), so the ``relpath`` runs
+  only for a pattern with ``{path}``. Once every generator is finalised the URLs are fixed, so
+  from then on each object also keeps its answers.
 - The theme's card macro rendered the same article's card on every listing, tag, author and
   neighbour list it appears in. ``portal_memo`` (a Jinja global used with ``{% call %}``) renders
   a block once per key and reuses the markup for the rest of the build.
@@ -10,11 +13,16 @@
 
 from __future__ import annotations
 
+import datetime
 from itertools import chain
+from string import Formatter
 
 from pelican.contents import Content
+from pelican.utils import path_to_url
 
 _original_get_url_setting = Content.get_url_setting
+_original_expand_settings = Content._expand_settings
+_URL_FORMAT = Content.__dict__["url_format"]
 CACHE_ATTRIBUTE = "_portal_url_cache"
 CONTENT_LISTS = [  # the lists of articles and pages the generators keep
     "articles",
@@ -30,6 +38,57 @@ CONTENT_LISTS = [  # the lists of articles and pages the generators keep
 ]
 
 
+_FIELDS: dict[str, tuple[str, ...] | None] = {}  # pattern → the names it formats
+_MISSING = object()
+
+
+def pattern_fields(pattern: str) -> tuple[str, ...] | None:
+    """Return the names a URL pattern formats (``{date:%Y}`` → ``date``), or ``None`` when the
+    pattern is not made of plain named fields (positional, nested in a format spec)."""
+    fields = _FIELDS.get(pattern, False)
+    if fields is False:
+        names = []
+        for _, field, spec, _ in Formatter().parse(pattern):
+            if field is None:
+                continue
+            root = field.split(".", 1)[0].split("[", 1)[0]
+            if not root.isidentifier() or (spec and "{" in spec):
+                names = None
+                break
+            names.append(root)
+        fields = _FIELDS[pattern] = None if names is None else tuple(dict.fromkeys(names))
+    return fields
+
+
+def _field(content: Content, name: str):
+    """One value of Pelican's ``url_format``: the metadata, with six names computed."""
+    if name == "path":
+        metadata = content.metadata
+        return path_to_url(metadata["path"] if "path" in metadata else content.get_relative_source_path())
+    if name == "slug":
+        return getattr(content, "slug", "")
+    if name == "lang":
+        return getattr(content, "lang", "en")
+    if name == "date":
+        return content.date if hasattr(content, "date") else datetime.datetime.now()
+    if name in ("author", "category"):
+        return getattr(content, name).slug if hasattr(content, name) else ""
+    return content.metadata.get(name, _MISSING)
+
+
+def _expand_settings(self, key: str, klass: str | None = None) -> str:
+    """Pelican's ``Content._expand_settings``, formatting only the fields its pattern names."""
+    if type(self).url_format is not _URL_FORMAT:  # a subclass computes its own values
+        return _original_expand_settings(self, key, klass)
+    pattern = str(self.settings[f"{klass or self.__class__.__name__}_{key}".upper()])
+    fields = pattern_fields(pattern)
+    if fields is None:
+        return _original_expand_settings(self, key, klass)
+    values = {name: _field(self, name) for name in fields}
+    # A name missing from the metadata is left out: ``format`` raises Pelican's KeyError.
+    return pattern.format(**{name: value for name, value in values.items() if value is not _MISSING})
+
+
 def _get_url_setting(self, key: str) -> str:
     cache = self.__dict__.get(CACHE_ATTRIBUTE)
     if cache is None:
@@ -40,7 +99,9 @@ def _get_url_setting(self, key: str) -> str:
 
 
 def install_url_cache() -> None:
-    """Route ``Content.get_url_setting`` through the per-object cache (inactive until frozen)."""
+    """Format URLs from the fields they use; route ``Content.get_url_setting`` through the
+    per-object cache (inactive until frozen)."""
+    Content._expand_settings = _expand_settings
     Content.get_url_setting = _get_url_setting
 
 

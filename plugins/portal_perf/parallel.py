@@ -1,16 +1,16 @@
-"""Writing the articles generator's pages on two cores: the build forks, each process writes half.
+"""The articles generator's pages: keys in one pass, the pages to render on two cores.
 
-Rendering article, listing and taxonomy pages (or, on a rebuild, computing their render keys) is
-the largest single-threaded step of a build. Once ``generate_context`` is over, every value a page
-shows is final, so the build forks: the child shares the parent's memory (copy-on-write; nothing
-is pickled), both walk the same sequence of ``write_file`` calls, and each makes every second one.
-The child then sends the parent what the rest of the build must know of its half: the files it
-produced (or pruning would delete them), the pages' render keys (or the next build would render
-them again), the counts, the files the writer has seen (overwrite checks). An exception in the
-child fails the build with the child's traceback, as it would have failed in one process.
+Rendering article, listing and taxonomy pages is the largest single-threaded step of a cold
+build, while a rebuild renders a handful of them. So ``generate_pages`` first runs with the
+writer queueing the pages it must render (their keys are computed, unchanged pages skipped, as
+they come); then, once their number is known, the queue is rendered: in this process, or, from
+``PORTAL_PERF_PARALLEL_MIN`` pages, by this process and a forked one, each rendering every second
+page. Every value a page shows is final by then, so the child shares the parent's memory
+(copy-on-write; nothing is pickled) and ``gc.freeze()`` keeps the collector from copying it. The
+child sends back the files it produced (or pruning would delete them); its failure fails the
+build with its traceback, as it would have failed in one process.
 
-Only where ``os.fork`` exists, with two cores or more and at least ``PORTAL_PERF_PARALLEL_MIN``
-articles (a fork costs more than it saves on a small site).
+Two processes only where ``os.fork`` exists and there are two cores or more.
 """
 
 from __future__ import annotations
@@ -27,57 +27,7 @@ logger = logging.getLogger(__name__)
 
 
 class ChildFailedError(RuntimeError):
-    """The process writing the other half of the pages failed."""
-
-
-class _Share:
-    """A writer that performs every ``parts``-th ``write_file`` call, starting at ``part``."""
-
-    def __init__(self, writer, part: int, parts: int):
-        self._writer, self._part, self._parts, self._calls = writer, part, parts, 0
-
-    def __getattr__(self, name):
-        return getattr(self._writer, name)
-
-    def write_file(self, *args, **kwargs):
-        mine = self._calls % self._parts == self._part
-        self._calls += 1
-        return self._writer.write_file(*args, **kwargs) if mine else None
-
-
-def _state(writer) -> tuple:
-    """Return what the parent will compare against: the records as they are before the fork."""
-    cache = getattr(writer, "render_cache", None)
-    return (
-        set(OUTPUTS.produced),
-        len(cache.current) if cache else 0,
-        set(writer._written_files),
-        set(writer._overridden_files),
-    )
-
-
-def _news(writer, before: tuple) -> dict:
-    produced, keys, written, overridden = before
-    cache = getattr(writer, "render_cache", None)
-    return {
-        "produced": OUTPUTS.produced - produced,
-        "keys": list(cache.current.items())[keys:] if cache else [],
-        "rendered": cache.rendered if cache else 0,
-        "skipped": cache.skipped if cache else 0,
-        "written": writer._written_files - written,
-        "overridden": writer._overridden_files - overridden,
-    }
-
-
-def _merge(writer, news: dict, counts: tuple[int, int]) -> None:
-    OUTPUTS.produced |= news["produced"]
-    cache = getattr(writer, "render_cache", None)
-    if cache is not None:
-        cache.current.update(news["keys"])
-        cache.rendered += news["rendered"] - counts[0]
-        cache.skipped += news["skipped"] - counts[1]
-    writer._written_files |= news["written"]
-    writer._overridden_files |= news["overridden"]
+    """The process rendering the other half of the pages failed."""
 
 
 def _read_all(fd: int) -> bytes:
@@ -88,21 +38,20 @@ def _read_all(fd: int) -> bytes:
     return b"".join(chunks)
 
 
-def write_pages_in_two(generate_pages, writer) -> None:
-    """Run ``generate_pages(writer)`` in this process and a forked one, each making half the writes."""
-    cache = getattr(writer, "render_cache", None)
-    counts = (cache.rendered, cache.skipped) if cache else (0, 0)
-    before = _state(writer)
+def write_in_two(writer, jobs: list) -> None:
+    """Write ``jobs`` (``writer.write_job``) in this process and a forked one, half each."""
+    produced = set(OUTPUTS.produced)
     gc.collect()
     gc.freeze()  # the collector would otherwise touch (and copy) every shared object in the child
     reader, sender = os.pipe()
     pid = os.fork()
-    if pid == 0:  # the child: the second half, then report and leave without any cleanup
+    if pid == 0:  # the child: the odd jobs, then report and leave without any cleanup
         status = 0
         try:
             os.close(reader)
-            generate_pages(_Share(writer, 1, 2))
-            payload = pickle.dumps(("ok", _news(writer, before)), protocol=pickle.HIGHEST_PROTOCOL)
+            for job in jobs[1::2]:
+                writer.write_job(job)
+            payload = pickle.dumps(("ok", OUTPUTS.produced - produced), protocol=pickle.HIGHEST_PROTOCOL)
         except BaseException:  # noqa: BLE001 (everything goes back to the parent)
             payload = pickle.dumps(("error", traceback.format_exc()))
             status = 1
@@ -113,7 +62,8 @@ def write_pages_in_two(generate_pages, writer) -> None:
             os._exit(status)
     os.close(sender)
     try:
-        generate_pages(_Share(writer, 0, 2))
+        for job in jobs[0::2]:
+            writer.write_job(job)
     finally:
         data = _read_all(reader)
         os.waitpid(pid, 0)
@@ -121,16 +71,34 @@ def write_pages_in_two(generate_pages, writer) -> None:
     kind, value = pickle.loads(data) if data else ("error", "the process ended without a word")  # noqa: S301
     if kind != "ok":
         raise ChildFailedError(f"portal_perf: the process writing half of the pages failed:\n{value}")
-    _merge(writer, value, counts)
+    OUTPUTS.produced |= value
+    cache = getattr(writer, "render_cache", None)
+    if cache is not None:
+        cache.rendered += len(jobs[1::2])
+
+
+def write_jobs(writer, jobs: list, minimum: int) -> None:
+    """Write the queued pages, in two processes from ``minimum`` of them when it can be done."""
+    if len(jobs) > 1 and len(jobs) >= minimum and hasattr(os, "fork") and (os.cpu_count() or 1) >= 2:
+        write_in_two(writer, jobs)
+        return
+    for job in jobs:
+        writer.write_job(job)
 
 
 def parallel_pages(generator, minimum: int):
-    """Return ``generator.generate_pages`` split over two processes when it is worth it."""
+    """Return ``generator.generate_pages`` with its pages to render queued, then written."""
     original = generator.generate_pages
 
     def generate_pages(writer):
-        if not hasattr(os, "fork") or (os.cpu_count() or 1) < 2 or len(generator.articles) < minimum:
+        if not hasattr(writer, "write_job"):  # another plugin's writer
             return original(writer)
-        return write_pages_in_two(original, writer)
+        writer.deferred = []
+        try:
+            original(writer)
+            jobs = writer.deferred
+        finally:
+            writer.deferred = None
+        write_jobs(writer, jobs, minimum)
 
     return generate_pages

@@ -3,7 +3,8 @@
 Signals: ``initialized`` validates settings; ``get_generators`` starts a build's output record
 (what the output folder holds before it); ``article_generator_init`` swaps Pelican's quadratic
 taxonomy and archive steps for linear ones, keeps read articles between builds
-(``article_cache``) and splits its page writing over two processes (``parallel``); ``generator_init`` adds
+(``article_cache``) and renders its pages to render on two processes when they are many
+(``parallel``); ``generator_init`` adds
 the ``portal_memo`` block cache; ``all_generators_finalized`` freezes content URLs
 (``memo``); ``get_writer`` returns a writer that rewrites only changed files; ``finalized``
 deletes the files this build no longer makes. Pelican's file copies (static files, theme assets)
@@ -43,7 +44,8 @@ def start_build(pelican) -> None:
 
 
 def linear_taxonomy(generator) -> None:
-    """Give the articles generator linear tag, category, author and archive steps, and two writers."""
+    """Give the articles generator linear tag, category, author and archive steps, kept articles,
+    and its pages rendered on two cores when there are many."""
     taxonomy.install(generator)
     if validate(generator.settings)["PORTAL_PERF_ARTICLE_CACHE"]:
         article_cache.install(generator)

@@ -23,6 +23,7 @@ changed bytes always mean a new inode).
 from __future__ import annotations
 
 import hashlib
+import operator
 import os
 import pickle
 import re
@@ -31,32 +32,44 @@ from pathlib import Path
 
 from jinja2 import meta
 from pelican.contents import Content
-from pelican.paginator import Paginator
+from pelican.paginator import Page, Paginator
 from pelican.urlwrappers import URLWrapper
 
 EXCLUDED_ATTRIBUTES = {"_context", "settings", "_portal_url_cache", "_cached_url"}
 MAX_DEPTH = 4
 BOOKKEEPING = {"source_hash", "field_lines"}  # the reader's records, never shown on a page
+WHOLE_SKIPPED = EXCLUDED_ATTRIBUTES | {"metadata"}  # the metadata counts through the level-1 digest
 ADDRESS = re.compile(r" at 0x[0-9a-f]+")
+_ABSENT = object()
 
 
 class UnstableError(Exception):
     """A value cannot be digested reproducibly."""
 
 
-def template_variables(env, name: str, seen: dict) -> frozenset[str] | None:
-    """Return the context names ``name`` (and what it extends, includes, imports) refers to."""
+def template_variables(env, name: str, seen: dict, analyses: dict, known: dict) -> frozenset[str] | None:
+    """Return the context names ``name`` (and what it extends, includes, imports) refers to.
+
+    Each template's own names and the templates it refers to are put in ``analyses`` by the hash
+    of its source, taken from ``known`` (an earlier build's) when they are there: parsing every
+    template again cost each build a fixed fraction of a second.
+    """
     if name in seen:
         return seen[name]
     seen[name] = frozenset()  # a template that includes itself
     source, _, _ = env.loader.get_source(env, name)
-    tree = env.parse(source)
-    names = set(meta.find_undeclared_variables(tree))
-    for child in meta.find_referenced_templates(tree):
+    source_key = (name, hashlib.sha1(source.encode("utf-8", "surrogatepass"), usedforsecurity=False).digest())
+    analysis = analyses.get(source_key) or known.get(source_key)
+    if analysis is None:
+        tree = env.parse(source)
+        analysis = (frozenset(meta.find_undeclared_variables(tree)), tuple(meta.find_referenced_templates(tree)))
+    analyses[source_key] = analysis
+    names = set(analysis[0])
+    for child in analysis[1]:
         if child is None:
             seen[name] = None
             return None
-        found = template_variables(env, child, seen)
+        found = template_variables(env, child, seen, analyses, known)
         if found is None:
             seen[name] = None
             return None
@@ -87,27 +100,43 @@ class Digester:
 
     ``level`` counts the article boundaries crossed: an article met at level 0 (a context variable,
     an item of a context list or of ``articles_page.object_list``) is digested whole, body included;
-    an article inside another article or inside a paginator's full list (level 1) by its metadata
-    and URL. ``depth`` bounds the walk through other objects.
+    an article inside another article or inside a paginator's full list (level 1) by what other
+    pages show of it: its metadata and URL. ``depth`` bounds the walk through other objects.
     """
 
     def __init__(self) -> None:
         self._memo: dict[tuple[int, int], tuple[object, bytes]] = {}
+        self._pages: dict[tuple[int, int, int], tuple[dict, bytes, object]] = {}
 
     def digest(self, value, level: int = 0, depth: int = 0) -> bytes:
         """Return a digest of ``value``; raise ``UnstableError`` when it cannot be done reliably."""
-        if value is None or isinstance(value, bool | int | float):
-            return repr(value).encode()
         if isinstance(value, str):
             return b"s" + hashlib.sha1(value.encode("utf-8", "surrogatepass"), usedforsecurity=False).digest()
+        if value is None or isinstance(value, bool | int | float):
+            return repr(value).encode()
         if isinstance(value, datetime | date):
             return value.isoformat().encode()
-        level = min(level, 1)
-        key = (id(value), level)
-        if key in self._memo:
-            return self._memo[key][1]
-        result = self._compute(value, level, depth)
+        key = (id(value), 1 if level else 0)
+        known = self._memo.get(key)
+        if known is not None:
+            return known[1]
+        if type(value) is Page:
+            return self._page(value, key[1], depth)
+        result = self._compute(value, key[1], depth)
         self._memo[key] = (value, result)  # keep the value so its id stays its own
+        return result
+
+    def _page(self, page: Page, level: int, depth: int) -> bytes:
+        """A listing's page, made again by Pelican for every page that shows it as previous,
+        current or next: digested once per paginator and number while its attributes are equal
+        (same strings, same articles in its list, same paginator)."""
+        key = (id(page.paginator), page.number, level)
+        known = self._pages.get(key)
+        state = vars(page)
+        if known is not None and _same_state(known[0], state):
+            return known[1]
+        result = self._compute(page, level, depth)
+        self._pages[key] = (dict(state), result, page.paginator)  # the paginator's id stays its own
         return result
 
     def _compute(self, value, level: int, depth: int) -> bytes:
@@ -123,7 +152,10 @@ class Digester:
         elif isinstance(value, URLWrapper):
             hasher.update(f"{value.name}\0{value.slug}".encode())
         elif isinstance(value, Content):
-            self._content(hasher, value, level)
+            if level:
+                hasher.update(_shown(value))
+            else:
+                self._whole(hasher, value)
         elif hasattr(value, "__dict__"):
             if depth >= MAX_DEPTH:
                 raise UnstableError(type(value).__qualname__)
@@ -132,35 +164,31 @@ class Digester:
             hasher.update(_stable_repr(value))
         return hasher.digest()
 
-    def _content(self, hasher, content: Content, level: int) -> None:
-        if level >= 1:  # as other pages show it: metadata (not the reader's records) and URL
-            metadata = sorted((k, v) for k, v in content.metadata.items() if k not in BOOKKEEPING)
-            hasher.update(_stable_repr((metadata, content.url)))
-            return
-        # Whole: every attribute in one stable repr (an object whose repr shows an address makes
-        # the key unknown), the articles it holds by reference as other pages show them. One
-        # repr instead of a walk value by value: this digest runs for every article page.
-        plain, linked = [], []
+    def _whole(self, hasher, content: Content) -> None:
+        """An article as its own page shows it: every attribute.
+
+        Its metadata and URL come from its level-1 digest (computed once, shared with every page
+        that lists it), and so do the attributes that are the very objects of its metadata (title,
+        date, tags, category…); texts are hashed, never repr'd; the articles it holds count by
+        their level-1 digests; every other value goes into one stable repr (an object whose repr
+        shows an address makes the key unknown).
+        """
+        hasher.update(self.digest(content, 1))
+        metadata = content.metadata
+        plain = []
         for name, value in sorted(vars(content).items()):
-            if name in EXCLUDED_ATTRIBUTES:
+            if name in WHOLE_SKIPPED:
                 continue
-            if isinstance(value, str):  # the body and other long texts: hashed, never repr'd
-                hasher.update(f"{name}\0{len(value)}\0".encode())
+            if metadata.get(name, _ABSENT) is value and name not in BOOKKEEPING:
+                continue  # the very value of the metadata: in the level-1 digest already
+            if isinstance(value, str):
+                hasher.update(b"%b\0%d\0" % (name.encode(), len(value)))
                 hasher.update(value.encode("utf-8", "surrogatepass"))
-            elif _holds_content(value):
-                linked.append((name, value))
-            elif name == "metadata":
-                others = ((k, _flat(v)) for k, v in value.items() if not isinstance(v, str))
-                plain.append((name, sorted(others)))
-                for key, text in sorted((k, v) for k, v in value.items() if isinstance(v, str)):
-                    hasher.update(f"metadata.{key}\0{len(text)}\0".encode())
-                    hasher.update(text.encode("utf-8", "surrogatepass"))
+            elif isinstance(value, Content) or (isinstance(value, list | tuple) and _holds_content(value)):
+                plain.append((name, self.digest(value, 1)))
             else:
                 plain.append((name, _flat(value)))
         hasher.update(_stable_repr(plain))
-        for name, value in linked:
-            hasher.update(name.encode())
-            hasher.update(self.digest(value, 1, 0))
 
     def _attributes(self, hasher, value, level: int, depth: int) -> None:
         for name in sorted(vars(value)):
@@ -169,11 +197,37 @@ class Digester:
                 hasher.update(self.digest(vars(value)[name], level, depth))
 
 
+def _same_state(before: dict, now: dict) -> bool:
+    """Tell whether two objects' attributes hold the same values: equal texts and numbers, lists
+    of the very same items, the very same other objects."""
+    if before.keys() != now.keys():
+        return False
+    for name, value in now.items():
+        old = before[name]
+        if old is value:
+            continue
+        if type(value) is not type(old):
+            return False
+        if type(value) in (str, int):
+            if value != old:
+                return False
+        elif type(value) is list:
+            if len(value) != len(old) or not all(map(operator.is_, value, old)):
+                return False
+        else:
+            return False
+    return True
+
+
+def _shown(content: Content) -> bytes:
+    """What other pages show of an article: its metadata (not the reader's records) and URL."""
+    metadata = sorted((k, _flat(v)) for k, v in content.metadata.items() if k not in BOOKKEEPING)
+    return _stable_repr((metadata, content.url))
+
+
 def _holds_content(value) -> bool:
-    """Tell whether ``value`` is an article/page or a list or tuple holding one."""
-    if isinstance(value, Content):
-        return True
-    return isinstance(value, list | tuple) and any(isinstance(item, Content) for item in value)
+    """Tell whether a list or tuple holds an article or page."""
+    return any(isinstance(item, Content) for item in value)
 
 
 def _flat(value):
@@ -204,34 +258,60 @@ class RenderCache:
         self.current: dict[str, bytes] = {}
         self.digester = Digester()
         self.variables: dict[str, frozenset[str] | None] = {}
+        self.analyses: dict[tuple[str, bytes], tuple] = {}  # of this build's templates, by source
+        self._plans: dict[tuple, tuple | None] = {}
+        self._last: dict[str, tuple[object, bytes]] = {}  # variable → its last value and digest
         self.rendered = self.skipped = 0
         try:
             with open(self.path, "rb") as handle:
                 stored = pickle.load(handle)  # noqa: S301 (our own cache folder)
             self.previous, self.stats = stored["keys"], stored["stats"]
+            analyses = stored.get("analyses", {})
         except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError, KeyError, TypeError):
-            self.previous, self.stats = {}, {}
+            self.previous, self.stats, analyses = {}, {}, {}
         used: dict[tuple, str] = {}
         self.fingerprint = fingerprint(settings, code_roots, self.stats, used)
         self.stats = used  # only the files that still exist
+        # A template's analysis depends on its source and on the environment's syntax (settings,
+        # code: the fingerprint).
+        self.known_analyses = analyses.get(self.fingerprint, {})
 
     def key(self, template, name: str, localcontext: dict) -> bytes | None:
         """Return the key of a page, or ``None`` when it cannot be known (always render)."""
-        names = template_variables(template.environment, template.name, self.variables)
-        if names is None:
+        plan = self._plan(template)
+        if plan is None:
             return None
         hasher = hashlib.sha256(self.fingerprint)
         hasher.update(f"{template.name}\0{name}\0".encode())
+        last = self._last
         try:
-            for variable in sorted(names):
-                hasher.update(variable.encode())
-                if variable in localcontext:
-                    hasher.update(self.digester.digest(localcontext[variable]))
-                else:  # a Jinja global or filter (code, in the fingerprint) or undefined
-                    hasher.update(b"\0global" if variable in template.environment.globals else b"\0undefined")
+            for variable, label, absent in plan:
+                hasher.update(label)
+                value = localcontext.get(variable, _ABSENT)
+                if value is _ABSENT:  # a Jinja global or filter (code, in the fingerprint) or undefined
+                    hasher.update(absent)
+                    continue
+                seen = last.get(variable)
+                if seen is None or seen[0] is not value:  # most values are the build's shared ones
+                    seen = last[variable] = (value, self.digester.digest(value))
+                hasher.update(seen[1])
         except (UnstableError, RecursionError):
             return None
         return hasher.digest()
+
+    def _plan(self, template) -> tuple | None:
+        """The variables a template refers to, in order, each with what stands for it when absent."""
+        found = self._plans.get((template.environment, template.name), False)
+        if found is False:
+            environment = template.environment
+            names = template_variables(
+                environment, template.name, self.variables, self.analyses, self.known_analyses
+            )
+            found = self._plans[(environment, template.name)] = None if names is None else tuple(
+                (variable, variable.encode(), b"\0global" if variable in environment.globals else b"\0undefined")
+                for variable in sorted(names)
+            )
+        return found
 
     def unchanged(self, path: str, key: bytes | None) -> bool:
         """Tell whether ``path`` was written by an earlier build for the same key and is intact."""
@@ -260,7 +340,12 @@ class RenderCache:
         temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}")
         with open(temporary, "wb") as handle:
             counts = {"rendered": self.rendered, "skipped": self.skipped}  # read by tests and bench
-            record = {"keys": keys, "stats": self.stats, "counts": counts}
+            record = {
+                "keys": keys,
+                "stats": self.stats,
+                "counts": counts,
+                "analyses": {self.fingerprint: self.analyses},
+            }
             pickle.dump(record, handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(temporary, self.path)
 

@@ -11,7 +11,7 @@ DEFAULTS = {
     # Folders (besides theme/, plugins/, portal/ and the content's static files) whose files can
     # change a page without changing its context, e.g. built assets a template global reads.
     "PORTAL_PERF_EXTRA_INPUTS": [],
-    # Articles from which the articles generator's pages are written by two processes (fork).
+    # Pages to render from which the articles generator's pages are rendered by two processes (fork).
     "PORTAL_PERF_PARALLEL_MIN": 200,
 }
 PREFIX = "PORTAL_PERF_"

@@ -3,7 +3,8 @@
 Pelican 4.12 builds each tag, category and author page's ``dates`` with
 ``[a for a in self.dates if a in articles]`` (a list scan per article) and each period archive
 with ``[a for a in articles if a in dates]``: both grow with the square of the archive. These do
-the same with a set of identities, in the same order, and write through the same ``write``.
+the same from the positions of the list's items (by identity), in the same order, and write
+through the same ``write``.
 """
 
 from __future__ import annotations
@@ -22,15 +23,34 @@ GRANULARITY_KEYS = {
 }
 
 
-def in_order(ordered: list, members: list) -> list:
-    """Return the items of ``ordered`` that are in ``members`` (by identity), in ``ordered``'s order."""
-    wanted = {id(item) for item in members}
-    return [item for item in ordered if id(item) in wanted]
+class Order:
+    """The positions of a list's items (by identity), to pick a few of them in its order."""
+
+    def __init__(self, ordered: list):
+        self.ordered = ordered
+        self.positions = {id(item): index for index, item in enumerate(ordered)}
+
+    def pick(self, members: list) -> list:
+        """Return the items of the list that are in ``members`` (by identity), in the list's order.
+
+        The time of ``members`` (and a sort of them), not of the whole list: a taxonomy page's
+        ``dates`` no longer scans the archive.
+        """
+        if len(self.positions) != len(self.ordered):  # an item twice in the list: scan it
+            wanted = {id(item) for item in members}
+            return [item for item in self.ordered if id(item) in wanted]
+        picked = {}
+        for item in members:
+            index = self.positions.get(id(item))
+            if index is not None:
+                picked[index] = item
+        return [picked[index] for index in sorted(picked)]
 
 
 def build_period_archives(sorted_articles, articles, settings) -> dict:
     """Pelican's ``_build_period_archives`` without its per-period scan of every article."""
     archives = defaultdict(list)
+    order = Order(articles)
     for granularity, key in GRANULARITY_KEYS.items():
         save_as_fmt = settings[f"{granularity.upper()}_ARCHIVE_SAVE_AS"]
         url_fmt = settings[f"{granularity.upper()}_ARCHIVE_URL"]
@@ -41,7 +61,7 @@ def build_period_archives(sorted_articles, articles, settings) -> dict:
             first = dates[0].date
             archive = {
                 "dates": dates,
-                "articles": in_order(articles, dates),
+                "articles": order.pick(dates),
                 "save_as": save_as_fmt.format(date=first),
                 "url": url_fmt.format(date=first),
             }
@@ -59,6 +79,7 @@ def build_period_archives(sorted_articles, articles, settings) -> dict:
 
 def _write_taxonomy(generator, write, kind: str, pairs) -> None:
     template = generator.get_template(kind)
+    order = Order(generator.dates)
     for item, articles in pairs:
         try:
             write(
@@ -67,7 +88,7 @@ def _write_taxonomy(generator, write, kind: str, pairs) -> None:
                 generator.context,
                 url=item.url,
                 articles=articles,
-                dates=in_order(generator.dates, articles),
+                dates=order.pick(articles),
                 template_name=kind,
                 blog=True,
                 page_name=item.page_name,

@@ -1,10 +1,17 @@
-"""Pelican's writer, writing each file only when its bytes change, by rename (never in place)."""
+"""Pelican's writer, writing each file only when its bytes change, by rename (never in place).
+
+A page whose render key is unchanged (``render_cache``) is not rendered at all. While the articles
+generator writes its pages (``parallel``), the pages that must be rendered are not rendered at
+once but queued as ``Job``s, so that they can be rendered by two processes once their number is
+known: a rebuild that renders a handful of pages never forks.
+"""
 
 from __future__ import annotations
 
 import io
 import logging
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from pelican.utils import sanitised_join
@@ -15,6 +22,8 @@ from portal.incremental import OUTPUTS, replace_if_changed
 from .render_cache import RenderCache
 
 logger = logging.getLogger(__name__)
+_ABSENT = object()
+ALWAYS_OWN = ("output_file", "localsiteurl")  # values Pelican sets for each page
 
 
 class _Pending(io.StringIO):
@@ -42,38 +51,65 @@ def code_roots(settings) -> list[Path]:
     return list(dict.fromkeys(r.resolve() for r in roots))
 
 
-class _CachedTemplate:
-    """A template whose ``render`` is skipped when the page's key says the file is current."""
+@dataclass
+class Job:
+    """A page to render later: its file, template, and context (Pelican's context for the call,
+    plus the values of this page that differ from it: the page's own ones)."""
 
-    def __init__(self, template, writer: IncrementalWriter):
-        self._template, self._writer = template, writer
+    path: str
+    template: object
+    context: dict
+    own: dict
+    encoding: str = "utf-8"
+
+    def localcontext(self) -> dict:
+        """The page's context as Pelican built it."""
+        localcontext = self.context.copy()
+        localcontext.update(self.own)
+        return localcontext
+
+
+class _PageTemplate:
+    """A template whose ``render`` is skipped when the page's key says the file is current, and
+    deferred (queued as a ``Job``) while the writer queues pages."""
+
+    def __init__(self, template, writer: IncrementalWriter, context: dict):
+        self._template, self._writer, self._context = template, writer, context
 
     def __getattr__(self, name):
         return getattr(self._template, name)
 
     def render(self, localcontext):
-        cache = self._writer.render_cache
+        writer = self._writer
+        writer.decided = None
         name = localcontext.get("output_file")
         if name:
-            path = sanitised_join(self._writer.output_path, name)
-            if cache.unchanged(path, cache.key(self._template, name, localcontext)):
-                self._writer.current_skip = path
+            path = sanitised_join(writer.output_path, name)
+            cache = writer.render_cache
+            if cache is not None and cache.unchanged(path, cache.key(self._template, name, localcontext)):
+                writer.decided = (path, None)
                 cache.skipped += 1
                 return ""
-        cache.rendered += 1
-        logger.debug("portal_perf: rendering %s", name)
-        return self._template.render(localcontext)
+            if writer.deferred is not None:
+                base = self._context
+                own = {k: v for k, v in localcontext.items() if base.get(k, _ABSENT) is not v}
+                own.update((k, localcontext[k]) for k in ALWAYS_OWN if k in localcontext)
+                writer.decided = (path, Job(path, self._template, base, own))
+                return ""
+        return writer.render(self._template, localcontext, name)
 
 
 class IncrementalWriter(Writer):
     """Same overwrite rules as Pelican's ``Writer``; unchanged outputs are left as they are.
 
     With a render cache (``PORTAL_PERF_RENDER_CACHE``), a page whose inputs are unchanged since
-    the build that wrote it is not rendered at all (``render_cache``).
+    the build that wrote it is not rendered at all (``render_cache``). While ``deferred`` is a
+    list, the pages to render are appended to it instead (``write_job`` renders one later).
     """
 
     render_cache: RenderCache | None = None
-    current_skip: str | None = None
+    deferred: list[Job] | None = None
+    decided: tuple[str, Job | None] | None = None  # the page render just skipped or deferred
     last: IncrementalWriter | None = None  # the writer of the running build
 
     def __init__(self, output_path, settings=None):
@@ -94,13 +130,29 @@ class IncrementalWriter(Writer):
                 self.render_cache.skipped,
             )
 
+    def render(self, template, localcontext: dict, name: str | None) -> str:
+        """Render one page now (counted)."""
+        if self.render_cache is not None:
+            self.render_cache.rendered += 1
+        logger.debug("portal_perf: rendering %s", name)
+        return template.render(localcontext)
+
+    def write_job(self, job: Job) -> None:
+        """Render a queued page and write it, as Pelican's ``write_file`` would have."""
+        localcontext = job.localcontext()
+        if localcontext.get("localsiteurl"):  # as Pelican sets it before each page (relative URLs)
+            job.context["localsiteurl"] = localcontext["localsiteurl"]
+        output = self.render(job.template, localcontext, localcontext.get("output_file"))
+        replace_if_changed(job.path, output.encode(job.encoding))
+
     def write_file(self, name, template, context, *args, **kwargs):
-        """Pelican's ``write_file``, with the template's rendering skipped for unchanged pages."""
-        if self.render_cache is not None and template is not None:
-            template = _CachedTemplate(template, self)
+        """Pelican's ``write_file``, with the template's rendering skipped or deferred."""
+        if template is not None:
+            template = _PageTemplate(template, self, context)
         return super().write_file(name, template, context, *args, **kwargs)
 
     def _open_w(self, filename, encoding, override=False):
+        decided, self.decided = self.decided, None
         if filename in self._overridden_files:
             if override:
                 raise FileOverwriteFailedError(
@@ -116,8 +168,12 @@ class IncrementalWriter(Writer):
         if override:
             self._overridden_files.add(filename)
         self._written_files.add(filename)
-        if self.current_skip is not None and self.current_skip == filename:
-            self.current_skip = None
-            OUTPUTS.record(filename)  # current: produced by this build as much as a written one
-            return open(os.devnull, "w", encoding=encoding)  # noqa: SIM115 (Pelican closes it)
+        if decided is not None and decided[0] == filename:
+            job = decided[1]
+            if job is None:
+                OUTPUTS.record(filename)  # current: produced by this build as much as a written one
+            else:
+                job.encoding = encoding
+                self.deferred.append(job)
+            return io.StringIO()  # the empty text Pelican writes goes nowhere
         return _Pending(filename, encoding)
