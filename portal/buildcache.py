@@ -50,6 +50,7 @@ class BuildCache:
             db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA mmap_size=1073741824")  # reads without a copy through read(2)
             db.execute("CREATE TABLE IF NOT EXISTS kv (key BLOB PRIMARY KEY, value BLOB) WITHOUT ROWID")
             self._known = {row[0] for row in db.execute("SELECT key FROM kv")}
             return db
@@ -64,6 +65,11 @@ class BuildCache:
 
     def __len__(self) -> int:
         return len(self._known | self._pending.keys())
+
+    def holds(self, key) -> bool:
+        """Whether a value is stored under ``key`` (without reading it)."""
+        stored = _key_bytes(key)
+        return stored in self._known or stored in self._pending
 
     def get(self, key, default=MISSING):
         """Return the value an earlier build or this one stored under ``key`` (and keep it)."""

@@ -71,25 +71,43 @@ class ArticleCache:
         folder = self.settings.get("CACHE_PATH")
         self.store = BuildCache(os.path.join(folder, "articles.sqlite") if folder else None)
         self.salt = salt(self.settings) if folder else b""
-        self._keys: dict[str, bytes] = {}
+        self._keys: dict[str, bytes] = {}  # file (relative to PATH) → key, for this build
+        self._files: set[str] = set()  # the generator's article files, once it listed them
         self._findings_seen = 0
         self.hits = self.stored = 0  # read by tests
 
     def _key(self, filename: str) -> bytes:
-        path = os.path.join(self.settings["PATH"], filename)  # Pelican's paths are relative to it
-        with open(path, "rb") as handle:
-            raw = handle.read()
-        digest = hashlib.sha256(self.salt)
-        digest.update(os.path.relpath(path, self.settings["PATH"]).encode() + b"\0")
-        digest.update(raw)
-        return digest.digest()
+        key = self._keys.get(filename)
+        if key is None:
+            path = os.path.join(self.settings["PATH"], filename)  # Pelican's paths are relative to it
+            with open(path, "rb") as handle:
+                raw = handle.read()
+            digest = hashlib.sha256(self.salt)
+            digest.update(os.path.relpath(path, self.settings["PATH"]).encode() + b"\0")
+            digest.update(raw)
+            key = self._keys[filename] = digest.digest()
+        return key
+
+    def listed(self, files) -> None:
+        """Learn the files the generator is about to read (its ``get_files``)."""
+        self._files.update(files)
+
+    def kept_files(self) -> frozenset[str]:
+        """Absolute paths of the listed files this cache answers: the build does not read them."""
+        if self.store.path is None:
+            return frozenset()
+        root = self.settings["PATH"]
+        return frozenset(
+            os.path.abspath(os.path.join(root, name)) for name in self._files
+            if self.store.holds(self._key(name))
+        )
 
     def get(self, filename: str, default=None):
         """Return the article read from these exact bytes by an earlier build, or ``default``."""
         self._findings_seen = len(self.context.get(FINDINGS, ()))
         if self.store.path is None:
             return default
-        key = self._keys[filename] = self._key(filename)
+        key = self._key(filename)
         data = self.store.get(key, MISSING)
         if data is MISSING:
             return default
@@ -125,8 +143,16 @@ class ArticleCache:
 
 
 def install(generator) -> None:
-    """Answer the generator's cache calls with an ``ArticleCache``."""
+    """Answer the generator's cache calls with an ``ArticleCache``; tell it the files listed."""
     cache = ArticleCache(generator)
+    get_files = generator.get_files
+
+    def listing(*args, **kwargs):
+        files = get_files(*args, **kwargs)
+        cache.listed(files)
+        return files
+
+    generator.get_files = listing
     generator.get_cached_data = cache.get
     generator.cache_data = cache.put
     generator.save_cache = cache.save
