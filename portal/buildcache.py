@@ -50,7 +50,6 @@ class BuildCache:
             db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
-            db.execute("PRAGMA mmap_size=1073741824")  # reads without a copy through read(2)
             db.execute("CREATE TABLE IF NOT EXISTS kv (key BLOB PRIMARY KEY, value BLOB) WITHOUT ROWID")
             self._known = {row[0] for row in db.execute("SELECT key FROM kv")}
             return db
@@ -65,6 +64,10 @@ class BuildCache:
 
     def __len__(self) -> int:
         return len(self._known | self._pending.keys())
+
+    def keep(self, key) -> None:
+        """Count ``key`` as used by this build without reading its value."""
+        self._used.add(_key_bytes(key))
 
     def holds(self, key) -> bool:
         """Whether a value is stored under ``key`` (without reading it)."""

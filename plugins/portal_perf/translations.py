@@ -28,9 +28,9 @@ def linear_process_translations(content_list, translation_id=None):
     except (TypeError, AttributeError):
         return _PELICAN(content_list, translation_id)  # Pelican's own errors and messages
     index = []
-    for id_vals, group in groupby(content_list, key):
-        id_vals = (id_vals,) if len(ids) == 1 else id_vals
-        with_str = "with" + ", ".join([' {} "{{}}"'] * len(ids)).format(*ids).format(*id_vals)
+    for found, group in groupby(content_list, key):
+        values = (found,) if len(ids) == 1 else found
+        with_str = "with" + ", ".join([' {} "{{}}"'] * len(ids)).format(*ids).format(*values)
         items = list(group)
         index.extend(get_original_items(items, with_str))
         for item in items:
