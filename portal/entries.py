@@ -351,7 +351,7 @@ def _inputs(article, site: Site) -> tuple:
         article.date.isoformat(),
         repr(getattr(article, "modified", None)),
         str(getattr(article, "summary", "")),
-        article.content,
+        content_key(article),
         wrappers,
         [a.name for a in getattr(article, "authors", None) or ()],
         repr(getattr(article, "portal_image", None)),
@@ -359,6 +359,16 @@ def _inputs(article, site: Site) -> tuple:
         files,
         metadata,
     )
+
+
+def content_key(article):
+    """``article.content``, or a digest naming it without reading it (``portal_body_digest``).
+
+    ``portal_perf`` keeps unchanged articles' bodies on disk: reading every one to hash it for
+    this key would load them all on every build.
+    """
+    digest = getattr(article, "portal_body_digest", None)
+    return article.content if digest is None else digest
 
 
 ENTRY_FORMAT = 2  # bump when ``from_article`` changes what it makes of the same inputs

@@ -77,6 +77,9 @@ def test_no_change_publish_rewrites_nothing(archive):
     publish(content, output, cache)
     after = {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in output.rglob("*") if p.is_file()}
     assert after == before
+    # Every article came from the cache, and no step needed a body: they stayed on disk.
+    report = json.loads((cache / "articles-report.json").read_text("utf-8"))
+    assert report == {"kept": ARTICLES, "read": 0, "bodies_read": 0}
 
 
 def test_a_new_commit_with_the_same_content_renders_no_page_again(archive, tmp_path):
@@ -102,6 +105,7 @@ def test_edited_title_and_body_match_a_cold_publish(archive):
         text.replace(title, title + " (cập nhật)", 1) + "\nĐoạn bổ sung sau khi biên tập.\n", "utf-8"
     )
     publish(content, output, cache)
+    assert json.loads((cache / "articles-report.json").read_text("utf-8"))["read"] == 1
     files = assert_same_as_cold(content, output, root)
     assert any("(cập nhật)" in (output / name).read_text("utf-8") for name in files if name.endswith(".html"))
 

@@ -22,11 +22,14 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
+import logging
 import os
 import pickle
 import sqlite3
 from datetime import UTC, datetime
 
+from pelican import signals
 from pelican.contents import Article
 from pelican.urlwrappers import Author, Category, Tag
 
@@ -49,6 +52,7 @@ def salt(settings) -> bytes:
     return digest.digest()
 
 
+logger = logging.getLogger(__name__)
 WRAPPERS = {cls.__name__: cls for cls in (Author, Category, Tag)}
 
 
@@ -79,6 +83,20 @@ class KeptArticle(Article):
     def _content(self, value: str) -> None:
         self.__dict__["_portal_body_set"] = value
 
+    @property
+    def portal_body_digest(self) -> bytes:
+        """Name ``content`` (the body as outputs show it) without reading it when that can be done.
+
+        For the headless outputs' record keys (``portal.entries``). While the body is the one read
+        from the file and holds no intrasite link (``{filename}`` and the like, which Pelican
+        resolves against other articles' URLs on every access), ``content`` is that body: the
+        body's key names it. Otherwise a hash of ``content`` itself.
+        """
+        state = self.__dict__
+        if "_portal_body_set" not in state and not state["_portal_body_links"]:
+            return state["_portal_body_key"]
+        return hashlib.sha256(self.content.encode("utf-8", "surrogatepass")).digest()
+
     def get_static_links(self) -> set[str]:
         """Return the ``{static}`` links of the body as read (kept with the article)."""
         if "_portal_body_set" in self.__dict__:
@@ -96,6 +114,7 @@ class _Bodies:
     def __init__(self) -> None:
         self.path: str | None = None
         self.loaded: dict[bytes, str] = {}
+        self.reads = 0  # bodies this process read back from the file
         self._db: sqlite3.Connection | None = None
         self._pid = 0
 
@@ -109,6 +128,7 @@ class _Bodies:
             if row is None:
                 raise LookupError(f"portal_perf: an article's kept body is missing from {self.path}")
             body = self.loaded[key] = pickle.loads(row[0])  # noqa: S301 (our own cache)
+            self.reads += 1
         return body
 
 
@@ -239,10 +259,14 @@ class ArticleCache:
         original = dict(state)
         body_key = _body_key(key)
         links = tuple(sorted(article.get_static_links()))
+        intrasite = article._get_intrasite_link_regex().search(body) is not None
         # The article as every later build will load it: its body named by key, held apart.
         del state["_content"]
         state.update(
-            _portal_body_key=body_key, _portal_static_links=links, portal_body_has_img="<img" in body
+            _portal_body_key=body_key,
+            _portal_static_links=links,
+            _portal_body_links=intrasite,
+            portal_body_has_img="<img" in body,
         )
         article.__class__ = KeptArticle
         handle = io.BytesIO()
@@ -263,6 +287,32 @@ class ArticleCache:
         """Forget the articles this build did not read (deleted or changed files)."""
         self.store.save()
         self.store.close()
+        _BODIES.reads = 0
+        signals.finalized.connect(report)
+        global _LAST  # noqa: PLW0603 (what the build's last message reports)
+        _LAST = self
+
+
+_LAST: ArticleCache | None = None
+
+
+def report(pelican) -> None:
+    """Log and record (``CACHE_PATH/articles-report.json``) what the build took from the cache.
+
+    How many articles were loaded, how many read again, and how many kept bodies were read back
+    by this process (a no-change build: none).
+    """
+    cache = _LAST
+    if cache is None or cache.store.path is None:
+        return
+    counts = {"kept": cache.hits, "read": cache.stored, "bodies_read": _BODIES.reads}
+    logger.info(
+        "portal_perf: %d bài viết lấy từ bộ nhớ đệm, %d bài được đọc lại, %d phần nội dung được nạp lại",
+        counts["kept"], counts["read"], counts["bodies_read"],
+    )
+    record = os.path.join(os.path.dirname(cache.store.path), "articles-report.json")
+    with open(record, "w", encoding="utf-8") as handle:
+        json.dump(counts, handle)
 
 
 def install(generator) -> None:

@@ -28,6 +28,7 @@ from pelican import signals
 from pelican.generators import Generator
 
 from portal.buildcache import BuildCache
+from portal.entries import content_key
 from portal.incremental import OUTPUTS
 from portal.output import target, write_output
 from portal.search import (
@@ -109,7 +110,8 @@ class AnalysisCache:
         title, summary = article.title, str(getattr(article, "summary", "") or "")
         url, date, section = article.url, article.date, article.category.slug
         key = hashlib.sha256(f"{analysis_salt()}\0{title}\0{summary}\0".encode())
-        key.update((article.content or "").encode())  # the body alone: no copy of it joined to the rest
+        body = content_key(article)  # the body alone (or its digest): no copy of it joined to the rest
+        key.update(b"d" + body if isinstance(body, bytes) else b"t" + (body or "").encode())
         row = hashlib.sha256(f"{url}\0{title}\0{section}\0{date.isoformat()}\0{summary}".encode()).digest()
         return Source(url, date, section, key.digest(), row, functools.partial(document, article))
 
