@@ -80,23 +80,36 @@ def article_of(entry: Entry, site: Site) -> dict:
 def index_pages(entries, site: Site, page_size: int) -> list[tuple[str, dict]]:
     """Return ``(path, document)`` for every page of the article index, newest first."""
     ordered = newest_first(entries)
-    count = max(1, -(-len(ordered) // page_size))
-    pages = []
-    for number in range(1, count + 1):
-        chunk = ordered[(number - 1) * page_size : number * page_size]
-        document = {
-            "version": VERSION,
-            "page": number,
-            "pages": count,
-            "page_size": page_size,
-            "total": len(ordered),
-            "prev": site.absolute(index_path(number - 1)) if number > 1 else None,
-            "next": site.absolute(index_path(number + 1)) if number < count else None,
-            "items": [summary_of(entry, site) for entry in chunk],
-            "schema": site.absolute(f"{SCHEMA_DIR}/articles.json"),
-        }
-        pages.append((index_path(number), document))
-    return pages
+    return [
+        (index_path(number), index_page(number, len(ordered), chunk, site, page_size))
+        for number, chunk in enumerate(chunks(ordered, page_size), start=1)
+    ]
+
+
+def page_count(total: int, page_size: int) -> int:
+    """Return how many pages the index of ``total`` articles has (one, even when empty)."""
+    return max(1, -(-total // page_size))
+
+
+def chunks(ordered: list, page_size: int) -> list[list]:
+    """Return the items of each page of the index, in order (one empty page for no items)."""
+    return [ordered[start : start + page_size] for start in range(0, max(len(ordered), 1), page_size)]
+
+
+def index_page(number: int, total: int, chunk, site: Site, page_size: int) -> dict:
+    """Return page ``number`` of the index of ``total`` articles, listing ``chunk``."""
+    count = page_count(total, page_size)
+    return {
+        "version": VERSION,
+        "page": number,
+        "pages": count,
+        "page_size": page_size,
+        "total": total,
+        "prev": site.absolute(index_path(number - 1)) if number > 1 else None,
+        "next": site.absolute(index_path(number + 1)) if number < count else None,
+        "items": [summary_of(entry, site) for entry in chunk],
+        "schema": site.absolute(f"{SCHEMA_DIR}/articles.json"),
+    }
 
 
 def sections_of(sections, entries, site: Site) -> dict:

@@ -14,6 +14,7 @@ transactions, even by a build that fails later; only the forgetting waits for a 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import pickle
@@ -29,6 +30,11 @@ def _key_bytes(key) -> bytes:
     if isinstance(key, bytes):
         return key
     return hashlib.sha256(pickle.dumps(key, protocol=5)).digest()
+
+
+def stored_key(key) -> bytes:
+    """Return the form ``key`` is stored under (what ``keep`` takes without hashing it again)."""
+    return _key_bytes(key)
 
 
 class BuildCache:
@@ -65,15 +71,6 @@ class BuildCache:
     def __len__(self) -> int:
         return len(self._known | self._pending.keys())
 
-    def keep(self, key) -> None:
-        """Count ``key`` as used by this build without reading its value."""
-        self._used.add(_key_bytes(key))
-
-    def holds(self, key) -> bool:
-        """Whether a value is stored under ``key`` (without reading it)."""
-        stored = _key_bytes(key)
-        return stored in self._known or stored in self._pending
-
     def get(self, key, default=MISSING):
         """Return the value an earlier build or this one stored under ``key`` (and keep it)."""
         stored = _key_bytes(key)
@@ -95,6 +92,45 @@ class BuildCache:
         self._used.add(stored)
         self.hits += 1
         return value
+
+    def __contains__(self, key) -> bool:
+        """Tell whether a value is stored under ``key`` (by an earlier build or this one)."""
+        stored = _key_bytes(key)
+        return stored in self._pending or stored in self._known
+
+    def keep(self, keys) -> None:
+        """Count ``keys`` as used by this build, so ``save`` keeps them, without reading their values."""
+        self._used.update(_key_bytes(key) for key in keys)
+
+    def get_many(self, keys) -> dict:
+        """Return ``{key: value}`` for those of ``keys`` stored (and keep them), read in few queries.
+
+        The same as ``get`` for each key, but the file is asked for up to ``BATCH`` values at once.
+        """
+        wanted = {_key_bytes(key): key for key in keys}
+        found: dict[bytes, bytes] = {}
+        unread = []
+        for stored in wanted:
+            if stored in self._pending:
+                found[stored] = self._pending[stored]
+            elif stored in self._known:
+                unread.append(stored)
+        if self._db is not None:
+            for start in range(0, len(unread), BATCH):
+                chunk = unread[start : start + BATCH]
+                query = f"SELECT key, value FROM kv WHERE key IN ({','.join('?' * len(chunk))})"  # noqa: S608
+                with contextlib.suppress(sqlite3.Error):
+                    found.update(self._db.execute(query, chunk))
+        values = {}
+        for stored, key in wanted.items():
+            try:
+                values[key] = pickle.loads(found[stored])  # noqa: S301 (our own cache folder)
+            except (KeyError, *_ERRORS):
+                self.misses += 1
+                continue
+            self._used.add(stored)
+            self.hits += 1
+        return values
 
     def put(self, key, value) -> None:
         """Store ``value`` under ``key`` for this build and the next ones."""

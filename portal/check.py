@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
+import pickle
+from dataclasses import astuple, dataclass
 from datetime import datetime
 from pathlib import Path
 
 from . import collisions, rules
-from .buildcache import BuildCache
+from .buildcache import BuildCache, stored_key
 from .document import RECORD_VALUES, Document, Record, Site
 from .findings import Finding
 from .metadata import ARTICLE, PAGE, Section, parse_metadata
@@ -141,6 +142,11 @@ class CheckCache:
         found = self.kept.get((self.salt, *key), None)
         return found if isinstance(found, Record) else None
 
+    def get_many(self, keys: list[tuple]) -> dict[tuple, Record]:
+        """Return the records made by earlier builds from these exact bytes, read in few queries."""
+        found = self.kept.get_many((self.salt, *key) for key in keys)
+        return {key[1:]: record for key, record in found.items() if isinstance(record, Record)}
+
     def put(self, key: tuple, record: Record) -> None:
         """Remember the record of a file just read.
 
@@ -194,6 +200,152 @@ def _entries(records: list[Record]) -> list[collisions.Entry]:
             )
         )
     return entries
+
+
+FUTURE = frozenset({"future-date"})  # the one rule that reads the clock: run on every file, every build
+
+
+def _facts(record: Record) -> tuple:
+    """Return what other files' findings may depend on of ``record``, and its future-date inputs.
+
+    Plain values (a section as its slug and name), so the state of 10,000 files loads quickly.
+    """
+    values = record.values
+    category, tags, authors = values.get("category"), values.get("tags"), values.get("authors")
+    return (
+        record.path,
+        record.kind,
+        record.slug,
+        None if category is None else (category.slug, category.name),
+        None if tags is None else tuple(tags),
+        None if authors is None else tuple(authors),
+        values.get("date"),
+        values.get("status"),
+        record.fields.get("date"),
+        record.body_line,
+    )
+
+
+def _fact_record(facts: tuple) -> Record:
+    """Return a stand-in ``Record`` of an unchanged file: its facts only, for ``Site`` and future-date."""
+    path, kind, slug, category, tags, authors, date, status, date_line, body_line = facts
+    values = {
+        "category": None if category is None else Section(*category),
+        "tags": None if tags is None else list(tags),
+        "authors": None if authors is None else list(authors),
+        "date": date,
+        "status": status,
+    }
+    fields = {} if date_line is None else {"date": date_line}
+    values = {key: value for key, value in values.items() if value is not None}
+    return Record(path, kind, values, fields, body_line, True, slug, [], [], [])
+
+
+def _after(facts: tuple, now: datetime) -> bool:
+    """Tell whether the file's ``Date`` is after ``now``: the clock matters to future-date only then."""
+    date = facts[6]
+    try:
+        return bool(date and date > now)
+    except TypeError:  # not comparable: the rule itself reports it
+        return True
+
+
+def _listing(tree: Tree) -> tuple[list[tuple[str, str]], frozenset[str]]:
+    """Return ``(kind, path)`` of every ``.md`` file in ``read_tree``'s order, and ``Site.paths``."""
+    files = []
+    for kind, folder in ((ARTICLE, tree.article_dir), (PAGE, tree.page_dir)):
+        found = []
+        for parent, _, names in os.walk(tree.content / folder):
+            found.extend(os.path.join(parent, name) for name in names if name.endswith(".md"))
+        found.sort(key=lambda path: path.split(os.sep))  # the order of sorted ``Path`` objects
+        files.extend((kind, path) for path in found)
+    paths = set()
+    for parent, folders, names in os.walk(os.path.abspath(tree.content)):
+        paths.update(os.path.join(parent, name) for name in (*folders, *names))
+    return files, frozenset(paths)
+
+
+def incremental_findings(tree: Tree, now: datetime, cache: CheckCache, state: Path) -> list[Finding]:
+    """Return what ``rules.run(make_site(tree, now, cache))`` returns, in proportion to what changed.
+
+    ``state`` keeps, from the last build, each file's findings but future-date's (by the key of its
+    bytes) and every file's facts (``_facts``), the ones other files' findings read, with the set of
+    paths of the content folder. When these facts and paths are unchanged, an unchanged file's
+    findings are too: only changed files are checked, against stand-ins of the others, and
+    future-date (the clock) runs on every file dated after now. Otherwise every file is checked.
+    """
+    display = _displayer(tree.content)
+    files, paths = _listing(tree)
+    keys = []
+    for kind, path in files:
+        known = cache.hashes.get(os.path.abspath(path))
+        digest = hashlib.sha256(Path(path).read_bytes()).digest() if known is None else bytes.fromhex(known)
+        keys.append((display(path), kind, digest))  # ``display`` reads ``str(path)`` only
+    located = dict(zip(keys, files, strict=True))
+    before = _load_state(state, cache.salt)
+    kept = before["files"]
+    unchanged = kept.keys() & set(keys)
+    records = _records([key for key in keys if key not in unchanged], located, tree, cache)
+    facts = [_facts(records[key]) if key in records else kept[key][0] for key in keys]
+    same = before["paths"] == paths and facts == before["facts"]
+    if same:
+        cache.kept.keep(kept[key][2] for key in unchanged)
+    else:  # other files' findings may change: every file is checked
+        records |= _records(list(unchanged), located, tree, cache)
+    future = [index for index, fact in enumerate(facts) if _after(fact, now)]
+    if records or future:  # a no-change build of past articles needs no site at all
+        documents = [records.get(key) or _fact_record(fact) for key, fact in zip(keys, facts, strict=True)]
+        site = Site(tree.content, tree.sections, documents, now, tree.document_section)
+        site.paths = paths
+    found, results = [], {}
+    for index, key in enumerate(keys):
+        if key in records:
+            doc = documents[index]
+            own = [astuple(f) for f in (*doc.local, *rules.site_findings(doc, site, FUTURE))]
+            results[key] = (facts[index], own, stored_key((cache.salt, *key)))
+        else:
+            results[key] = kept[key]
+        found.extend(Finding(*finding) for finding in results[key][1])
+    for index in future:
+        found.extend(rules.site_findings(documents[index], site, rules.SITE_RULES - FUTURE))
+    if not (same and len(unchanged) == len(keys) == len(kept)):
+        _save_state(state, {"salt": cache.salt, "paths": paths, "facts": facts, "files": results})
+    return sorted(found)
+
+
+def _records(wanted: list[tuple], located: dict, tree: Tree, cache: CheckCache) -> dict[tuple, Record]:
+    """Return the records of the files of ``wanted`` keys: kept by earlier builds, or made now.
+
+    The key of what is stored is always the hash of the bytes parsed (as in ``read_tree``).
+    """
+    records = cache.get_many(wanted)
+    for key in wanted:
+        if key not in records:
+            kind, path = located[key]
+            raw = Path(path).read_bytes()
+            records[key] = make_record(_parse(key[0], raw, kind, tree.sections))
+            cache.put((key[0], kind, hashlib.sha256(raw).digest()), records[key])
+    return records
+
+
+def _load_state(path: Path, salt: str) -> dict:
+    empty = {"salt": salt, "paths": None, "facts": None, "files": {}}
+    try:
+        with open(path, "rb") as handle:
+            state = pickle.load(handle)  # noqa: S301 (our own cache folder)
+    except (OSError, *_PICKLE_ERRORS):
+        return empty
+    return state if isinstance(state, dict) and state.get("salt") == salt else empty
+
+
+def _save_state(path: Path, state: dict) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}")
+    with open(temporary, "wb") as handle:
+        pickle.dump(state, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(temporary, path)
+
+
+_PICKLE_ERRORS = (pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError)
 
 
 def media_findings(site: Site) -> list[Finding]:

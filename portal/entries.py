@@ -10,9 +10,8 @@ import functools
 import hashlib
 import html
 import os
-import pickle
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -29,6 +28,7 @@ DEFAULT_SITEURL = "http://127.0.0.1:8000"  # development builds have an empty SI
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 _SPACES = re.compile(r"\s+")
 _ROOT_RELATIVE = re.compile(r'(\s(?:href|src)=")/(?!/)')
+DOCUMENT_FIELDS = ("doc_number", "doc_type", "issuer", "signed", "effective")  # a văn bản's fields
 MIME_BY_FORMAT = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}
 MIME_BY_SUFFIX = {
     ".pdf": "application/pdf",
@@ -104,7 +104,7 @@ class Entry:
     section_url: str
     date: datetime
     modified: datetime
-    body: str  # sanitised, absolute URLs; read it as ``body_html``
+    body: str  # sanitised, absolute URLs
     source_path: str
     tags: tuple = ()
     authors: tuple = ()
@@ -112,14 +112,11 @@ class Entry:
     attachments: tuple = ()
     legacy_url: str = ""
     doc: dict = field(default_factory=dict)
-    body_key: bytes | None = None  # set: ``body`` is left out and read from ENTRY_CACHE on demand
 
     @property
     def body_html(self) -> str:
-        """Return the body: held, or read from the record cache (where the whole record is kept)."""
-        if self.body_key is None:
-            return self.body
-        return ENTRY_CACHE.body(self.body_key)
+        """Return the sanitised body with absolute URLs."""
+        return self.body
 
     @property
     def updated(self) -> datetime:
@@ -252,7 +249,7 @@ def attachments(article, site: Site) -> tuple[Attachment, ...]:
 def _document(article) -> dict:
     """Return a document's (văn bản) fields, as text, when the article has them."""
     fields = {}
-    for key in ("doc_number", "doc_type", "issuer", "signed", "effective"):
+    for key in DOCUMENT_FIELDS:
         value = getattr(article, key, None)
         if value:
             fields[key] = value.isoformat() if hasattr(value, "isoformat") else plain(value)
@@ -306,72 +303,184 @@ def site_from_settings(settings) -> Site:
     )
 
 
-def entry_of(article, site: Site) -> Entry:
-    """Return the record of ``article``, built once per build and shared by every output.
+def _url_of(wrapper, urls: dict) -> str:
+    """Return a category's or tag's URL, formatted once per build for each distinct one."""
+    known = (type(wrapper), wrapper.name, wrapper.slug)
+    url = urls.get(known)
+    if url is None:
+        url = urls[known] = wrapper.url
+    return url
 
-    With ``ENTRY_CACHE`` opened (``open_entry_cache``), a record built by an earlier build from
-    the same inputs is reused: sanitising every body again was most of a feed or API rebuild.
+
+def record_key(article, site: Site, salt: bytes, urls: dict, bodies: dict) -> bytes:
+    """Return the hash of everything ``from_article`` reads of ``article`` (its record's cache key).
+
+    ``salt`` (``build_salt``) covers the site, the settings and the code. An article whose file
+    the reader hashed (``source_hash``) counts by that hash for all it holds of its own file (its
+    fields, URL, taxonomy): a function of the file's bytes and path, the settings and the code, as
+    the article cache has it. Image facts count as they are; the body counts by its text only when
+    it may hold what other files decide (``_body_from_other_files``: a function of the file too,
+    kept in ``bodies`` by path and hash, so an unchanged body is not even read). ``urls`` keeps the
+    build's taxonomy URLs.
     """
-    cached = getattr(article, "_portal_entry", None)
-    if cached is not None and cached[0] == site:
-        return cached[1]
-    key = ENTRY_CACHE.key(article, site) if ENTRY_CACHE.path else None
-    entry = ENTRY_CACHE.get(key)
-    if entry is None:
-        entry = from_article(article, site)
-        ENTRY_CACHE.put(key, entry)
-    if key is not None:  # the body (most of a record) stays in the cache file until an output asks
-        entry = replace(entry, body="", body_key=key)
-    article._portal_entry = (site, entry)
-    return entry
-
-
-def _inputs(article, site: Site) -> tuple:
-    """Everything ``from_article`` reads, as plain values (the cache key of its record)."""
-    wrappers = [
-        (w.slug, w.name, w.url)
-        for w in (getattr(article, "category", None), *(getattr(article, "tags", None) or ()))
-        if w is not None
-    ]
     files = []
     if not getattr(article, "portal_image", None) or getattr(article, "portal_attachments", None) is None:
         # Without portal_images, the original image and attachments are read from disk.
         for relative in (getattr(article, "image", ""), *(getattr(article, "attachments", None) or ())):
             path = _file(site, clean_text(relative).strip()) if relative else None
             files.append((str(relative), path.stat().st_mtime_ns, path.stat().st_size) if path else relative)
-    bookkeeping = ("source_hash", "field_lines")
-    metadata = sorted((k, repr(v)) for k, v in article.metadata.items() if k not in bookkeeping)
+    source_hash = (getattr(article, "metadata", None) or {}).get("source_hash")
+    digest = hashlib.sha256(salt)
+    digest.update(f"{article.source_path}\0{source_hash}\0".encode("utf-8", "surrogatepass"))
+    if not source_hash:
+        digest.update(repr(_own_inputs(article, urls)).encode("utf-8", "surrogatepass"))
+    image, attached = getattr(article, "portal_image", None), getattr(article, "portal_attachments", None)
+    if image or attached or attached is None or any(files):  # image facts: most articles have none
+        digest.update(repr((image, attached, files)).encode("utf-8", "surrogatepass"))
+    if source_hash:
+        known = (article.source_path, source_hash)
+        if known not in bodies:
+            bodies[known] = _body_from_other_files(article)
+    if not source_hash or bodies[known]:
+        # Its UTF-16 form is a copy of the string, not an encoding pass.
+        digest.update(b"\0body\0" + article.content.encode("utf-16-le", "surrogatepass"))
+    return digest.digest()
+
+
+def _own_inputs(article, urls: dict) -> tuple:
+    """Return what ``from_article`` reads of an article that holds no hash of its file."""
+    category = article.category
     return (
-        ENTRY_FORMAT,
-        site,
-        article.source_path,
         article.slug,
         article.url,
         article.title,
         article.date.isoformat(),
         repr(getattr(article, "modified", None)),
         str(getattr(article, "summary", "")),
-        content_key(article),
-        wrappers,
+        (category.slug, category.name, _url_of(category, urls)),
+        [(t.slug, t.name, _url_of(t, urls)) for t in getattr(article, "tags", None) or ()],
         [a.name for a in getattr(article, "authors", None) or ()],
-        repr(getattr(article, "portal_image", None)),
-        repr(getattr(article, "portal_attachments", None)),
-        files,
-        metadata,
+        [str(getattr(article, name, "")) for name in ("image_alt", "image_caption", "image_credit")],
+        str(getattr(article, "legacy_url", "")),
+        [repr(getattr(article, key, None)) for key in DOCUMENT_FIELDS],
     )
 
 
-def content_key(article):
-    """``article.content``, or a digest naming it without reading it (``portal_body_digest``).
+# Pelican's default INTRASITE_LINK_REGEX: its links ({filename}, |static|…) start with { or |.
+INTRASITE_LINK_REGEX = "[{|](?P<what>.*?)[|}]"
 
-    ``portal_perf`` keeps unchanged articles' bodies on disk: reading every one to hash it for
-    this key would load them all on every build.
+
+def _body_from_other_files(article) -> bool:
+    """Tell whether the body may differ while the file does not.
+
+    Pelican's ``content`` is the read body (``_content``) with intrasite links replaced by their
+    targets' URLs, and portal_images puts each ``<img>`` it knows into a ``<picture>`` of its
+    derivatives (keeping an ``<img>`` in it): a body without a link marker, ``<img`` or
+    ``<picture`` is a function of its file (and the settings and code). Whether a body holds
+    them does not depend on other files either: the rewrite adds no marker and keeps ``<img``.
     """
-    digest = getattr(article, "portal_body_digest", None)
-    return article.content if digest is None else digest
+    text = getattr(article, "_content", None)
+    regex = (getattr(article, "settings", None) or {}).get("INTRASITE_LINK_REGEX", INTRASITE_LINK_REGEX)
+    return (
+        not isinstance(text, str)
+        or hasattr(article, "_get_content")
+        or regex != INTRASITE_LINK_REGEX
+        or "{" in text
+        or "|" in text
+        or "<img" in text
+        or "<picture" in text
+    )
 
 
-ENTRY_FORMAT = 2  # bump when ``from_article`` changes what it makes of the same inputs
+def build_salt(site: Site, settings) -> bytes:
+    """Return what every record key starts with: the site, the settings and the code."""
+    from importlib.metadata import version
+
+    from .output import code_digest, settings_digest
+
+    parts = (version("pelican"), version("nh3"), repr(site))
+    return hashlib.sha256(code_digest() + settings_digest(settings) + repr(parts).encode()).digest()
+
+
+BODIES = "record-bodies"  # the key (with the salt) of ``Records``' answers about bodies
+
+
+@dataclass(frozen=True, eq=False)
+class Head:
+    """What every output needs of every article, made each build without loading its record."""
+
+    key: bytes  # the record's cache key (``record_key``)
+    slug: str
+    section_slug: str
+    date: datetime
+    updated: datetime
+    article: object  # the Pelican article, to make its record when the cache lacks it
+    site: Site
+
+    @property
+    def url(self) -> str:
+        """Return the absolute URL (formatted by Pelican when first asked: ask only when needed)."""
+        return self.site.absolute(self.article.url)
+
+
+class Records:
+    """One build's records of the published articles: a ``Head`` each, whole records on demand.
+
+    Feeds, API and sitemaps share one instance (``records``): each article's key is computed once
+    a build, a record is made only when no build made one from the same inputs, and whole records
+    (with their bodies) are read from the cache only for what an output writes again.
+    """
+
+    def __init__(self, articles, site: Site, settings, cache: BuildCache) -> None:
+        self.articles, self.site, self.cache = articles, site, cache
+        self._salt, self._urls = build_salt(site, settings), {}
+        # Whether each body may hold what other files decide, by file (``record_key``): one value.
+        bodies_key = (BODIES, self._salt)
+        known = cache.get(bodies_key, None)
+        known = known if isinstance(known, dict) else {}
+        self._bodies = dict(known)
+        self.heads = [self._head(article) for article in articles]
+        hashed = ((a.source_path, (getattr(a, "metadata", None) or {}).get("source_hash")) for a in articles)
+        used = {file: self._bodies[file] for file in hashed if file[1]}
+        if used != known:
+            cache.replace(bodies_key, used)
+        self._by_article = {id(head.article): head for head in self.heads}
+        for head in self.heads:
+            if head.key not in cache:
+                cache.put(head.key, from_article(head.article, site))
+        cache.keep(head.key for head in self.heads)
+
+    def _head(self, article) -> Head:
+        date = local(article.date)
+        modified = local(getattr(article, "modified", None) or article.date)
+        return Head(
+            key=record_key(article, self.site, self._salt, self._urls, self._bodies),
+            slug=article.slug,
+            section_slug=article.category.slug,
+            date=date,
+            updated=max(date, modified),
+            article=article,
+            site=self.site,
+        )
+
+    def head(self, article) -> Head:
+        """Return the head of a published article (of this build's list)."""
+        return self._by_article[id(article)]
+
+    @functools.cached_property
+    def newest_first(self) -> list[Head]:
+        """The heads newest first, ties broken by slug (the order of ``newest_first``)."""
+        return sorted(self.heads, key=lambda h: (-h.date.timestamp(), h.slug))
+
+    def entries(self, heads) -> list[Entry]:
+        """Return the whole records of ``heads``, in order, read in one query."""
+        heads = list(heads)
+        found = self.cache.get_many(head.key for head in heads)
+        for head in heads:
+            if not isinstance(found.get(head.key), Entry):  # a damaged value: made again
+                found[head.key] = from_article(head.article, self.site)
+                self.cache.replace(head.key, found[head.key])
+        return [found[head.key] for head in heads]
 
 
 class EntryCache:
@@ -381,6 +490,7 @@ class EntryCache:
         self.path: str | None = None
         self.build: int | None = None
         self.kept = BuildCache()
+        self._records: Records | None = None
 
     def open(self, path: str | None, build: object = None) -> None:
         """Use the cache file at ``path`` for the build ``build`` (``None``: no cache).
@@ -391,26 +501,13 @@ class EntryCache:
             return
         self.kept.close()
         self.path, self.build, self.kept = path, id(build), BuildCache(path)
+        self._records = None
 
-    def key(self, article, site: Site) -> bytes:
-        """Return the hash of a record's inputs."""
-        return hashlib.sha256(pickle.dumps(_inputs(article, site), protocol=5)).digest()
-
-    def get(self, key: bytes | None) -> Entry | None:
-        """Return the record made from these inputs by this or an earlier build."""
-        return None if key is None else self.kept.get(key, None)
-
-    def body(self, key: bytes) -> str:
-        """Return the body of the record stored under ``key`` (by this build: it is there)."""
-        entry = self.kept.get(key, None)
-        if entry is None:
-            raise KeyError(f"no record {key.hex()} in {self.path}")
-        return entry.body
-
-    def put(self, key: bytes | None, entry: Entry) -> None:
-        """Remember a record just made."""
-        if key is not None:
-            self.kept.put(key, entry)
+    def records(self, articles, site: Site, settings) -> Records:
+        """Return the build's records of ``articles`` (made by the first output that asks)."""
+        if self._records is None or self._records.site != site or self._records.articles is not articles:
+            self._records = Records(articles, site, settings, self.kept)
+        return self._records
 
     def save(self) -> None:
         """Keep this build's records (others are forgotten); nothing is written when unchanged."""
@@ -420,13 +517,15 @@ class EntryCache:
 ENTRY_CACHE = EntryCache()
 
 
-def open_entry_cache(settings, context) -> None:
-    """Open the build's record cache in Pelican's cache folder (the headless plugins call this).
+def records(settings, context) -> Records:
+    """Return the build's records of its published articles (the headless plugins call this).
 
-    ``context`` (the build's shared context dict) tells builds apart in a long-lived process.
+    The record cache is the file ``entries.sqlite`` of Pelican's cache folder; ``context`` (the
+    build's shared context dict) tells builds apart in a long-lived process.
     """
     folder = settings.get("CACHE_PATH")
     ENTRY_CACHE.open(os.path.join(folder, "entries.sqlite") if folder else None, context)
+    return ENTRY_CACHE.records(context.get("articles", []), site_from_settings(settings), settings)
 
 
 def save_entry_cache(*_args) -> None:

@@ -68,6 +68,57 @@ def code_digest() -> bytes:
     return digest.digest()
 
 
+SETTINGS_SKIPPED = ("OUTPUT_PATH", "CACHE_PATH")  # where a build writes, not what it makes
+
+
+def settings_digest(settings) -> bytes:
+    """Hash of every setting but ``SETTINGS_SKIPPED``: the same settings give the same hash in any process.
+
+    Sets are hashed in sorted order, functions by their name and bytecode, other objects by their
+    type and ``repr`` (by the type alone when the ``repr`` shows a memory address).
+    """
+    import hashlib
+
+    digest = hashlib.sha256()
+    for name in sorted(settings):
+        if name not in SETTINGS_SKIPPED:
+            try:
+                part = _stable(settings[name])
+            except RecursionError:
+                part = type(settings[name]).__qualname__
+            digest.update(f"{name}={part}\n".encode("utf-8", "surrogatepass"))
+    return digest.digest()
+
+
+def _stable(value) -> str:  # noqa: PLR0911 (one return per kind of value)
+    """Return a text that stands for ``value`` the same way in every process."""
+    import hashlib
+    import re
+
+    if value is None or isinstance(value, (str, bytes, int, float)):
+        return repr(value)
+    if isinstance(value, os.PathLike):
+        return repr(os.fspath(value))
+    if isinstance(value, (list, tuple)):
+        return f"{type(value).__name__}[{','.join(map(_stable, value))}]"
+    if isinstance(value, (set, frozenset)):
+        return f"set[{','.join(sorted(map(_stable, value)))}]"
+    if isinstance(value, dict):
+        return "dict{" + ",".join(f"{_stable(k)}:{_stable(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, re.Pattern):
+        return f"re({value.pattern!r},{value.flags})"
+    if isinstance(value, type):
+        return f"class {value.__module__}.{value.__qualname__}"
+    code = getattr(value, "__code__", None)
+    if code is not None:
+        constants = [c for c in code.co_consts if c is None or isinstance(c, (str, bytes, int, float))]
+        body = hashlib.sha256(code.co_code + repr(constants).encode("utf-8", "surrogatepass")).hexdigest()
+        return f"function {value.__module__}.{value.__qualname__} {body}"
+    kind = f"{type(value).__module__}.{type(value).__qualname__}"
+    text = repr(value)
+    return kind if " at 0x" in text else f"{kind}:{text}"
+
+
 class KeyedOutputs:
     """Files made from values whose key is known, skipped while the file is the one made for it.
 

@@ -45,7 +45,8 @@ from .predicates import (
 )
 
 __all__ = [
-    "BY_ID", "ERROR", "INTERNAL", "RULES", "WARNING", "Document", "Rule", "Site", "file_findings", "run"
+    "BY_ID", "ERROR", "INTERNAL", "RULES", "WARNING", "Document", "Rule", "Site", "file_findings", "run",
+    "site_findings",
 ]
 
 
@@ -72,6 +73,8 @@ class Rule:
                     INTERNAL.format(rule=self.id, error=f"{type(exc).__name__}: {exc}"),
                 )
             ]
+        if not hits:
+            return []
         unique = dict.fromkeys((line, tuple(sorted(values.items()))) for line, values in hits)
         return [
             Finding(doc.source.path, line, self.severity, self.id, self.message.format(**dict(values)))
@@ -311,6 +314,11 @@ def file_findings(doc: Document, site: Site | None = None) -> list[Finding]:
     return [f for rule in local for f in rule.findings(doc, site)]
 
 
+def site_findings(doc: Document, site: Site, skip: frozenset = frozenset()) -> list[Finding]:
+    """Return the findings of the rules that look beyond the file (``SITE_RULES``), but ``skip``."""
+    return [f for rule in RULES if rule.id in SITE_RULES - skip for f in rule.findings(doc, site)]
+
+
 def run(site: Site, cache=None) -> list[Finding]:
     """Run every rule that has a predicate on every document; return all findings, sorted.
 
@@ -318,11 +326,9 @@ def run(site: Site, cache=None) -> list[Finding]:
     carries its file-only findings; the rules of ``SITE_RULES`` run on every build. ``cache`` is
     accepted for callers of the earlier signature and not used: the records are the cache.
     """
-    wide = [rule for rule in RULES if rule.check is not None and rule.id in SITE_RULES]
     found = []
     for doc in site.documents:
         local = getattr(doc, "local", None)
         found.extend(local if local is not None else file_findings(doc, site))
-        for rule in wide:
-            found.extend(rule.findings(doc, site))
+        found.extend(site_findings(doc, site))
     return sorted(found)

@@ -397,3 +397,106 @@ def test_a_damaged_check_cache_is_ignored(tmp_path, monkeypatch, damage):
     assert found == first == _fresh_run() and found and cache.kept.hits == 0
     again, cache = _cached_run(cache_file)  # and the cache works again
     assert again == first and cache.kept.hits == 1
+
+
+def _incremental_run(root: Path, now=None):
+    from datetime import datetime
+
+    from portal.check import CheckCache, check_salt, incremental_findings
+    from portal.text import TIMEZONE
+
+    cache = CheckCache(root / "checks.sqlite", check_salt(_tree()))
+    found = incremental_findings(_tree(), now or datetime(2026, 1, 1, tzinfo=TIMEZONE), cache, root / "state.pickle")
+    cache.save()
+    return found, cache
+
+
+def _fresh_at(now=None):
+    from datetime import datetime
+
+    from portal.check import make_site
+    from portal.text import TIMEZONE
+
+    return rules.run(make_site(_tree(), now or datetime(2026, 1, 1, tzinfo=TIMEZONE)))
+
+
+def test_incremental_checks_read_only_changed_files_and_report_what_a_full_check_reports(tmp_path, monkeypatch):
+    import shutil
+    from datetime import datetime
+
+    from portal.text import TIMEZONE
+
+    content = tmp_path / "site"
+    shutil.copytree(SITES / "hostile_content", content)
+    monkeypatch.chdir(content)
+    first, _ = _incremental_run(tmp_path)
+    assert first == _fresh_at() and first
+    again, cache = _incremental_run(tmp_path)
+    assert again == first and cache.kept.hits == cache.kept.misses == 0  # no record read
+    victim = sorted((content / "articles").rglob("*.md"))[0]
+    victim.write_text(victim.read_text(encoding="utf-8") + "\n<script>alert(1)</script>\n", encoding="utf-8")
+    edited, cache = _incremental_run(tmp_path)
+    assert edited == _fresh_at() != first and cache.kept.hits == 0 and cache.kept.misses == 1
+    # The clock: future-date runs on every file, changed or not.
+    for year in (2000, 2100):
+        moment = datetime(year, 1, 1, tzinfo=TIMEZONE)
+        assert _incremental_run(tmp_path, moment)[0] == _fresh_at(moment)
+
+
+def test_incremental_checks_follow_changes_other_files_read(tmp_path, monkeypatch):
+    content = _linked_site(tmp_path)
+    monkeypatch.chdir(content)
+    folder = content / "articles/thanh-tra/2024"
+    assert _incremental_run(tmp_path)[0] == [] == _fresh_at()
+    steps = [
+        # A new file sorting first spells the tag another way: both unchanged files get the warning.
+        lambda: (folder / "bai-0.md").write_text(
+            (folder / "bai-b.md").read_text("utf-8").replace("Tags: Thanh tra", "Tags: thanh tra"), "utf-8"
+        ),
+        # The link target gets another slug: A's links and Related break.
+        lambda: (folder / "bai-b.md").write_text(
+            (folder / "bai-b.md").read_text("utf-8").replace("Title: Bài B\n", "Title: Bài B\nSlug: bai-c\n"),
+            "utf-8",
+        ),
+        lambda: (folder / "bai-b.md").unlink(),
+        lambda: (folder / "bai-0.md").unlink(),
+    ]
+    for step in steps:
+        step()
+        found, _ = _incremental_run(tmp_path)
+        assert found == _fresh_at()
+    assert {f.rule for f in found} == {"broken-link", "unknown-related"}
+
+
+def test_collisions_with_kept_facts_match_a_fresh_resolve(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from plugins.portal_content import collisions
+
+    def article(name, url, title):
+        path = str(tmp_path / "content" / f"{name}.md")
+        metadata = {"source_hash": f"{name}{url}{title}"}  # stands for the hash of the file's bytes
+        return SimpleNamespace(source_path=path, url=url, title=title, field_lines={"title": 1}, metadata=metadata)
+
+    def generator(cache):
+        articles = [
+            article("a", "tin/a/", "Đảng ủy họp"),
+            article("b", "tin/b/", "Dang uy hop"),  # folds to A's title
+            article("c", "tin/a/", "Bài C"),  # A's URL: dropped
+            article("d", "tin/d/", "Bài D"),
+        ]
+        return SimpleNamespace(
+            settings={"CACHE_PATH": cache}, articles=articles, hidden_articles=[], drafts=[], translations=[]
+        )
+
+    def resolve(cache):
+        built = generator(cache)
+        return collisions.resolve(built), [a.title for a in built.articles]
+
+    fresh = resolve(None)
+    assert sorted(f.rule for f in fresh[0]) == ["duplicate-slug", "duplicate-title"]
+    assert fresh[1] == ["Đảng ủy họp", "Dang uy hop", "Bài D"]
+    assert resolve(str(tmp_path / "cache")) == fresh
+    calls = []
+    monkeypatch.setattr(collisions, "slugify", lambda title: calls.append(title) or "")
+    assert resolve(str(tmp_path / "cache")) == fresh and calls == []  # every file's facts were kept

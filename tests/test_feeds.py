@@ -229,3 +229,54 @@ def test_html_in_plain_text_fields_is_removed_in_every_output(headless):
             for item in items:
                 for key in ("title", "summary", "name"):
                     assert not re.search(r"<[a-zA-Z/!]", str(item.get(key, ""))), (path, key)
+
+
+def test_what_changes_a_record_key():
+    from portal.entries import build_salt, record_key
+
+    site = Site(SITEURL, "Cổng", "Mô tả", "/site")
+    settings = {"SITEURL": SITEURL, "MARKDOWN": {"extensions": ["toc"]}, "OUTPUT_PATH": "/out", "CACHE_PATH": "/c"}
+    salt = build_salt(site, settings)
+
+    def key(salt=salt, site=site, **fields):
+        values = {
+            "metadata": {"source_hash": "ab" * 32},
+            "_content": "<p>Nội dung</p>",
+            "portal_image": None,
+            "portal_attachments": [],
+        }
+        return record_key(_fake_article(**(values | fields)), site, salt, {}, {})
+
+    base = key()
+    # Where the build writes is no input; a body without intrasite links or pictures is a function
+    # of its file (the source hash), so its text is not hashed again.
+    assert key(salt=build_salt(site, settings | {"OUTPUT_PATH": "/staging", "CACHE_PATH": "/d"})) == base
+    assert key(content="<p>Khác</p>") == base
+    assert key(url="thanh-tra/bai-khac/") == base  # the URL is a function of the file and settings too
+    linked = {"_content": '<a href="{filename}/b.md">B</a>'}
+    pictured = {"_content": "<p><picture><img src=x></picture></p>"}
+    changed = [
+        key(metadata={"source_hash": "cd" * 32}),
+        key(source_path="/site/articles/khac.md"),
+        key(portal_image={"src": "images/a.jpg", "width": 800}),
+        key(portal_attachments=[{"url": "files/a.pdf", "length": 10}]),
+        key(salt=build_salt(site, settings | {"MARKDOWN": {"extensions": []}})),
+        key(salt=build_salt(Site(SITEURL, "Cổng mới", "Mô tả", "/site"), settings)),
+        # A body that holds what other files decide counts by its text.
+        key(**linked, content='<a href="/thanh-tra/b/">B</a>'),
+        key(**linked, content='<a href="/thanh-tra/b-moi/">B</a>'),
+        key(**pictured, content="<p><picture>1</picture></p>"),
+        key(**pictured, content="<p><picture>2</picture></p>"),
+        key(_content='<p><img src="/images/a.jpg"></p>', content="<p><picture>3</picture></p>"),
+    ]
+    assert len({base, *changed}) == len(changed) + 1
+    # Whether a body counts by its text is kept by file: a kept answer is not asked again.
+    bodies = {("/site/articles/thanh-tra/2026/bai.md", "ab" * 32): True}
+    plain_body = {"metadata": {"source_hash": "ab" * 32}, "_content": "<p>A</p>", "content": "<p>A</p>"}
+    article = _fake_article(**plain_body, portal_image=None, portal_attachments=[])
+    assert record_key(article, site, salt, {}, {}) == base
+    assert record_key(article, site, salt, {}, bodies) != base
+    # Without the reader's hash, every field from_article reads counts.
+    bare = {"metadata": {}}
+    variants = [{}, {"title": "Khác"}, {"content": "<p>Khác</p>"}, {"url": "thanh-tra/bai-khac/"}]
+    assert len({key(**bare, **variant) for variant in variants}) == len(variants)

@@ -10,13 +10,14 @@ from pelican import signals
 from pelican.generators import Generator
 
 from portal import api
-from portal.entries import entry_of, open_entry_cache, save_entry_cache, site_from_settings
+from portal.entries import records, save_entry_cache
 from portal.feeds import dumps
 from portal.output import KeyedOutputs, code_digest, write_output
 
 from .settings import validate
 
 logger = logging.getLogger(__name__)
+BATCH = 200  # article documents made at a time (each record read holds its body)
 
 
 def check_settings(pelican) -> None:
@@ -31,32 +32,45 @@ class ApiGenerator(Generator):
         """Nothing to add: the API reads the published articles when writing."""
 
     def generate_output(self, writer):
-        """Write every API document through the checked output helper."""
-        open_entry_cache(self.settings, self.context)
+        """Write every API document through the checked output helper.
+
+        An article's document is a function of its record (whose key covers the site), the code
+        and the settings; a page of the index, of its records and its place. One whose key is
+        unchanged and whose file is the one made for it is not made again, and only the records of
+        documents made again are read (with their bodies), a batch at a time.
+        """
         started = time.perf_counter()
-        site = site_from_settings(self.settings)
+        built = records(self.settings, self.context)
+        site = built.site
         page_size = validate(self.settings)["PORTAL_API_PAGE_SIZE"]
-        entries = [entry_of(article, site) for article in self.context.get("articles", [])]
-        # One article's document is a function of its record (whose key covers the site), the
-        # code and the settings: an unchanged one is not made again. Documents are made and
-        # written one at a time (each holds a body).
         outputs = KeyedOutputs(self.settings.get("CACHE_PATH"), self.output_path, "api")
         salt = hashlib.sha256(code_digest() + repr((site, page_size, api.VERSION)).encode()).digest()
-        for entry in entries:
-            key = None if entry.body_key is None else hashlib.sha256(salt + entry.body_key).digest()
-            path = api.article_path(entry.slug)
-            if not outputs.current_file(path, key):
-                outputs.write(path, key, dumps(api.article_of(entry, site)))
-        documents = api.index_pages(entries, site, page_size)
-        documents.append((api.SECTIONS, api.sections_of(self.settings["SECTIONS"], entries, site)))
+        stale = []
+        for head in built.heads:
+            key = hashlib.sha256(salt + head.key).digest()
+            if not outputs.current_file(api.article_path(head.slug), key):
+                stale.append((head, key))
+        for start in range(0, len(stale), BATCH):
+            batch = stale[start : start + BATCH]
+            for (head, key), entry in zip(batch, built.entries(h for h, _ in batch), strict=True):
+                outputs.write(api.article_path(head.slug), key, dumps(api.article_of(entry, site)))
+        ordered = built.newest_first
+        count = api.page_count(len(ordered), page_size)
+        for number, chunk in enumerate(api.chunks(ordered, page_size), start=1):
+            place = repr((number, count, len(ordered))).encode()
+            key = hashlib.sha256(salt + place + b"".join(h.key for h in chunk)).digest()
+            if not outputs.current_file(api.index_path(number), key):
+                document = api.index_page(number, len(ordered), built.entries(chunk), site, page_size)
+                outputs.write(api.index_path(number), key, dumps(document))
+        documents = [(api.SECTIONS, api.sections_of(self.settings["SECTIONS"], built.heads, site))]
         documents += [(f"{api.SCHEMA_DIR}/{name}", schema) for name, schema in api.schemas().items()]
         for path, document in documents:
             write_output(self.output_path, path, dumps(document))
         outputs.save()
         logger.info(
             "portal_api: %d documents for %d articles (%d unchanged), in %.2f s",
-            len(documents) + len(entries),
-            len(entries),
+            len(documents) + len(built.heads) + count,
+            len(built.heads),
             outputs.skipped,
             time.perf_counter() - started,
         )

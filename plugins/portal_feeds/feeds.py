@@ -6,16 +6,20 @@ for ``<link rel="alternate">``); ``generate_output`` writes every feed and the `
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import sys
 import time
+from dataclasses import replace
 from datetime import datetime
+from importlib.metadata import version
 
 from pelican import signals
 from pelican.generators import Generator
 
 from portal import feeds
-from portal.entries import entry_of, newest_first, open_entry_cache, save_entry_cache, site_from_settings
-from portal.output import write_output
+from portal.entries import records, save_entry_cache, site_from_settings
+from portal.output import KeyedOutputs, code_digest
 from portal.text import TIMEZONE
 
 from .settings import validate
@@ -73,43 +77,72 @@ class FeedsGenerator(Generator):
         for slug, name in self.settings["SECTIONS"]:
             yield slug, name, slug
 
-    def _feeds(self, site) -> list[feeds.Feed]:
-        limit = validate(self.settings)["PORTAL_FEEDS_LIMIT"]
-        entries = newest_first(entry_of(a, site) for a in self.context.get("articles", []))
-        newest = max((e.updated for e in entries), default=EPOCH)
-        built = []
-        for name, title, section in self._feed_names():
-            chosen = [e for e in entries if section in (None, e.section_slug)][:limit]
-            home = site.absolute(f"{section}/" if section else "")
-            updated = max((e.updated for e in chosen), default=newest)
-            description = f"{title} - {site.name}"
-            built.append(
-                feeds.Feed(name, f"{site.name} - {title}", description, home, updated, tuple(chosen))
-            )
-        return built
+    def _chosen(self, ordered, limit: int) -> dict[str, list]:
+        """Return each feed's newest ``limit`` heads, in one walk down the newest-first list."""
+        chosen = {name: [] for name, _, _ in self._feed_names()}
+        for head in ordered:
+            for name in ("all", head.section_slug):
+                found = chosen.get(name)
+                if found is not None and len(found) < limit:
+                    found.append(head)
+            if all(len(found) == limit for found in chosen.values()):
+                break
+        return chosen
 
     def generate_output(self, writer):
-        """Write every feed in RSS and Atom, the JSON Feed and the /rss/ page."""
-        open_entry_cache(self.settings, self.context)
+        """Write every feed in RSS and Atom, the JSON Feed and the /rss/ page.
+
+        A feed file is a function of the code, the site, the feed's titles and dates and its
+        entries' records: one whose key is unchanged and whose file is the one made for it is not
+        made again, and only the records of feeds made again are read (with their bodies).
+        """
         started = time.perf_counter()
-        site = site_from_settings(self.settings)
-        built = self._feeds(site)
-        for feed in built:
-            for kind in ("rss", "atom"):
-                write_output(self.output_path, feed.path(kind), feeds.render(feed, site, kind))
-        write_output(self.output_path, JSON_FEED, feeds.render_json_feed(built[0], site, JSON_FEED))
-        self._write_page(writer, built)
+        built = records(self.settings, self.context)
+        site = built.site
+        limit = validate(self.settings)["PORTAL_FEEDS_LIMIT"]
+        chosen = self._chosen(built.newest_first, limit)
+        newest = max((h.updated for h in built.heads), default=EPOCH)
+        outputs = KeyedOutputs(self.settings.get("CACHE_PATH"), self.output_path, "feeds")
+        salt = code_digest() + repr((site, version("feedgen"), version("lxml"), sys.version)).encode()
+        made = 0
+        for name, title, section in self._feed_names():
+            heads = chosen[name]
+            home = site.absolute(f"{section}/" if section else "")
+            updated = max((h.updated for h in heads), default=newest)
+            meta = (name, f"{site.name} - {title}", f"{title} - {site.name}", home, updated)
+            feed = feeds.Feed(*meta, entries=())
+            files = [(kind, feed.path(kind)) for kind in ("rss", "atom")]
+            if name == "all":
+                files.append(("json", JSON_FEED))
+            keys = {
+                kind: hashlib.sha256(
+                    salt + repr((kind, meta)).encode() + b"".join(h.key for h in heads)
+                ).digest()
+                for kind, _ in files
+            }
+            stale = [(kind, path) for kind, path in files if not outputs.current_file(path, keys[kind])]
+            if not stale:
+                continue
+            feed = replace(feed, entries=tuple(built.entries(heads)))
+            for kind, path in stale:
+                if kind == "json":
+                    outputs.write(path, keys[kind], feeds.render_json_feed(feed, site, path))
+                else:
+                    outputs.write(path, keys[kind], feeds.render(feed, site, kind))
+                made += 1
+        outputs.save()
+        self._write_page(writer, {name: len(heads) for name, heads in chosen.items()})
         logger.info(
-            "portal_feeds: %d feeds, %d entries in the newest, in %.2f s",
-            2 * len(built) + 1,
-            len(built[0].entries),
+            "portal_feeds: %d feeds (%d made again), %d entries in the newest, in %.2f s",
+            2 * len(chosen) + 1,
+            made,
+            len(chosen["all"]),
             time.perf_counter() - started,
         )
 
-    def _write_page(self, writer, built) -> None:
+    def _write_page(self, writer, counts: dict[str, int]) -> None:
         # Through Pelican's writer, as every other page: the theme's assets step and the
         # incremental writer then treat it alike (an unchanged page is not rewritten).
-        counts = {feed.name: len(feed.entries) for feed in built}
         writer.write_file(
             RSS_PAGE,
             self.get_template("rss"),

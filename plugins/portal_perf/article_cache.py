@@ -219,7 +219,7 @@ class ArticleCache:
         root = self.settings["PATH"]
         return frozenset(
             os.path.abspath(os.path.join(root, name)) for name in self._files
-            if self.store.holds(self._key(name))
+            if self._key(name) in self.store
         )
 
     def get(self, filename: str, default=None):
@@ -238,9 +238,9 @@ class ArticleCache:
             return default
         if isinstance(article, KeptArticle):
             body_key = article.__dict__["_portal_body_key"]
-            if not self.store.holds(body_key):
+            if body_key not in self.store:
                 return default
-            self.store.keep(body_key)  # not read now, but used by this build
+            self.store.keep([body_key])  # not read now, but used by this build
         self.hits += 1
         return article
 
