@@ -161,12 +161,25 @@ class Digester:
         for name, value in linked:
             hasher.update(name.encode())
             hasher.update(self.digest(value, 1, 0))
+        if _resolves_links(content):  # ``content`` depends on other articles' URLs too
+            hasher.update(b"content\0")
+            hasher.update(content.content.encode("utf-8", "surrogatepass"))
 
     def _attributes(self, hasher, value, level: int, depth: int) -> None:
         for name in sorted(vars(value)):
             if name not in EXCLUDED_ATTRIBUTES:
                 hasher.update(name.encode())
                 hasher.update(self.digest(vars(value)[name], level, depth))
+
+
+def _resolves_links(content: Content) -> bool:
+    """Tell whether the body may hold intrasite links (``{filename}`` and the like).
+
+    Pelican resolves them against other contents' URLs when ``content`` is read: the body's own
+    bytes do not name them. Kept articles know (``_portal_body_links``); for any other, assume so.
+    """
+    known = vars(content).get("_portal_body_links")
+    return True if known is None else known
 
 
 def _holds_content(value) -> bool:
