@@ -77,6 +77,9 @@ def test_no_change_publish_rewrites_nothing(archive):
     publish(content, output, cache)
     after = {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in output.rglob("*") if p.is_file()}
     assert after == before
+    # Every article came from the cache, and no step needed a body: they stayed on disk.
+    report = json.loads((cache / "articles-report.json").read_text("utf-8"))
+    assert report == {"kept": ARTICLES, "read": 0, "bodies_read": 0}
 
 
 def test_a_new_commit_with_the_same_content_renders_no_page_again(archive, tmp_path):
@@ -102,6 +105,7 @@ def test_edited_title_and_body_match_a_cold_publish(archive):
         text.replace(title, title + " (cập nhật)", 1) + "\nĐoạn bổ sung sau khi biên tập.\n", "utf-8"
     )
     publish(content, output, cache)
+    assert json.loads((cache / "articles-report.json").read_text("utf-8"))["read"] == 1
     files = assert_same_as_cold(content, output, root)
     assert any("(cập nhật)" in (output / name).read_text("utf-8") for name in files if name.endswith(".html"))
 
@@ -242,4 +246,36 @@ def test_kept_articles_are_read_again_only_when_changed_and_findings_come_back_e
         assert "bai-co-loi.md:3: error: [date-invalid]" in log, log
     with sqlite3.connect(cache / "articles.sqlite") as db:
         (kept,) = db.execute("SELECT COUNT(*) FROM kv").fetchone()
-    assert kept == len(_articles(archive[0]))  # every article but the one with a finding and the future one
+    # Every article but the one with a finding and the future one: each kept as two rows, the
+    # article and its body (read only when asked for).
+    assert kept == 2 * len(_articles(archive[0]))
+
+
+def test_a_link_to_an_article_follows_its_new_address(archive, tmp_path):
+    # Pelican resolves {filename} links against the linked article's URL on every build: the page
+    # and the records of the article holding the link change when the linked article moves,
+    # though the linking file did not change.
+    content = tmp_path / "content"
+    shutil.copytree(archive[0], content)
+    output, cache = tmp_path / "output", tmp_path / "cache"
+    texts = "".join(path.read_text("utf-8") for path in _articles(content))
+    # The linked article: one no other article links to by its address (that link would break).
+    linked = next(p for p in _articles(content) if f"/{p.parent.parent.name}/{p.stem}/" not in texts)
+    tags = lambda path: {line for line in path.read_text("utf-8").splitlines() if line.startswith("Tags:")}  # noqa: E731
+    # The linking article: another section, no tag in common, so no list on its page shows the
+    # linked article (that list would change its page anyway).
+    linking = next(
+        p for p in _articles(content)
+        if p.parent.parent != linked.parent.parent and not set(tags(p)) & set(tags(linked))
+    )
+    relative = os.path.relpath(linked, linking.parent)
+    linking.write_text(
+        linking.read_text("utf-8") + f"\nXem thêm [bài được dẫn]({{filename}}{relative}).\n", "utf-8"
+    )
+    publish(content, output, cache)
+    text = linked.read_text("utf-8")
+    linked.write_text(text.replace("\n\n", "\nSlug: bai-da-doi-dia-chi\n\n", 1), "utf-8")
+    publish(content, output, cache)
+    assert_same_as_cold(content, output, tmp_path)
+    page = output / linking.parent.parent.name / linking.stem / "index.html"  # <section>/<slug>/
+    assert "/bai-da-doi-dia-chi/" in page.read_text("utf-8")

@@ -123,7 +123,7 @@ def test_fast_render_writes_the_page_a_full_build_writes(site_copy, tmp_path, mo
     import portal_content.content as plugin  # on PLUGIN_PATHS once the renderer loaded the plugins
 
     archive_reads = []  # the fast path reads the saved file only, never the whole archive
-    monkeypatch.setattr(plugin, "warm_cache", lambda settings: archive_reads.append(settings) or 0)
+    monkeypatch.setattr(plugin, "warm_cache", lambda settings, kept=frozenset(): archive_reads.append(settings) or 0)
     article = content / ARTICLE
     article.write_text(article.read_text("utf-8").replace("Đắk Lắk", "tỉnh Đắk Lắk"), "utf-8")
     written = renderer.render(article)

@@ -48,10 +48,21 @@ def add_reader(readers) -> None:
 
 
 def prepare_reading(generator) -> None:
-    """Parse the files the document cache misses on every core, before Pelican reads them."""
+    """Parse the files the document cache misses on every core, before Pelican reads the first.
+
+    Connected to ``article_generator_preread``, which Pelican sends before it reads a file, never
+    for an article it gets from the generator's cache: a build that reads nothing (every article
+    kept between builds, see ``portal_perf``) never looks at the parse cache. Files that the
+    generator's cache (``portal_article_cache``, when installed) keeps are not parsed ahead.
+    """
     if generator.settings.get("PREVIEW_SINGLE_FILE"):  # the preview's fast path reads one file
         return
-    parsed = warm_cache(generator.settings)
+    if getattr(generator, "_portal_reading_prepared", False):
+        return
+    generator._portal_reading_prepared = True
+    cache = getattr(generator, "portal_article_cache", None)
+    kept = cache.kept_files() if cache is not None else frozenset()
+    parsed = warm_cache(generator.settings, kept)
     if parsed:
         logger.info("portal_content: %d tệp được đọc song song", parsed)
 
@@ -135,7 +146,7 @@ def register() -> None:
     signals.initialized.connect(check_settings)
     signals.readers_init.connect(add_reader)
     signals.generator_init.connect(add_filters)
-    signals.article_generator_init.connect(prepare_reading)
+    signals.article_generator_preread.connect(prepare_reading)
     signals.article_generator_context.connect(collect_findings)
     signals.page_generator_context.connect(collect_findings)
     signals.article_generator_pretaxonomy.connect(drop_collisions)

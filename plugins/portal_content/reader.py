@@ -32,11 +32,15 @@ def kind_of(path: str, settings) -> str:
     return ARTICLE if os.path.abspath(path).startswith(articles + os.sep) else PAGE
 
 
-def warm_cache(settings) -> int:
-    """Parse every content file the cache misses, on all cores, before Pelican reads them."""
+def warm_cache(settings, kept: frozenset[str] = frozenset()) -> int:
+    """Parse every content file the cache misses, on all cores, before Pelican reads them.
+
+    ``kept``: absolute paths of files the build will not read (the articles kept between builds).
+    """
     root = settings["PATH"]
     folders = [*settings["ARTICLE_PATHS"], *settings["PAGE_PATHS"]]
-    paths = sorted({str(p) for f in folders for p in Path(root, f).rglob("*.md")})
+    found = {os.path.abspath(p) for f in folders for p in Path(root, f).rglob("*.md")}
+    paths = sorted(found - kept)
     jobs = [Job(p, display_path(p), kind_of(p, settings)) for p in paths]
     sections = sections_from_settings(settings["SECTIONS"])
     return warm(jobs, settings["MARKDOWN"], sections, document_cache(settings))

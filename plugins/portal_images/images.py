@@ -104,33 +104,35 @@ class MediaGenerator:
         )
 
     def _references(self, content, cache: media.ReferenceCache) -> list[media.Reference]:
-        path = display_path(content.source_path)
         field_lines = getattr(content, "field_lines", {}) or {}
         digest = content.metadata.get("source_hash")  # the reader's sha256 of the file's bytes
         refs = cache.references(content.source_path, content.metadata, field_lines, digest)
         for ref in refs:
             if ref.kind != "attachment":
-                self.findings.extend(media.finding(path, ref, p) for p in media.reference_problems(ref))
+                problems = media.reference_problems(ref)
+                if problems:
+                    path = display_path(content.source_path)
+                    self.findings.extend(media.finding(path, ref, p) for p in problems)
         return refs
 
     def _derivable(self, ref: media.Reference) -> bool:
         return ref.kind != "attachment" and not media.is_external(ref.written) and media.is_inside(ref.target)
 
     def _attach(self, content, refs: list[media.Reference], batch: imaging.Batch) -> None:
-        path, root = display_path(content.source_path), Path(self.pipeline.root)
         files = []
         for ref in refs:
             if ref.kind == "attachment":
                 try:
+                    root = Path(self.pipeline.root)
                     files.append(attachments.check_attachment(root, ref, self.pipeline.limits).as_dict())
                 except media.MediaProblem as problem:
-                    self.findings.append(media.finding(path, ref, problem))
+                    self.findings.append(media.finding(display_path(content.source_path), ref, problem))
                 continue
             if not self._derivable(ref):
                 continue  # a third-party or escaping address: reported by reference_problems
             problem = batch.problems.get(ref.target)
             if problem is not None:
-                self.findings.append(media.finding(path, ref, problem))
+                self.findings.append(media.finding(display_path(content.source_path), ref, problem))
             elif content.save_as:
                 self._publish(batch.sets[ref.target])
         content.portal_attachments = list({f["url"]: f for f in files}.values())
@@ -154,7 +156,8 @@ class MediaGenerator:
         content.image = content.metadata["image"] = found.fallback().url
 
     def _rewrite(self, content, batch) -> None:
-        if "<img" in content._content:
+        # portal_perf keeps unchanged articles' bodies on disk and knows whether one has an <img>.
+        if getattr(content, "portal_body_has_img", True) and "<img" in content._content:
             content._content = rewrite_body(
                 content._content, batch.sets, self.settings["SITEURL"], self.values["PORTAL_IMAGES_SIZES"]
             )

@@ -22,9 +22,16 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
+import logging
 import os
 import pickle
+import sqlite3
 from datetime import UTC, datetime
+
+from pelican import signals
+from pelican.contents import Article
+from pelican.urlwrappers import Author, Category, Tag
 
 from portal.buildcache import MISSING, BuildCache
 from portal.output import code_digest
@@ -45,22 +52,133 @@ def salt(settings) -> bytes:
     return digest.digest()
 
 
+logger = logging.getLogger(__name__)
+WRAPPERS = {cls.__name__: cls for cls in (Author, Category, Tag)}
+
+
+_WRAPPER_TYPES = frozenset(WRAPPERS.values())
+
+
+class KeptArticle(Article):
+    """An article kept between builds whose body stays on disk until something reads it.
+
+    The body is two thirds of an article in memory (about 9 KB of 15 at 10,000 articles); a
+    rebuild renders, indexes and feeds the changed articles only, so most bodies are never read.
+    What Pelican reads of every body on every build, its ``{static}`` links, is kept with the
+    article; ``portal_body_has_img`` tells the image step whether the body holds any ``<img>``.
+
+    The article's attributes name the body by its key (``_portal_body_key``, a hash of the file's
+    bytes and the reading's inputs), never hold it: an article read in this build and the same
+    article loaded from the cache look the same to the render keys. A body assigned during the
+    build (the image step's ``<picture>`` rewrite) is an attribute of its own, ``_portal_body_set``.
+    """
+
+    @property
+    def _content(self) -> str:
+        state = self.__dict__
+        replaced = state.get("_portal_body_set")
+        return replaced if replaced is not None else _BODIES.load(state["_portal_body_key"])
+
+    @_content.setter
+    def _content(self, value: str) -> None:
+        self.__dict__["_portal_body_set"] = value
+
+    @property
+    def portal_body_digest(self) -> bytes:
+        """Name ``content`` (the body as outputs show it) without reading it when that can be done.
+
+        For the headless outputs' record keys (``portal.entries``). While the body is the one read
+        from the file and holds no intrasite link (``{filename}`` and the like, which Pelican
+        resolves against other articles' URLs on every access), ``content`` is that body: the
+        body's key names it. Otherwise a hash of ``content`` itself.
+        """
+        state = self.__dict__
+        if "_portal_body_set" not in state and not state["_portal_body_links"]:
+            return state["_portal_body_key"]
+        return hashlib.sha256(self.content.encode("utf-8", "surrogatepass")).digest()
+
+    def get_static_links(self) -> set[str]:
+        """Return the ``{static}`` links of the body as read (kept with the article)."""
+        if "_portal_body_set" in self.__dict__:
+            return super().get_static_links()
+        return set(self.__dict__["_portal_static_links"])
+
+
+class _Bodies:
+    """The kept bodies this process read, loaded from the articles' SQLite file when first asked.
+
+    A connection per process: pages are written by forked processes (``parallel``), and an SQLite
+    connection must not cross a fork.
+    """
+
+    def __init__(self) -> None:
+        self.path: str | None = None
+        self.loaded: dict[bytes, str] = {}
+        self.reads = 0  # bodies this process read back from the file
+        self._db: sqlite3.Connection | None = None
+        self._pid = 0
+
+    def load(self, key: bytes) -> str:
+        body = self.loaded.get(key)
+        if body is None:
+            if self._db is None or self._pid != os.getpid():
+                self._db = sqlite3.connect(self.path, timeout=30)
+                self._pid = os.getpid()
+            row = self._db.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()
+            if row is None:
+                raise LookupError(f"portal_perf: an article's kept body is missing from {self.path}")
+            body = self.loaded[key] = pickle.loads(row[0])  # noqa: S301 (our own cache)
+            self.reads += 1
+        return body
+
+
+_BODIES = _Bodies()
+
+
+def _body_key(key: bytes) -> bytes:
+    return hashlib.sha256(key + b"\0body").digest()
+
+
 class _Pickler(pickle.Pickler):
-    def __init__(self, handle, shared: dict[int, str]):
+    """Leaves out the settings and the context; taxonomy objects of these settings by their state."""
+
+    def __init__(self, handle, shared: dict[int, str], settings):
         super().__init__(handle, protocol=pickle.HIGHEST_PROTOCOL)
         self._shared = shared
+        self._settings = settings
 
     def persistent_id(self, obj):
-        return self._shared.get(id(obj))
+        found = self._shared.get(id(obj))
+        if found is not None or type(obj) not in _WRAPPER_TYPES:
+            return found
+        state = obj.__dict__
+        if state.get("settings") is not self._settings:
+            return None
+        # Class and state without the settings: equal ids, interchangeable objects.
+        return (type(obj).__name__, *sorted((k, v) for k, v in state.items() if k != "settings"))
 
 
 class _Unpickler(pickle.Unpickler):
-    def __init__(self, handle, shared: dict[str, object]):
+    """Gives back the settings and the context, and one taxonomy object per state for the build.
+
+    Tens of thousands of tag, author and section objects (a few per article) become a few hundred
+    shared ones, which Pelican compares by slug anyway: less to build on loading, less memory.
+    """
+
+    def __init__(self, handle, shared: dict, wrappers: dict[tuple, object]):
         super().__init__(handle)
         self._shared = shared
+        self._wrappers = wrappers
 
     def persistent_load(self, pid):
-        return self._shared[pid]
+        if isinstance(pid, str):
+            return self._shared[pid]
+        found = self._wrappers.get(pid)
+        if found is None:
+            found = object.__new__(WRAPPERS[pid[0]])
+            found.__dict__.update(pid[1:], settings=self._shared["settings"])
+            self._wrappers[pid] = found
+        return found
 
 
 class ArticleCache:
@@ -70,34 +188,59 @@ class ArticleCache:
         self.settings, self.context = generator.settings, generator.context
         folder = self.settings.get("CACHE_PATH")
         self.store = BuildCache(os.path.join(folder, "articles.sqlite") if folder else None)
+        _BODIES.path = self.store.path
         self.salt = salt(self.settings) if folder else b""
-        self._keys: dict[str, bytes] = {}
+        self._keys: dict[str, bytes] = {}  # file (relative to PATH) → key, for this build
+        self._files: set[str] = set()  # the generator's article files, once it listed them
         self._findings_seen = 0
+        self._wrappers: dict[tuple, object] = {}  # taxonomy objects shared by the kept articles
         self.hits = self.stored = 0  # read by tests
 
     def _key(self, filename: str) -> bytes:
-        path = os.path.join(self.settings["PATH"], filename)  # Pelican's paths are relative to it
-        with open(path, "rb") as handle:
-            raw = handle.read()
-        digest = hashlib.sha256(self.salt)
-        digest.update(os.path.relpath(path, self.settings["PATH"]).encode() + b"\0")
-        digest.update(raw)
-        return digest.digest()
+        key = self._keys.get(filename)
+        if key is None:
+            path = os.path.join(self.settings["PATH"], filename)  # Pelican's paths are relative to it
+            with open(path, "rb") as handle:
+                raw = handle.read()
+            digest = hashlib.sha256(self.salt)
+            digest.update(os.path.relpath(path, self.settings["PATH"]).encode() + b"\0")
+            digest.update(raw)
+            key = self._keys[filename] = digest.digest()
+        return key
+
+    def listed(self, files) -> None:
+        """Learn the files the generator is about to read (its ``get_files``)."""
+        self._files.update(files)
+
+    def kept_files(self) -> frozenset[str]:
+        """Absolute paths of the listed files this cache answers: the build does not read them."""
+        if self.store.path is None:
+            return frozenset()
+        root = self.settings["PATH"]
+        return frozenset(
+            os.path.abspath(os.path.join(root, name)) for name in self._files
+            if self._key(name) in self.store
+        )
 
     def get(self, filename: str, default=None):
         """Return the article read from these exact bytes by an earlier build, or ``default``."""
         self._findings_seen = len(self.context.get(FINDINGS, ()))
         if self.store.path is None:
             return default
-        key = self._keys[filename] = self._key(filename)
+        key = self._key(filename)
         data = self.store.get(key, MISSING)
         if data is MISSING:
             return default
         shared = {"settings": self.settings, "context": self.context}
         try:
-            article = _Unpickler(io.BytesIO(data), shared).load()  # noqa: S301 (our own cache)
+            article = _Unpickler(io.BytesIO(data), shared, self._wrappers).load()  # noqa: S301
         except Exception:  # noqa: BLE001 (a damaged or outdated entry is a miss)
             return default
+        if isinstance(article, KeptArticle):
+            body_key = article.__dict__["_portal_body_key"]
+            if body_key not in self.store:
+                return default
+            self.store.keep([body_key])  # not read now, but used by this build
         self.hits += 1
         return article
 
@@ -109,12 +252,34 @@ class ArticleCache:
         date = getattr(article, "date", None)
         if not isinstance(date, datetime) or date > datetime.now(date.tzinfo and UTC):
             return  # a future date made it a draft today: read it again until the date has passed
+        state = article.__dict__
+        body = state.get("_content")
+        if type(article) is not Article or not isinstance(body, str):
+            return
+        original = dict(state)
+        body_key = _body_key(key)
+        links = tuple(sorted(article.get_static_links()))
+        intrasite = article._get_intrasite_link_regex().search(body) is not None
+        # The article as every later build will load it: its body named by key, held apart.
+        del state["_content"]
+        state.update(
+            _portal_body_key=body_key,
+            _portal_static_links=links,
+            _portal_body_links=intrasite,
+            portal_body_has_img="<img" in body,
+        )
+        article.__class__ = KeptArticle
         handle = io.BytesIO()
         shared = {id(self.settings): "settings", id(self.context): "context"}
         try:
-            _Pickler(handle, shared).dump(article)
+            _Pickler(handle, shared, self.settings).dump(article)
         except (pickle.PicklingError, TypeError, AttributeError):
-            return  # something unpicklable was attached: read it again next time
+            article.__class__ = Article  # something unpicklable was attached: read it again next time
+            state.clear()
+            state.update(original)
+            return
+        _BODIES.loaded[body_key] = body
+        self.store.put(body_key, body)
         self.store.put(key, handle.getvalue())
         self.stored += 1
 
@@ -122,11 +287,45 @@ class ArticleCache:
         """Forget the articles this build did not read (deleted or changed files)."""
         self.store.save()
         self.store.close()
+        _BODIES.reads = 0
+        signals.finalized.connect(report)
+        global _LAST  # noqa: PLW0603 (what the build's last message reports)
+        _LAST = self
+
+
+_LAST: ArticleCache | None = None
+
+
+def report(pelican) -> None:
+    """Log and record (``CACHE_PATH/articles-report.json``) what the build took from the cache.
+
+    How many articles were loaded, how many read again, and how many kept bodies were read back
+    by this process (a no-change build: none).
+    """
+    cache = _LAST
+    if cache is None or cache.store.path is None:
+        return
+    counts = {"kept": cache.hits, "read": cache.stored, "bodies_read": _BODIES.reads}
+    logger.info(
+        "portal_perf: %d bài viết lấy từ bộ nhớ đệm, %d bài được đọc lại, %d phần nội dung được nạp lại",
+        counts["kept"], counts["read"], counts["bodies_read"],
+    )
+    record = os.path.join(os.path.dirname(cache.store.path), "articles-report.json")
+    with open(record, "w", encoding="utf-8") as handle:
+        json.dump(counts, handle)
 
 
 def install(generator) -> None:
-    """Answer the generator's cache calls with an ``ArticleCache``."""
+    """Answer the generator's cache calls with an ``ArticleCache``; tell it the files listed."""
     cache = ArticleCache(generator)
+    get_files = generator.get_files
+
+    def listing(*args, **kwargs):
+        files = get_files(*args, **kwargs)
+        cache.listed(files)
+        return files
+
+    generator.get_files = listing
     generator.get_cached_data = cache.get
     generator.cache_data = cache.put
     generator.save_cache = cache.save

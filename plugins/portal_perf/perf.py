@@ -21,7 +21,7 @@ from pelican import signals
 from portal.incremental import OUTPUTS, copy_if_changed
 from portal.release import HEALTHZ, MANIFEST, VERSION
 
-from . import article_cache, taxonomy
+from . import article_cache, taxonomy, translations
 from .memo import MEMO, freeze_urls, install_url_cache
 from .parallel import parallel_pages
 from .settings import validate
@@ -31,8 +31,9 @@ logger = logging.getLogger(__name__)
 
 
 def check_settings(pelican) -> None:
-    """Fail early on an unknown or malformed ``PORTAL_PERF_*`` setting."""
+    """Fail early on an unknown or malformed ``PORTAL_PERF_*`` setting; make translations linear."""
     validate(pelican.settings)
+    translations.install()
 
 
 def start_build(pelican) -> None:

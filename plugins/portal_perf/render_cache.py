@@ -189,6 +189,9 @@ class Digester:
             else:
                 plain.append((name, _flat(value)))
         hasher.update(_stable_repr(plain))
+        if _resolves_links(content):  # ``content`` depends on other articles' URLs too
+            hasher.update(b"content\0")
+            hasher.update(content.content.encode("utf-8", "surrogatepass"))
 
     def _attributes(self, hasher, value, level: int, depth: int) -> None:
         for name in sorted(vars(value)):
@@ -223,6 +226,16 @@ def _shown(content: Content) -> bytes:
     """What other pages show of an article: its metadata (not the reader's records) and URL."""
     metadata = sorted((k, _flat(v)) for k, v in content.metadata.items() if k not in BOOKKEEPING)
     return _stable_repr((metadata, content.url))
+
+
+def _resolves_links(content: Content) -> bool:
+    """Tell whether the body may hold intrasite links (``{filename}`` and the like).
+
+    Pelican resolves them against other contents' URLs when ``content`` is read: the body's own
+    bytes do not name them. Kept articles know (``_portal_body_links``); for any other, assume so.
+    """
+    known = vars(content).get("_portal_body_links")
+    return True if known is None else known
 
 
 def _holds_content(value) -> bool:

@@ -74,6 +74,16 @@ def document(article, body: bool = True) -> SearchDocument:
     )
 
 
+def _body(article) -> str | bytes:
+    """Return ``article.content``, or a digest naming it without reading it (``portal_body_digest``).
+
+    ``portal_perf`` keeps unchanged articles' bodies on disk: reading every one to key its tokens
+    would load them all on every build.
+    """
+    digest = getattr(article, "portal_body_digest", None)
+    return article.content if digest is None else digest
+
+
 class _Analyses(BuildCache):
     """The analyses' store, told which keys to keep when a build asked only for the changed ones."""
 
@@ -109,7 +119,8 @@ class AnalysisCache:
         title, summary = article.title, str(getattr(article, "summary", "") or "")
         url, date, section = article.url, article.date, article.category.slug
         key = hashlib.sha256(f"{analysis_salt()}\0{title}\0{summary}\0".encode())
-        key.update((article.content or "").encode())  # the body alone: no copy of it joined to the rest
+        body = _body(article)  # the body alone (or its digest): no copy of it joined to the rest
+        key.update(b"d" + body if isinstance(body, bytes) else b"t" + (body or "").encode())
         row = hashlib.sha256(f"{url}\0{title}\0{section}\0{date.isoformat()}\0{summary}".encode()).digest()
         return Source(url, date, section, key.digest(), row, functools.partial(document, article))
 
