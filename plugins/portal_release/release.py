@@ -33,7 +33,7 @@ def finish_release(pelican) -> None:
         clock.epoch,
         clock.commit,
         compress=values["PORTAL_RELEASE_PRECOMPRESS"],
-        cache=Path(pelican.settings["CACHE_PATH"]) / "release-digests.json",
+        cache=Path(pelican.settings["CACHE_PATH"]) / "release-digests.pickle",
     )
     logger.info("portal_release: bản dựng %s", version.build_id)
 
