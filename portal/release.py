@@ -393,15 +393,22 @@ def precompress(output: Path, known: DigestCache | None = None, workers: int | N
     return len(plan.sources)
 
 
-def _listing(digests: dict[str, str]) -> tuple[list[tuple[str, str, str]], str]:
-    """Return (path, digest, content type) of every file but the manifest, sorted, and their sha256.
+def _listing(digests: dict[str, str]) -> tuple[list[tuple[str, str, str]], str, tuple]:
+    """Return (path, digest, content type) of every file but the manifest, sorted; their sha256; types.
 
     The sha256 names what a manifest says of the files: the manifest is written again only when it
-    changes.
+    changes. The types are one file of each suffix with its content type (see ``_same_release``).
     """
-    rows = [(rel, digests[rel], _type_of(rel)) for rel in sorted(digests) if rel != MANIFEST]
+    rows, samples = [], {}
+    for rel in sorted(digests):
+        if rel != MANIFEST:
+            suffix = _type_key(rel)
+            sample = samples.get(suffix)
+            if sample is None:
+                sample = samples[suffix] = (rel, _type_of(rel))
+            rows.append((rel, digests[rel], sample[1]))
     lines = "".join(f"{rel}\0{digest}\0{kind}\n" for rel, digest, kind in rows)
-    return rows, hashlib.sha256(lines.encode()).hexdigest()
+    return rows, hashlib.sha256(lines.encode()).hexdigest(), tuple(sorted(samples.values()))
 
 
 def _type_key(relative: str) -> str:
@@ -411,14 +418,6 @@ def _type_key(relative: str) -> str:
     if relative == HEALTHZ or not 0 < dot < len(name) - 1:  # no suffix, as pathlib sees it
         return relative
     return name[dot:].lower()
-
-
-def _types(names) -> tuple:
-    """One file of each kind of ``names`` with its content type: a release with other types differs."""
-    samples: dict[str, str] = {}
-    for name in names:
-        samples.setdefault(_type_key(name), name)
-    return tuple(sorted((name, content_type(name)) for name in samples.values()))
 
 
 def build_id(output: Path, epoch: int, commit: str, digests: dict | None = None) -> str:
@@ -457,7 +456,7 @@ def manifest(output: Path, version: Version, digests: dict | None = None, keys: 
     digests = dict(digests or {})
     for relative in keys.keys() - digests.keys():
         digests[relative] = sha256_of(output / relative)
-    rows, _ = _listing({rel: digests[rel] for rel in keys})
+    rows, _, _ = _listing({rel: digests[rel] for rel in keys})
     return _manifest_of(version, rows, keys)
 
 
@@ -562,7 +561,7 @@ def finish(
     write_output(output, VERSION, text)
     keys[VERSION] = identity(os.stat(output / VERSION))
     digests[VERSION] = hashlib.sha256(text.encode()).hexdigest()
-    rows, listed = _listing(digests)  # the manifest is a function of them
+    rows, listed, types = _listing(digests)  # the manifest is a function of them
     digests[MANIFEST] = (known.sha(MANIFEST, keys.get(MANIFEST)) if known.manifest == listed else None) or ""
     if not digests[MANIFEST]:
         data = manifest_text(_manifest_of(version, rows, keys)).encode()
@@ -571,7 +570,7 @@ def finish(
         digests[MANIFEST] = hashlib.sha256(data).hexdigest()
     touched.add("")  # version.json or manifest.json may have been replaced (one utime)
     _fix_mtimes(output, keys, folders, touched, stamp)
-    known.save(keys, digests, listed, (stamp, commit, compress, _rules(), _types(keys)), version.build_id)
+    known.save(keys, digests, listed, (stamp, commit, compress, _rules(), types), version.build_id)
     return version
 
 

@@ -332,3 +332,29 @@ def test_without_git_or_source_date_epoch_the_clock_is_the_newest_file(tmp_path,
     os.utime(tmp_path / "sub", (1800000000, 1800000000))  # folders do not count
     assert epoch.source_date_epoch(tmp_path) == 1700000500
     assert epoch.newest_mtime(tmp_path / "empty") == 0
+
+
+def test_a_release_of_a_new_commit_stamps_every_file_and_equals_a_cold_one(tmp_path):
+    output, cache, epoch = tmp_path / "output", tmp_path / "digests.pickle", 1767225600
+    for index in range(3):
+        replace_if_changed(output / "tin" / f"p{index}.html", _page(index))
+    first = finish(output, epoch, "abc", cache=cache)
+    second = finish(output, epoch + 60, "abc", cache=cache)  # same files, a later commit time
+    assert second.build_id != first.build_id and second.built_at.endswith(":01:00Z")
+    assert {p.stat().st_mtime_ns for p in [output, *output.rglob("*")]} == {(epoch + 60) * 10**9}
+    assert read_manifest(output)["build_id"] == second.build_id
+    assert _release_files(output) == _cold_release_of(output, tmp_path / "fresh", epoch + 60)
+
+
+def test_a_cache_made_under_other_compression_rules_trusts_no_kept_copy(tmp_path, monkeypatch):
+    import portal.release
+
+    output, cache, epoch = tmp_path / "output", tmp_path / "digests.pickle", 1767225600
+    for index in range(3):
+        replace_if_changed(output / f"p{index}.html", _page(index))
+    finish(output, epoch, "abc", cache=cache)
+    assert (output / "p0.html.br").exists()
+    monkeypatch.setattr(portal.release, "MIN_COMPRESS_SIZE", 10**6)  # a release of other code
+    finish(output, epoch, "abc", cache=cache)
+    assert not any(name.endswith((".gz", ".br")) for name in _release_files(output))
+    assert _release_files(output) == _cold_release_of(output, tmp_path / "fresh", epoch)
