@@ -243,3 +243,12 @@ def test_kept_articles_are_read_again_only_when_changed_and_findings_come_back_e
     with sqlite3.connect(cache / "articles.sqlite") as db:
         (kept,) = db.execute("SELECT COUNT(*) FROM kv").fetchone()
     assert kept == len(_articles(archive[0]))  # every article but the one with a finding and the future one
+
+
+def test_outputs_tell_what_this_build_made_under_its_folder(tmp_path):
+    OUTPUTS.start(tmp_path)
+    replace_if_changed(tmp_path / "tin" / "bai" / "index.html", b"x")
+    copy_if_changed(tmp_path / "tin" / "bai" / "index.html", tmp_path / "index.html")
+    replace_if_changed(tmp_path / "api.json", b"{}")
+    assert sorted(OUTPUTS.made(tmp_path, ".html")) == ["index.html", "tin/bai/index.html"]
+    assert OUTPUTS.made(tmp_path / "tin") is None  # no build into that folder was started
