@@ -165,7 +165,7 @@ class DigestCache:
         self.entries: dict[str, Key] = {}  # identity of every file after the last release
         self.digests: dict[str, str] = {}
         self.manifest: str | None = None  # digest of what the last manifest listed
-        self.release: tuple | None = None  # what ``_release_of`` said of the last release
+        self.release: tuple | None = None  # epoch (ns), commit, compression, rules, types
         self.build_id: str | None = None
         data = _read_pickle(path)
         if isinstance(data, dict) and data.get("format") == self.FORMAT:
