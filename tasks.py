@@ -107,8 +107,10 @@ def serve(c, port: int = conf.PREVIEW_PORT, content: str = "", output: str = "")
 
 @task
 def clean(c):
-    """Remove the output folder and the build caches."""
-    for path in (OUTPUT, CACHE):
+    """Remove the output folder, its next stage and the build caches."""
+    from portal.publish import staging_of  # noqa: PLC0415
+
+    for path in (OUTPUT, staging_of(OUTPUT), CACHE):
         shutil.rmtree(path, ignore_errors=True)
 
 

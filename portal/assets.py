@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from portal.incremental import Key, read_record, scan
+from portal.incremental import Key, identity, read_record, scan
 from portal.output import write_output
 
 FINGERPRINTED = re.compile(r"\.[0-9a-f]{10}\.[A-Za-z0-9]+$")
@@ -198,13 +198,22 @@ class PageCache:
         os.replace(temporary, self.path)
 
 
-def rewrite_pages(
-    output: Path, siteurl: str, assets: dict[str, Asset], cache: Path | None = None, epoch: int | None = None
+def rewrite_pages(  # noqa: PLR0913 (``pages`` is keyword-only: what the build knows, optional)
+    output: Path,
+    siteurl: str,
+    assets: dict[str, Asset],
+    cache: Path | None = None,
+    epoch: int | None = None,
+    *,
+    pages: list[str] | None = None,
 ) -> int:
     """Point every page of ``output`` at the fingerprinted assets; return how many pages were read.
 
     With ``cache`` (a file), a page this step already rewrote for the same assets, untouched since,
     is not read again; ``epoch`` is the mtime the release gives every file after this build.
+    ``pages`` (relative names) are the HTML files the build made, when it knows them: only they are
+    looked at, one ``stat`` each, instead of a walk of the whole output (90,000 files at 10,000
+    articles, a tenth of them pages).
     """
     known = PageCache(cache)
     digest = asset_map_digest(siteurl, assets)
@@ -213,11 +222,11 @@ def rewrite_pages(
     # looks for is found as it is and the rest is copied byte for byte, without decoding and
     # encoding the Vietnamese text (twice as fast); names are mapped the same way.
     site, mapped = _latin1(siteurl), {_latin1(name): _latin1_asset(asset) for name, asset in assets.items()}
-    pages = scan(output, suffix=".html")
+    found = scan(output, suffix=".html") if pages is None else _identities(output, pages)
     read = 0
-    for relative, key in sorted(pages.items()):
+    for relative, key in sorted(found.items()):
         if same and known.current(relative, key):
-            pages[relative] = tuple(known.pages[relative])  # as recorded: an unchanged cache is not written
+            found[relative] = tuple(known.pages[relative])  # as recorded: an unchanged cache is not written
             continue
         read += 1
         path = output / relative
@@ -226,9 +235,20 @@ def rewrite_pages(
         if rewritten != html:
             write_output(output, relative, rewritten)
             st = path.stat()
-            pages[relative] = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
-    known.save(digest, None if epoch is None else epoch * 1_000_000_000, pages)
+            found[relative] = identity(st)
+    known.save(digest, None if epoch is None else epoch * 1_000_000_000, found)
     return read
+
+
+def _identities(output: Path, names: list[str]) -> dict[str, Key]:
+    """Return the identity of each of ``names`` (relative to ``output``) that is a file."""
+    found, prefix = {}, os.path.join(output, "")
+    for name in names:
+        try:
+            found[name] = identity(os.stat(prefix + name))
+        except FileNotFoundError:
+            continue
+    return found
 
 
 def _latin1(text: str) -> str:

@@ -1,15 +1,17 @@
 """The one clock of a build: ``SOURCE_DATE_EPOCH``, else the commit time, never the wall clock.
 
 Everything time-dependent in the output (``security.txt`` Expires, ``version.json`` built-at,
-file mtimes) reads this, so two publishes of one commit are byte-identical.
+file mtimes) reads this, so two publishes of one commit are byte-identical. A build asks once
+(``build_clock``): the plugins that need the time share one answer.
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
+from weakref import WeakKeyDictionary
 
 
 def git(folder: str | os.PathLike, *args: str) -> str:
@@ -39,8 +41,49 @@ def source_date_epoch(folder: str | os.PathLike) -> int:
     committed = git(folder, "log", "-1", "--format=%ct")
     if committed:
         return int(committed)
-    files = [p for p in Path(folder).rglob("*") if p.is_file()]
-    return int(max((p.stat().st_mtime for p in files), default=0))
+    return newest_mtime(folder)
+
+
+def newest_mtime(folder: str | os.PathLike) -> int:
+    """Return the mtime (whole seconds) of the newest file under ``folder``, 0 without any."""
+    newest = 0
+    pending = [os.fspath(folder)]
+    while pending:
+        try:
+            entries = os.scandir(pending.pop())
+        except OSError:
+            continue
+        with entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(entry.path)
+                elif entry.is_file():
+                    newest = max(newest, entry.stat().st_mtime_ns)
+    return newest // 1_000_000_000
+
+
+@dataclass(frozen=True)
+class Clock:
+    """The time and commit of one build."""
+
+    epoch: int
+    commit: str
+
+
+_CLOCKS: WeakKeyDictionary = WeakKeyDictionary()
+
+
+def build_clock(pelican) -> Clock:
+    """Return the clock of the build run by ``pelican`` (its content folder's), asked once per build.
+
+    Each Pelican run (a publish, each rebuild of the preview) is a new ``Pelican`` object and so
+    asks again; within one run every plugin gets the same answer.
+    """
+    clock = _CLOCKS.get(pelican)
+    if clock is None:
+        content = pelican.settings["PATH"]
+        clock = _CLOCKS[pelican] = Clock(source_date_epoch(content), commit_of(content))
+    return clock
 
 
 def as_datetime(epoch: int) -> datetime:

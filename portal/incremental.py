@@ -34,6 +34,18 @@ class Outputs:
         self.produced = set()
         self.before = set(list_files(self.root)) if self.root.is_dir() else set()
 
+    def made(self, root: str | os.PathLike, suffix: str = "") -> list[str] | None:
+        """Return the files this build produced under ``root`` ending with ``suffix``, relative (POSIX).
+
+        ``None`` when the last build started is not one into ``root``.
+        """
+        if self.root is None or self.root != Path(root).resolve():
+            return None
+        prefix = os.path.join(self.root, "")
+        return [
+            path[len(prefix) :] for path in self.produced if path.endswith(suffix) and path.startswith(prefix)
+        ]
+
     def record(self, path: str | os.PathLike) -> None:
         """Note that this build produced ``path`` (written or found unchanged)."""
         self.produced.add(os.path.abspath(path))

@@ -15,6 +15,7 @@ import io
 import json
 import mimetypes
 import os
+import pickle
 import tarfile
 import zlib
 from concurrent.futures import ProcessPoolExecutor
@@ -25,7 +26,7 @@ from pathlib import Path
 import brotli
 
 from portal.epoch import as_datetime
-from portal.incremental import Key, identity, read_record, replace_if_changed, scan
+from portal.incremental import Key, identity, replace_if_changed, scan
 from portal.output import write_output
 
 MANIFEST = "manifest.json"
@@ -151,41 +152,66 @@ class DigestCache:
     Every writer of the build replaces a file by a rename (a new inode) and the release gives each
     file the epoch as mtime, so a file with the same device, inode, size and mtime as the last
     release's holds the same bytes: its digest, and its compressed copies, need no reading. It also
-    names what the manifest was written for, so an unchanged release does not write it again. Kept
-    in Pelican's cache folder; a missing, old or unreadable cache only costs the reading.
+    says which release it describes (epoch, commit, compression rules, content types), so a release
+    of an unchanged output finds that out with one comparison and writes nothing. Kept in Pelican's
+    cache folder as a pickle (a JSON of 90,000 entries took longer to read than the rest of a
+    no-change release); a missing, old or unreadable cache only costs the reading.
     """
 
-    FORMAT = 2
+    FORMAT = 3
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path
-        self.entries: dict[str, list] = {}
+        self.entries: dict[str, Key] = {}  # identity of every file after the last release
+        self.digests: dict[str, str] = {}
         self.manifest: str | None = None  # digest of what the last manifest listed
-        data = read_record(path, self.FORMAT)
-        if data is not None and isinstance(data.get("files"), dict):
-            self.entries = data["files"]
-            self.manifest = data.get("manifest") if isinstance(data.get("manifest"), str) else None
+        self.release: tuple | None = None  # epoch (ns), commit, compression, rules, types
+        self.build_id: str | None = None
+        data = _read_pickle(path)
+        if isinstance(data, dict) and data.get("format") == self.FORMAT:
+            entries, digests = data.get("entries"), data.get("digests")
+            if isinstance(entries, dict) and isinstance(digests, dict):
+                self.entries, self.digests = entries, digests
+                self.manifest, self.release = data.get("manifest"), data.get("release")
+                self.build_id = data.get("build_id")
 
     def sha(self, relative: str, key: Key | None) -> str | None:
         """Return the cached digest of ``relative`` if it still has identity ``key``."""
-        entry = self.entries.get(relative)
-        if key is None or not isinstance(entry, list) or len(entry) != 5 or entry[:4] != list(key):
+        if key is None or self.entries.get(relative) != key:
             return None
-        return entry[4] if isinstance(entry[4], str) else None
+        digest = self.digests.get(relative)
+        return digest if isinstance(digest, str) else None
 
-    def save(self, keys: dict[str, Key], digests: dict[str, str], manifest: str | None = None) -> None:
-        """Remember the finished release (``keys`` taken after its mtimes were fixed); unchanged, no write."""
+    def save(
+        self, keys: dict[str, Key], digests: dict[str, str], manifest: str, release: tuple, build_id: str
+    ) -> None:
+        """Remember the finished release (``keys`` taken after its mtimes were fixed)."""
         if self.path is None:
             return
-        entries = {rel: [*key, digests[rel]] for rel, key in keys.items() if rel in digests}
-        if entries == self.entries and manifest == self.manifest and self.path.is_file():
-            return
-        self.entries, self.manifest = entries, manifest
+        self.entries, self.digests = dict(keys), {rel: digests[rel] for rel in keys}
+        self.manifest, self.release, self.build_id = manifest, release, build_id
         self.path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_name(self.path.name + ".tmp")
-        data = {"format": self.FORMAT, "manifest": manifest, "files": entries}
-        temporary.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
+        data = {
+            "format": self.FORMAT,
+            "entries": self.entries,
+            "digests": self.digests,
+            "manifest": manifest,
+            "release": release,
+            "build_id": build_id,
+        }
+        temporary.write_bytes(pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
         os.replace(temporary, self.path)
+
+
+def _read_pickle(path: Path | None):
+    """Return what a cache file holds, or ``None`` when it is missing or damaged."""
+    if path is None:
+        return None
+    try:
+        return pickle.loads(Path(path).read_bytes())  # noqa: S301 (our own cache folder)
+    except Exception:  # noqa: BLE001 (a damaged cache of any kind is only a cache miss)
+        return None
 
 
 @dataclass
@@ -198,30 +224,59 @@ class _Plan:
     stale: list[str]  # compressed copies of nothing (or of a file no longer compressed)
 
 
+def _rules() -> tuple:
+    """Return what decides which copies a file has and their bytes (a cache of other rules is not trusted)."""
+    return (COMPRESSIBLE, MIN_COMPRESS_SIZE, SIBLINGS, GZIP_LEVEL, BROTLI_QUALITY)
+
+
 def _plan(keys: dict[str, Key], known: DigestCache | None, compress: bool) -> _Plan:
+    """Sort the files found into digests known, files to read (and compress) and stale copies.
+
+    A file with the identity the last release left, made under the same rules, needs no look: the
+    last release planned it. Only the groups (a file and its copies) where something changed,
+    appeared or vanished since then are planned file by file.
+    """
     plan = _Plan({}, [], [], [])
-    for relative, key in keys.items():
-        if relative in (MANIFEST, VERSION):
-            continue
-        if compress and _is_sibling(relative):
-            base = keys.get(relative[:-3])
-            if base is None or not _compressed(relative[:-3], base[2]):
-                plan.stale.append(relative)
-            continue  # digested with its source
-        if compress and _compressed(relative, key[2]):
-            group = [relative] + [relative + suffix for suffix in SIBLINGS]
-            found = [known.sha(name, keys.get(name)) for name in group] if known else [None]
-            if all(found):
-                plan.digests.update(zip(group, found, strict=True))
-            else:
-                plan.sources.append(relative)
-            continue
-        digest = known.sha(relative, key) if known else None
-        if digest:
-            plan.digests[relative] = digest
-        else:
-            plan.others.append(relative)
+    base = (lambda rel: rel[:-3] if _is_sibling(rel) else rel) if compress else (lambda rel: rel)
+    if known is not None and known.release is not None and known.release[2:4] == (compress, _rules()):
+        cached = known.entries
+        digests = known.digests
+        same = {rel for rel, key in keys.items() if cached.get(rel) == key and rel in digests}
+        dirty = {base(rel) for rel in keys.keys() - same} | {base(rel) for rel in cached.keys() - keys.keys()}
+        group = [rel for name in dirty for rel in (name, name + ".gz", name + ".br") if rel in keys]
+        todo = set(group) if compress else dirty & keys.keys()
+        plan.digests = {rel: digests[rel] for rel in same - todo if rel not in (MANIFEST, VERSION)}
+    else:
+        todo = keys.keys()
+    for relative in sorted(todo):
+        _plan_file(plan, relative, keys, known, compress)
     return plan
+
+
+def _plan_file(
+    plan: _Plan, relative: str, keys: dict[str, Key], known: DigestCache | None, compress: bool
+) -> None:
+    key = keys[relative]
+    if relative in (MANIFEST, VERSION):
+        return
+    if compress and _is_sibling(relative):
+        base = keys.get(relative[:-3])
+        if base is None or not _compressed(relative[:-3], base[2]):
+            plan.stale.append(relative)
+        return  # digested with its source
+    if compress and _compressed(relative, key[2]):
+        group = [relative] + [relative + suffix for suffix in SIBLINGS]
+        found = [known.sha(name, keys.get(name)) for name in group] if known else [None]
+        if all(found):
+            plan.digests.update(zip(group, found, strict=True))
+        else:
+            plan.sources.append(relative)
+        return
+    digest = known.sha(relative, key) if known else None
+    if digest:
+        plan.digests[relative] = digest
+    else:
+        plan.others.append(relative)
 
 
 def _compress_batch(output: str, stamp: int | None, items: list[tuple[str, bool]]) -> list[tuple]:
@@ -338,12 +393,31 @@ def precompress(output: Path, known: DigestCache | None = None, workers: int | N
     return len(plan.sources)
 
 
-def _listing_digest(digests: dict[str, str], leave_out: tuple[str, ...]) -> str:
-    """Return the sha256 of every (path, digest, content type) but ``leave_out``'s: what a manifest says."""
-    lines = "".join(
-        f"{rel}\0{digests[rel]}\0{_type_of(rel)}\n" for rel in sorted(digests) if rel not in leave_out
-    )
-    return hashlib.sha256(lines.encode()).hexdigest()
+def _listing(digests: dict[str, str]) -> tuple[list[tuple[str, str, str]], str, tuple]:
+    """Return (path, digest, content type) of every file but the manifest, sorted; their sha256; types.
+
+    The sha256 names what a manifest says of the files: the manifest is written again only when it
+    changes. The types are one file of each suffix with its content type (see ``_same_release``).
+    """
+    rows, samples = [], {}
+    for rel in sorted(digests):
+        if rel != MANIFEST:
+            suffix = _type_key(rel)
+            sample = samples.get(suffix)
+            if sample is None:
+                sample = samples[suffix] = (rel, _type_of(rel))
+            rows.append((rel, digests[rel], sample[1]))
+    lines = "".join(f"{rel}\0{digest}\0{kind}\n" for rel, digest, kind in rows)
+    return rows, hashlib.sha256(lines.encode()).hexdigest(), tuple(sorted(samples.values()))
+
+
+def _type_key(relative: str) -> str:
+    """Return what a file's content type depends on: its suffix (lower case), or its name without one."""
+    name = relative[relative.rfind("/") + 1 :]
+    dot = name.rfind(".")
+    if relative == HEALTHZ or not 0 < dot < len(name) - 1:  # no suffix, as pathlib sees it
+        return relative
+    return name[dot:].lower()
 
 
 def build_id(output: Path, epoch: int, commit: str, digests: dict | None = None) -> str:
@@ -352,9 +426,13 @@ def build_id(output: Path, epoch: int, commit: str, digests: dict | None = None)
         keys = scan(output)
         digests = {rel: sha256_of(output / rel) for rel in keys}
     digest = hashlib.sha256(commit.encode())
-    for relative in sorted(digests):
-        if relative not in (MANIFEST, VERSION) and not relative.startswith(VERSION + "."):
-            digest.update(f"{relative}\0{digests[relative]}\n".encode())
+    digest.update(
+        "".join(
+            f"{relative}\0{digests[relative]}\n"
+            for relative in sorted(digests)
+            if relative not in (MANIFEST, VERSION) and not relative.startswith(VERSION + ".")
+        ).encode()
+    )
     return f"{as_datetime(epoch).strftime('%Y%m%dT%H%M%SZ')}-{digest.hexdigest()[:12]}"
 
 
@@ -363,11 +441,9 @@ _TYPE_OF_SUFFIX: dict[str, str] = {}
 
 def _type_of(relative: str) -> str:
     """Return ``content_type(relative)``, remembered per suffix (the manifest asks for every file)."""
-    name = relative[relative.rfind("/") + 1 :]
-    dot = name.rfind(".")
-    if relative == HEALTHZ or not 0 < dot < len(name) - 1:  # no suffix, as pathlib sees it
+    suffix = _type_key(relative)
+    if suffix == relative:
         return content_type(relative)
-    suffix = name[dot:].lower()
     found = _TYPE_OF_SUFFIX.get(suffix)
     if found is None:
         found = _TYPE_OF_SUFFIX[suffix] = content_type(relative)
@@ -380,16 +456,18 @@ def manifest(output: Path, version: Version, digests: dict | None = None, keys: 
     digests = dict(digests or {})
     for relative in keys.keys() - digests.keys():
         digests[relative] = sha256_of(output / relative)
-    entries = [
-        {"path": rel, "sha256": digests[rel], "size": keys[rel][2], "type": _type_of(rel)}
-        for rel in sorted(keys)
-        if rel != MANIFEST
-    ]
+    rows, _, _ = _listing({rel: digests[rel] for rel in keys})
+    return _manifest_of(version, rows, keys)
+
+
+def _manifest_of(version: Version, rows: list[tuple[str, str, str]], keys: dict[str, Key]) -> dict:
     return {
         "build_id": version.build_id,
         "commit": version.commit,
         "built_at": version.built_at,
-        "files": entries,
+        "files": [
+            {"path": rel, "sha256": digest, "size": keys[rel][2], "type": kind} for rel, digest, kind in rows
+        ],
     }
 
 
@@ -424,21 +502,19 @@ def manifest_text(listing: dict) -> str:
 
 def _fix_mtimes(
     output: Path, keys: dict[str, Key], folders: dict[str, int], touched: set[str], stamp: int
-) -> int:
-    """Give every file and folder the build's epoch as mtime where it differs; return how many files.
+) -> None:
+    """Give every file and folder the build's epoch as mtime where it differs.
 
     ``keys`` follow the files' new mtimes.
     """
-    fixed = 0
+    prefix, times = os.path.join(output, ""), (stamp, stamp)
     for relative, key in keys.items():
         if key[3] != stamp:
-            os.utime(os.path.join(output, relative), ns=(stamp, stamp), follow_symlinks=False)
-            keys[relative] = (*key[:3], stamp)
-            fixed += 1
+            os.utime(prefix + relative, ns=times, follow_symlinks=False)
+            keys[relative] = (key[0], key[1], key[2], stamp)
     for folder, mtime in folders.items():
         if mtime != stamp or folder in touched:
-            os.utime(os.path.join(output, folder) if folder else output, ns=(stamp, stamp))
-    return fixed
+            os.utime(prefix + folder, ns=times)
 
 
 def _parent(relative: str) -> str:
@@ -456,14 +532,18 @@ def finish(
     """Turn a built output into a release: healthz, compressed copies, version, manifest, mtimes.
 
     ``cache`` (a file) keeps the digests of the last release, so an incremental publish reads and
-    compresses only the files it changed. One walk of the output; every later step works on what
-    it found and on the files it wrote itself.
+    compresses only the files it changed, and a release of an output that did not change since
+    the last one, for the same epoch and commit, writes nothing. One walk of the output; every
+    later step works on what it found and on the files it wrote itself.
     """
     known = DigestCache(cache)
     stamp = epoch * 1_000_000_000
+    built_at = as_datetime(epoch).strftime("%Y-%m-%dT%H:%M:%SZ")
     write_output(output, HEALTHZ, "ok\n")
     folders: dict[str, int] = {}
     keys = scan(output, folders)
+    if _same_release(known, keys, folders, (stamp, commit, compress, _rules())):
+        return Version(known.build_id, commit, built_at)
     touched: set[str] = set()  # folders whose entries this step changes
     plan = _plan(keys, known, compress)
     for relative in plan.stale:
@@ -476,31 +556,40 @@ def finish(
         if key is not None:
             keys[relative] = key
             touched.add(_parent(relative))
-    version = Version(
-        build_id(output, epoch, commit, digests), commit, as_datetime(epoch).strftime("%Y-%m-%dT%H:%M:%SZ")
-    )
+    version = Version(build_id(output, epoch, commit, digests), commit, built_at)
     text = version.to_json()
     write_output(output, VERSION, text)
     keys[VERSION] = identity(os.stat(output / VERSION))
     digests[VERSION] = hashlib.sha256(text.encode()).hexdigest()
-    listed = _listing_digest(digests, (MANIFEST,))  # the manifest is a function of it
+    rows, listed, types = _listing(digests)  # the manifest is a function of them
     digests[MANIFEST] = (known.sha(MANIFEST, keys.get(MANIFEST)) if known.manifest == listed else None) or ""
     if not digests[MANIFEST]:
-        files = {rel: key for rel, key in keys.items() if rel != MANIFEST}
-        data = manifest_text(manifest(output, version, digests, files)).encode()
+        data = manifest_text(_manifest_of(version, rows, keys)).encode()
         write_output(output, MANIFEST, data)
         keys[MANIFEST] = identity(os.stat(output / MANIFEST))
         digests[MANIFEST] = hashlib.sha256(data).hexdigest()
     touched.add("")  # version.json or manifest.json may have been replaced (one utime)
-    fixed = _fix_mtimes(output, keys, folders, touched, stamp)
-    unchanged = (  # every file still has the identity and digest the cache holds
-        not (fixed or plan.sources or plan.others or plan.stale)
-        and len(keys) == len(known.entries)
-        and all(known.sha(name, keys[name]) == digests[name] for name in (VERSION, MANIFEST))
-    )
-    if not unchanged:
-        known.save(keys, digests, listed)
+    _fix_mtimes(output, keys, folders, touched, stamp)
+    known.save(keys, digests, listed, (stamp, commit, compress, _rules(), types), version.build_id)
     return version
+
+
+def _same_release(known: DigestCache, keys: dict[str, Key], folders: dict[str, int], release: tuple) -> bool:
+    """Whether the output is, file for file, the release ``known`` describes, made the same way.
+
+    Same epoch, commit and rules, every file with the identity that release left (so the same
+    bytes, version and manifest included), every folder at the epoch, and every content type the
+    manifest gave still the one this code gives.
+    """
+    last = known.release
+    return (
+        last is not None
+        and known.build_id is not None
+        and last[:4] == release
+        and keys == known.entries
+        and all(mtime == release[0] for mtime in folders.values())
+        and all(content_type(name) == kind for name, kind in last[4])
+    )
 
 
 def read_manifest(output: Path) -> dict:

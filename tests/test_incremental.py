@@ -279,3 +279,43 @@ def test_a_link_to_an_article_follows_its_new_address(archive, tmp_path):
     assert_same_as_cold(content, output, tmp_path)
     page = output / linking.parent.parent.name / linking.stem / "index.html"  # <section>/<slug>/
     assert "/bai-da-doi-dia-chi/" in page.read_text("utf-8")
+
+
+def test_outputs_tell_what_this_build_made_under_its_folder(tmp_path):
+    OUTPUTS.start(tmp_path)
+    replace_if_changed(tmp_path / "tin" / "bai" / "index.html", b"x")
+    copy_if_changed(tmp_path / "tin" / "bai" / "index.html", tmp_path / "index.html")
+    replace_if_changed(tmp_path / "api.json", b"{}")
+    assert sorted(OUTPUTS.made(tmp_path, ".html")) == ["index.html", "tin/bai/index.html"]
+    assert OUTPUTS.made(tmp_path / "tin") is None  # no build into that folder was started
+
+
+def _names(folder: Path) -> dict[str, tuple]:
+    """Every name under ``folder``: a folder, or the (device, inode) of a file or symlink."""
+    return {
+        str(path.relative_to(folder)): "folder"
+        if path.is_dir() and not path.is_symlink()
+        else (path.lstat().st_dev, path.lstat().st_ino)
+        for path in folder.rglob("*")
+    }
+
+
+def test_the_retired_tree_is_the_next_stage_brought_back_to_the_output(tmp_path):
+    output = tmp_path / "out"
+    for name in ("a.html", "sub/b.html", "sub/gone.html", "old/x.json"):
+        replace_if_changed(output / name, name.encode())
+    (output / "lien-ket").symlink_to("a.html")
+    staging = stage(output)  # the first: a whole hard-linked copy
+    replace_if_changed(staging / "a.html", b"new")
+    (staging / "sub" / "gone.html").unlink()
+    shutil.rmtree(staging / "old")
+    replace_if_changed(staging / "new" / "c.html", b"c")
+    swap_in(staging, output)
+    kept = tmp_path / ".out.staging"
+    assert kept.is_dir() and (kept / "a.html").read_bytes() == b"a.html"  # the retired tree, as it was
+    (kept / "extra.html").write_bytes(b"left by a crash")
+    (kept / "new").mkdir()
+    (kept / "new" / "c.html").mkdir()  # a folder where the output has a file
+    assert stage(output) == kept
+    assert _names(kept) == _names(output)
+    assert tree(kept) == tree(output)

@@ -302,3 +302,59 @@ def test_the_manifest_is_written_again_when_only_what_it_says_of_a_file_changed(
     finish(output, epoch, "abc", cache=cache)
     listed = {entry["path"]: entry["type"] for entry in read_manifest(output)["files"]}
     assert listed["p0.html"] == "text/html"
+
+
+def test_a_build_asks_its_clock_once_and_the_next_build_asks_again(tmp_path, monkeypatch):
+    from portal import epoch
+
+    class Build:  # what the plugins get: a Pelican run with its settings
+        def __init__(self):
+            self.settings = {"PATH": str(tmp_path)}
+
+    asked = []
+    monkeypatch.setattr(epoch, "source_date_epoch", lambda folder: asked.append(folder) or 1767225600 + len(asked))
+    monkeypatch.setattr(epoch, "commit_of", lambda folder: "abc")
+    build = Build()
+    first = [epoch.build_clock(build) for _ in range(3)]  # security.txt, assets, release
+    assert first == [epoch.Clock(1767225601, "abc")] * 3 and asked == [str(tmp_path)]
+    assert epoch.build_clock(Build()).epoch == 1767225602
+
+
+def test_without_git_or_source_date_epoch_the_clock_is_the_newest_file(tmp_path, monkeypatch):
+    from portal import epoch
+
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    for name, mtime in (("a.md", 1700000000), ("sub/deeper/b.md", 1700000500), ("sub/c.md", 1600000000)):
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("x")
+        os.utime(path, ns=(mtime * 10**9 + 999_999_999, mtime * 10**9 + 999_999_999))
+    os.utime(tmp_path / "sub", (1800000000, 1800000000))  # folders do not count
+    assert epoch.source_date_epoch(tmp_path) == 1700000500
+    assert epoch.newest_mtime(tmp_path / "empty") == 0
+
+
+def test_a_release_of_a_new_commit_stamps_every_file_and_equals_a_cold_one(tmp_path):
+    output, cache, epoch = tmp_path / "output", tmp_path / "digests.pickle", 1767225600
+    for index in range(3):
+        replace_if_changed(output / "tin" / f"p{index}.html", _page(index))
+    first = finish(output, epoch, "abc", cache=cache)
+    second = finish(output, epoch + 60, "abc", cache=cache)  # same files, a later commit time
+    assert second.build_id != first.build_id and second.built_at.endswith(":01:00Z")
+    assert {p.stat().st_mtime_ns for p in [output, *output.rglob("*")]} == {(epoch + 60) * 10**9}
+    assert read_manifest(output)["build_id"] == second.build_id
+    assert _release_files(output) == _cold_release_of(output, tmp_path / "fresh", epoch + 60)
+
+
+def test_a_cache_made_under_other_compression_rules_trusts_no_kept_copy(tmp_path, monkeypatch):
+    import portal.release
+
+    output, cache, epoch = tmp_path / "output", tmp_path / "digests.pickle", 1767225600
+    for index in range(3):
+        replace_if_changed(output / f"p{index}.html", _page(index))
+    finish(output, epoch, "abc", cache=cache)
+    assert (output / "p0.html.br").exists()
+    monkeypatch.setattr(portal.release, "MIN_COMPRESS_SIZE", 10**6)  # a release of other code
+    finish(output, epoch, "abc", cache=cache)
+    assert not any(name.endswith((".gz", ".br")) for name in _release_files(output))
+    assert _release_files(output) == _cold_release_of(output, tmp_path / "fresh", epoch)

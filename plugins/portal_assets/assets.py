@@ -8,7 +8,8 @@ from pathlib import Path
 from pelican import signals
 
 from portal.assets import fingerprint_tree, rewrite_pages
-from portal.epoch import source_date_epoch
+from portal.epoch import build_clock
+from portal.incremental import OUTPUTS
 
 from .settings import validate
 
@@ -33,7 +34,9 @@ def fingerprint(pelican) -> None:
         pelican.settings.get("SITEURL", ""),
         assets,
         cache=Path(pelican.settings["CACHE_PATH"]) / CACHE_FILE,
-        epoch=source_date_epoch(pelican.settings["PATH"]),  # the mtime the release gives each file
+        epoch=build_clock(pelican).epoch,  # the mtime the release gives each file
+        # portal_perf records every file a build makes (or finds current): its pages spare a walk.
+        pages=OUTPUTS.made(output, ".html") if "portal_perf" in pelican.settings["PLUGINS"] else None,
     )
     logger.info(
         "portal_assets: %d tệp tài nguyên được gắn dấu vân tay, %d trang được đọc lại", len(assets), read

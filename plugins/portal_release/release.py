@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pelican import signals
 
-from portal.epoch import commit_of, source_date_epoch
+from portal.epoch import build_clock
 from portal.release import finish
 
 from .settings import validate
@@ -27,13 +27,13 @@ def check_settings(pelican) -> None:
 def finish_release(pelican) -> None:
     """Make the output a release: same commit and content, same bytes and mtimes."""
     values = validate(pelican.settings)
-    content = pelican.settings["PATH"]
+    clock = build_clock(pelican)
     version = finish(
         Path(pelican.output_path),
-        source_date_epoch(content),
-        commit_of(content),
+        clock.epoch,
+        clock.commit,
         compress=values["PORTAL_RELEASE_PRECOMPRESS"],
-        cache=Path(pelican.settings["CACHE_PATH"]) / "release-digests.json",
+        cache=Path(pelican.settings["CACHE_PATH"]) / "release-digests.pickle",
     )
     logger.info("portal_release: bản dựng %s", version.build_id)
 

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from markupsafe import Markup
 from pelican import signals
 
-from portal.epoch import source_date_epoch
+from portal.epoch import build_clock
 from portal.output import write_output
 from portal.sanitize import SANITIZED, plain_text
 from portal.securitytxt import SecurityTxt, SecurityTxtError
@@ -102,7 +102,7 @@ def write_security_txt(pelican) -> None:
         lifetime_days=values["PORTAL_SECURITY_TXT_DAYS"],
     )
     try:
-        text = document.render(source_date_epoch(settings["PATH"]))
+        text = document.render(build_clock(pelican).epoch)
     except SecurityTxtError as exc:
         raise SecuritySettingsError(f"portal_security: {exc}") from exc
     write_output(pelican.output_path, SECURITY_TXT, text)

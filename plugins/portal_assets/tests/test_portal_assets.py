@@ -149,3 +149,14 @@ def test_a_damaged_page_cache_is_ignored(site, tmp_path, damage):
     assert _publish(site, cache) == 4
     assert _pages(site) == _cold(site, tmp_path)
     assert _publish(site, cache) == 0  # written again, whole
+
+
+def test_only_the_pages_a_build_made_are_looked_at(site, tmp_path):
+    assets, before = fingerprint_tree(site), _pages(site)
+    made = ["tin/bai-1/index.html", "tin/bai-9/index.html"]  # bai-9 was made, then pruned
+    assert rewrite_pages(site, SITEURL, assets, tmp_path / "pages.json", EPOCH, pages=made) == 1
+    after = _pages(site)
+    assert after["tin/bai-1/index.html"] == rewrite_html(_page(1).decode(), SITEURL, assets).encode()
+    assert {name: after[name] for name in before if name != "tin/bai-1/index.html"} == {
+        name: data for name, data in before.items() if name != "tin/bai-1/index.html"
+    }
