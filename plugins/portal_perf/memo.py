@@ -43,8 +43,10 @@ _MISSING = object()
 
 
 def pattern_fields(pattern: str) -> tuple[str, ...] | None:
-    """Return the names a URL pattern formats (``{date:%Y}`` → ``date``), or ``None`` when the
-    pattern is not made of plain named fields (positional, nested in a format spec)."""
+    """Return the names a URL pattern formats (``{date:%Y}`` → ``date``).
+
+    ``None`` when the pattern is not made of plain named fields (positional, nested in a format spec).
+    """
     fields = _FIELDS.get(pattern, False)
     if fields is False:
         names = []
@@ -99,8 +101,10 @@ def _get_url_setting(self, key: str) -> str:
 
 
 def install_url_cache() -> None:
-    """Format URLs from the fields they use; route ``Content.get_url_setting`` through the
-    per-object cache (inactive until frozen)."""
+    """Format URLs from the fields they use.
+
+    Also route ``Content.get_url_setting`` through the per-object cache (inactive until frozen).
+    """
     Content._expand_settings = _expand_settings
     Content.get_url_setting = _get_url_setting
 

@@ -45,8 +45,10 @@ def start_build(pelican) -> None:
 
 
 def linear_taxonomy(generator) -> None:
-    """Give the articles generator linear tag, category, author and archive steps, kept articles,
-    and its pages rendered on two cores when there are many."""
+    """Give the articles generator linear taxonomy and archive steps and kept articles.
+
+    Its pages are rendered on two cores when there are many.
+    """
     taxonomy.install(generator)
     if validate(generator.settings)["PORTAL_PERF_ARTICLE_CACHE"]:
         article_cache.install(generator)

@@ -62,7 +62,10 @@ def template_variables(env, name: str, seen: dict, analyses: dict, known: dict) 
     analysis = analyses.get(source_key) or known.get(source_key)
     if analysis is None:
         tree = env.parse(source)
-        analysis = (frozenset(meta.find_undeclared_variables(tree)), tuple(meta.find_referenced_templates(tree)))
+        analysis = (
+            frozenset(meta.find_undeclared_variables(tree)),
+            tuple(meta.find_referenced_templates(tree)),
+        )
     analyses[source_key] = analysis
     names = set(analysis[0])
     for child in analysis[1]:
@@ -127,9 +130,11 @@ class Digester:
         return result
 
     def _page(self, page: Page, level: int, depth: int) -> bytes:
-        """A listing's page, made again by Pelican for every page that shows it as previous,
-        current or next: digested once per paginator and number while its attributes are equal
-        (same strings, same articles in its list, same paginator)."""
+        """Digest a listing's page once per paginator and number while its attributes are equal.
+
+        Pelican makes it again for every page that shows it as previous, current or next; equal
+        means the same strings, the same articles in its list, the same paginator.
+        """
         key = (id(page.paginator), page.number, level)
         known = self._pages.get(key)
         state = vars(page)
@@ -165,7 +170,7 @@ class Digester:
         return hasher.digest()
 
     def _whole(self, hasher, content: Content) -> None:
-        """An article as its own page shows it: every attribute.
+        """Digest an article as its own page shows it: every attribute.
 
         Its metadata and URL come from its level-1 digest (computed once, shared with every page
         that lists it), and so do the attributes that are the very objects of its metadata (title,
@@ -201,8 +206,10 @@ class Digester:
 
 
 def _same_state(before: dict, now: dict) -> bool:
-    """Tell whether two objects' attributes hold the same values: equal texts and numbers, lists
-    of the very same items, the very same other objects."""
+    """Tell whether two objects' attributes hold the same values.
+
+    Equal texts and numbers, lists of the very same items, the very same other objects.
+    """
     if before.keys() != now.keys():
         return False
     for name, value in now.items():
@@ -223,7 +230,7 @@ def _same_state(before: dict, now: dict) -> bool:
 
 
 def _shown(content: Content) -> bytes:
-    """What other pages show of an article: its metadata (not the reader's records) and URL."""
+    """Digest what other pages show of an article: its metadata (not the reader's records) and URL."""
     metadata = sorted((k, _flat(v)) for k, v in content.metadata.items() if k not in BOOKKEEPING)
     return _stable_repr((metadata, content.url))
 
@@ -313,7 +320,7 @@ class RenderCache:
         return hasher.digest()
 
     def _plan(self, template) -> tuple | None:
-        """The variables a template refers to, in order, each with what stands for it when absent."""
+        """Return the variables a template refers to, in order, each with its stand-in when absent."""
         found = self._plans.get((template.environment, template.name), False)
         if found is False:
             environment = template.environment
@@ -321,7 +328,11 @@ class RenderCache:
                 environment, template.name, self.variables, self.analyses, self.known_analyses
             )
             found = self._plans[(environment, template.name)] = None if names is None else tuple(
-                (variable, variable.encode(), b"\0global" if variable in environment.globals else b"\0undefined")
+                (
+                    variable,
+                    variable.encode(),
+                    b"\0global" if variable in environment.globals else b"\0undefined",
+                )
                 for variable in sorted(names)
             )
         return found

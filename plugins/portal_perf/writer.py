@@ -53,8 +53,10 @@ def code_roots(settings) -> list[Path]:
 
 @dataclass
 class Job:
-    """A page to render later: its file, template, and context (Pelican's context for the call,
-    plus the values of this page that differ from it: the page's own ones)."""
+    """A page to render later: its file, template, and context.
+
+    The context is Pelican's context for the call plus this page's own values that differ from it.
+    """
 
     path: str
     template: object
@@ -63,15 +65,17 @@ class Job:
     encoding: str = "utf-8"
 
     def localcontext(self) -> dict:
-        """The page's context as Pelican built it."""
+        """Return the page's context as Pelican built it."""
         localcontext = self.context.copy()
         localcontext.update(self.own)
         return localcontext
 
 
 class _PageTemplate:
-    """A template whose ``render`` is skipped when the page's key says the file is current, and
-    deferred (queued as a ``Job``) while the writer queues pages."""
+    """A template whose ``render`` is skipped when the page's key says the file is current.
+
+    While the writer queues pages, ``render`` is deferred (queued as a ``Job``).
+    """
 
     def __init__(self, template, writer: IncrementalWriter, context: dict):
         self._template, self._writer, self._context = template, writer, context
