@@ -25,6 +25,20 @@ BATCH = 500  # values written per transaction
 _ERRORS = (pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError)
 
 
+def write_pickle(path: str | os.PathLike, value) -> None:
+    """Write ``value`` pickled to ``path`` atomically (a temporary file, then a rename).
+
+    For the caches kept as one small file (a build's records of what it made): a build that
+    reads the file while another writes it sees the old file or the new one, never half of one.
+    """
+    path = os.fspath(path)
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    temporary = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.{os.getpid()}.tmp")
+    with open(temporary, "wb") as handle:
+        pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(temporary, path)
+
+
 def _key_bytes(key) -> bytes:
     """Return the stored form of a key: bytes as they are, anything else by a hash of its pickle."""
     if isinstance(key, bytes):

@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from . import collisions, rules
-from .buildcache import BuildCache, stored_key
+from .buildcache import BuildCache, stored_key, write_pickle
 from .document import RECORD_VALUES, Document, Record, Site
 from .findings import Finding
 from .metadata import ARTICLE, PAGE, Section, parse_metadata
@@ -309,7 +309,7 @@ def incremental_findings(tree: Tree, now: datetime, cache: CheckCache, state: Pa
     for index in future:
         found.extend(rules.site_findings(documents[index], site, rules.SITE_RULES - FUTURE))
     if not (same and len(unchanged) == len(keys) == len(kept)):
-        _save_state(state, {"salt": cache.salt, "paths": paths, "facts": facts, "files": results})
+        write_pickle(state, {"salt": cache.salt, "paths": paths, "facts": facts, "files": results})
     return sorted(found)
 
 
@@ -336,13 +336,6 @@ def _load_state(path: Path, salt: str) -> dict:
     except (OSError, *_PICKLE_ERRORS):
         return empty
     return state if isinstance(state, dict) and state.get("salt") == salt else empty
-
-
-def _save_state(path: Path, state: dict) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}")
-    with open(temporary, "wb") as handle:
-        pickle.dump(state, handle, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(temporary, path)
 
 
 _PICKLE_ERRORS = (pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError)

@@ -178,12 +178,8 @@ class KeyedOutputs:
 
     def save(self) -> None:
         """Keep what this build made or found current (nothing else) for the next build."""
-        import pickle
+        from .buildcache import write_pickle
 
         if not self.path or self.current == self.previous:
             return
-        os.makedirs(os.path.dirname(self.path), exist_ok=True)
-        temporary = f"{self.path}.{os.getpid()}"
-        with open(temporary, "wb") as handle:
-            pickle.dump(self.current, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, self.path)
+        write_pickle(self.path, self.current)

@@ -16,6 +16,7 @@ import pickle
 from collections import defaultdict
 from importlib.metadata import version
 
+from portal.buildcache import write_pickle
 from portal.collisions import Entry, find
 from portal.output import code_digest, settings_digest
 from portal.text import slugify
@@ -72,11 +73,7 @@ class Facts:
         """Keep this build's files (only), when they differ from what is kept."""
         if not self.path or self.used == self.known:
             return
-        os.makedirs(os.path.dirname(self.path), exist_ok=True)
-        temporary = f"{self.path}.{os.getpid()}"
-        with open(temporary, "wb") as handle:
-            pickle.dump((self.salt, self.used), handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, self.path)
+        write_pickle(self.path, (self.salt, self.used))
 
 
 def resolve(generator) -> list:

@@ -16,6 +16,7 @@ index whole, with the same bytes.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import logging
@@ -27,7 +28,7 @@ from pathlib import Path
 from pelican import signals
 from pelican.generators import Generator
 
-from portal.buildcache import BuildCache
+from portal.buildcache import BuildCache, write_pickle
 from portal.incremental import OUTPUTS
 from portal.output import target, write_output
 from portal.search import (
@@ -168,14 +169,8 @@ def _load_state(path: str | None) -> IndexState | None:
 def _save_state(path: str | None, state: IndexState) -> None:
     if not path:
         return
-    temporary = f"{path}.{os.getpid()}.tmp"
-    try:
-        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-        with open(temporary, "wb") as handle:
-            pickle.dump(state, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, path)
-    except OSError:
-        return
+    with contextlib.suppress(OSError):
+        write_pickle(path, state)
 
 
 def _read(path: str) -> bytes | None:

@@ -14,6 +14,7 @@ from pelican import signals
 from pelican.generators import Generator
 
 from portal import sitemap
+from portal.buildcache import write_pickle
 from portal.entries import records, save_entry_cache
 from portal.output import KeyedOutputs, code_digest, write_output
 from portal.text import local
@@ -72,10 +73,7 @@ class ArticleUrls:
         """Keep this build's URLs (only), when they differ from what is kept."""
         if not self.path or self.used == self.known:
             return
-        temporary = f"{self.path}.{os.getpid()}"
-        with open(temporary, "wb") as handle:
-            pickle.dump(self.used, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, self.path)
+        write_pickle(self.path, self.used)
 
 
 class SitemapGenerator(Generator):
