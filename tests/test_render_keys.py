@@ -142,3 +142,19 @@ def test_few_pages_to_render_are_rendered_without_a_fork(tmp_path, monkeypatch):
     OUTPUTS.start(tmp_path)
     parallel.write_jobs(_Writer(tmp_path), [0, 1], minimum=3)
     assert sorted(p.name for p in tmp_path.glob("*.html")) == ["0.html", "1.html"]
+
+
+def test_kept_articles_are_keyed_by_the_reading_libraries_versions(monkeypatch):
+    # A kept article skips the parse cache and the sanitiser: a new Markdown or nh3 must read
+    # every file again, as a new Pelican does.
+    import importlib.metadata
+
+    from portal_perf import article_cache
+
+    settings = {"SITENAME": "Cổng", "PATH": "content"}
+    real = importlib.metadata.version
+    before = article_cache.salt(settings)
+    assert article_cache.salt(settings) == before
+    for library in ("pelican", "markdown", "nh3"):
+        monkeypatch.setattr(importlib.metadata, "version", lambda name, lib=library: "0" if name == lib else real(name))
+        assert article_cache.salt(settings) != before, library

@@ -6,8 +6,8 @@ file: seconds on every build of a large archive. Pelican's generators ask ``get_
 before reading a file and call ``cache_data`` after; this cache answers them:
 
 - the key is a hash of the file's path and bytes and of everything else reading depends on
-  (Pelican's version, every setting but the output and cache folders, the code of ``portal/``
-  and ``plugins/``), never an mtime;
+  (the versions of Pelican, Markdown and nh3, every setting but the output and cache folders,
+  the code of ``portal/`` and ``plugins/``), never an mtime;
 - an article is pickled the moment it is read, before any later step (neighbours, URLs, records)
   adds to it; the settings and the build's context are left out and given back on loading;
 - a file whose reading reported findings is never cached, so its findings are reported again on
@@ -15,7 +15,9 @@ before reading a file and call ``cache_data`` after; this cache answers them:
 - an article dated in the future is never cached: reading made it a draft (``WITH_FUTURE_DATES``
   is off) because of today's date, which the key does not hold;
 - values live in an SQLite file (``portal.buildcache``); the keys this build did not use are
-  forgotten once the generator's context is complete.
+  forgotten once the generator's context is complete;
+- an article's body is kept apart and read only when something asks for it (``KeptArticle``),
+  and tag, author and section objects are pickled by their state and shared on loading.
 """
 
 from __future__ import annotations
@@ -40,13 +42,15 @@ from .render_cache import settings_digest
 
 FINDINGS = "PORTAL_FINDINGS"  # portal_content's list of the build's findings in the context
 SKIPPED_SETTINGS = ("OUTPUT_PATH", "CACHE_PATH")
+READING_LIBRARIES = ("pelican", "markdown", "nh3")
 
 
 def salt(settings) -> bytes:
     """Hash of what reading an article depends on besides its file."""
-    import pelican
+    from importlib.metadata import version
 
-    digest = hashlib.sha256(pelican.__version__.encode())
+    # The libraries that turn a file into an article: its HTML and its sanitised body.
+    digest = hashlib.sha256(repr([version(name) for name in READING_LIBRARIES]).encode())
     digest.update(settings_digest(settings, SKIPPED_SETTINGS))
     digest.update(code_digest())
     return digest.digest()
