@@ -244,11 +244,19 @@ def test_kept_articles_are_read_again_only_when_changed_and_findings_come_back_e
     logs = [run_pelican(content, tmp_path / "output", "pelicanconf.py", *settings).log for _ in range(2)]
     for log in logs:  # a development build goes on; the finding is reported by both builds
         assert "bai-co-loi.md:3: error: [date-invalid]" in log, log
-    with sqlite3.connect(cache / "articles.sqlite") as db:
+    (store,) = cache.glob("articles-*.sqlite")  # one file for these settings
+    with sqlite3.connect(store) as db:
         (kept,) = db.execute("SELECT COUNT(*) FROM kv").fetchone()
     # Every article but the one with a finding and the future one: each kept as two rows, the
     # article and its body (read only when asked for).
     assert kept == 2 * len(_articles(archive[0]))
+    # A publish keeps its articles apart: the development build's stay, and both are used again.
+    flawed.unlink()
+    scheduled.unlink()
+    assert run_pelican(content, tmp_path / "published", "publishconf.py", *settings).returncode == 0
+    assert len(list(cache.glob("articles-*.sqlite"))) == 2
+    with sqlite3.connect(store) as db:
+        assert db.execute("SELECT COUNT(*) FROM kv").fetchone() == (kept,)
 
 
 def test_a_link_to_an_article_follows_its_new_address(archive, tmp_path):

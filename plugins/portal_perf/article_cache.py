@@ -185,14 +185,25 @@ class _Unpickler(pickle.Unpickler):
         return found
 
 
+def store_name(settings) -> str:
+    """Return the name of the articles' file for these settings: ``articles-<digest>.sqlite``.
+
+    One file per set of settings: a development build and a publish (other settings, so other
+    keys) sharing the cache folder would otherwise forget each other's articles at every build,
+    and one could remove a body the other is about to read.
+    """
+    return f"articles-{settings_digest(settings, SKIPPED_SETTINGS).hex()[:16]}.sqlite"
+
+
 class ArticleCache:
     """``get_cached_data`` / ``cache_data`` / ``save_cache`` of one articles generator."""
 
     def __init__(self, generator):
         self.settings, self.context = generator.settings, generator.context
         folder = self.settings.get("CACHE_PATH")
-        self.store = BuildCache(os.path.join(folder, "articles.sqlite") if folder else None)
+        self.store = BuildCache(os.path.join(folder, store_name(self.settings)) if folder else None)
         _BODIES.path = self.store.path
+        _BODIES.loaded.clear()  # an earlier build's bodies (a long-lived process)
         self.salt = salt(self.settings) if folder else b""
         self._keys: dict[str, bytes] = {}  # file (relative to PATH) → key, for this build
         self._files: set[str] = set()  # the generator's article files, once it listed them
