@@ -36,12 +36,9 @@ from pelican.contents import Article
 from pelican.urlwrappers import Author, Category, Tag
 
 from portal.buildcache import MISSING, BuildCache
-from portal.output import code_digest
-
-from .render_cache import settings_digest
+from portal.output import code_digest, settings_digest
 
 FINDINGS = "PORTAL_FINDINGS"  # portal_content's list of the build's findings in the context
-SKIPPED_SETTINGS = ("OUTPUT_PATH", "CACHE_PATH")
 READING_LIBRARIES = ("pelican", "markdown", "nh3")
 
 
@@ -51,7 +48,7 @@ def salt(settings) -> bytes:
 
     # The libraries that turn a file into an article: its HTML and its sanitised body.
     digest = hashlib.sha256(repr([version(name) for name in READING_LIBRARIES]).encode())
-    digest.update(settings_digest(settings, SKIPPED_SETTINGS))
+    digest.update(settings_digest(settings))
     digest.update(code_digest())
     return digest.digest()
 
@@ -192,7 +189,7 @@ def store_name(settings) -> str:
     keys) sharing the cache folder would otherwise forget each other's articles at every build,
     and one could remove a body the other is about to read.
     """
-    return f"articles-{settings_digest(settings, SKIPPED_SETTINGS).hex()[:16]}.sqlite"
+    return f"articles-{settings_digest(settings).hex()[:16]}.sqlite"
 
 
 class ArticleCache:

@@ -35,6 +35,8 @@ from pelican.contents import Content
 from pelican.paginator import Page, Paginator
 from pelican.urlwrappers import URLWrapper
 
+from portal.output import settings_digest
+
 EXCLUDED_ATTRIBUTES = {"_context", "settings", "_portal_url_cache", "_cached_url"}
 MAX_DEPTH = 4
 BOOKKEEPING = {"source_hash", "field_lines"}  # the reader's records, never shown on a page
@@ -372,22 +374,6 @@ class RenderCache:
             }
             pickle.dump(record, handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(temporary, self.path)
-
-
-def settings_digest(settings, skip: tuple[str, ...] = ()) -> bytes:
-    """Digest every setting but ``skip`` (a value without a stable digest counts by its type's name)."""
-    digest = hashlib.sha256()
-    digester = Digester()
-    for name in sorted(settings):
-        if name in skip:
-            continue
-        value = settings[name]
-        try:
-            part = digester.digest(value)
-        except (UnstableError, RecursionError):
-            part = getattr(value, "__qualname__", type(value).__qualname__).encode()
-        digest.update(name.encode() + b"\0" + part)
-    return digest.digest()
 
 
 def fingerprint(settings, code_roots: list[Path], stats: dict, used: dict) -> bytes:
