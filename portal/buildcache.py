@@ -39,6 +39,21 @@ def write_pickle(path: str | os.PathLike, value) -> None:
     os.replace(temporary, path)
 
 
+def read_pickle(path: str | os.PathLike | None):
+    """Return what a file written by ``write_pickle`` holds, or ``None`` when it is missing or damaged.
+
+    A cache file that cannot be read (another format, a class since renamed, a torn copy) only
+    costs the work it saved; callers check the shape of what they get.
+    """
+    if path is None:
+        return None
+    try:
+        with open(path, "rb") as handle:
+            return pickle.load(handle)  # noqa: S301 (our own cache folder)
+    except Exception:  # noqa: BLE001 (a damaged cache of any kind is only a cache miss)
+        return None
+
+
 def _key_bytes(key) -> bytes:
     """Return the stored form of a key: bytes as they are, anything else by a hash of its pickle."""
     if isinstance(key, bytes):

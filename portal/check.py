@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import pickle
 from dataclasses import astuple, dataclass
 from datetime import datetime
 from pathlib import Path
 
 from . import collisions, rules
-from .buildcache import BuildCache, stored_key, write_pickle
+from .buildcache import BuildCache, read_pickle, stored_key, write_pickle
 from .document import RECORD_VALUES, Document, Record, Site
 from .findings import Finding
 from .metadata import ARTICLE, PAGE, Section, parse_metadata
@@ -330,15 +329,8 @@ def _records(wanted: list[tuple], located: dict, tree: Tree, cache: CheckCache) 
 
 def _load_state(path: Path, salt: str) -> dict:
     empty = {"salt": salt, "paths": None, "facts": None, "files": {}}
-    try:
-        with open(path, "rb") as handle:
-            state = pickle.load(handle)  # noqa: S301 (our own cache folder)
-    except (OSError, *_PICKLE_ERRORS):
-        return empty
+    state = read_pickle(path)
     return state if isinstance(state, dict) and state.get("salt") == salt else empty
-
-
-_PICKLE_ERRORS = (pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError)
 
 
 def media_findings(site: Site) -> list[Finding]:

@@ -132,7 +132,8 @@ class KeyedOutputs:
 
     def __init__(self, cache_folder: str | None, output: str | os.PathLike, name: str):
         import hashlib
-        import pickle
+
+        from .buildcache import read_pickle
 
         self.output = os.fspath(output)
         self.previous: dict[str, tuple] = {}
@@ -142,11 +143,8 @@ class KeyedOutputs:
         if cache_folder:
             tag = hashlib.sha256(os.path.abspath(self.output).encode()).hexdigest()[:16]
             self.path = os.path.join(cache_folder, f"{name}-outputs-{tag}.pickle")
-            try:
-                with open(self.path, "rb") as handle:
-                    self.previous = pickle.load(handle)  # noqa: S301 (our own cache folder)
-            except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError, TypeError):
-                self.previous = {}
+            previous = read_pickle(self.path)
+            self.previous = previous if isinstance(previous, dict) else {}
 
     def current_file(self, relative: str, key: bytes | None) -> bool:
         """Tell whether ``relative`` still holds what was made for ``key`` (then it counts as produced)."""

@@ -15,7 +15,6 @@ import io
 import json
 import mimetypes
 import os
-import pickle
 import tarfile
 import zlib
 from concurrent.futures import ProcessPoolExecutor
@@ -25,6 +24,7 @@ from pathlib import Path
 
 import brotli
 
+from portal.buildcache import read_pickle, write_pickle
 from portal.epoch import as_datetime
 from portal.incremental import Key, identity, replace_if_changed, scan
 from portal.output import write_output
@@ -167,7 +167,7 @@ class DigestCache:
         self.manifest: str | None = None  # digest of what the last manifest listed
         self.release: tuple | None = None  # epoch (ns), commit, compression, rules, types
         self.build_id: str | None = None
-        data = _read_pickle(path)
+        data = read_pickle(path)
         if isinstance(data, dict) and data.get("format") == self.FORMAT:
             entries, digests = data.get("entries"), data.get("digests")
             if isinstance(entries, dict) and isinstance(digests, dict):
@@ -190,8 +190,6 @@ class DigestCache:
             return
         self.entries, self.digests = dict(keys), {rel: digests[rel] for rel in keys}
         self.manifest, self.release, self.build_id = manifest, release, build_id
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_name(self.path.name + ".tmp")
         data = {
             "format": self.FORMAT,
             "entries": self.entries,
@@ -200,18 +198,7 @@ class DigestCache:
             "release": release,
             "build_id": build_id,
         }
-        temporary.write_bytes(pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
-        os.replace(temporary, self.path)
-
-
-def _read_pickle(path: Path | None):
-    """Return what a cache file holds, or ``None`` when it is missing or damaged."""
-    if path is None:
-        return None
-    try:
-        return pickle.loads(Path(path).read_bytes())  # noqa: S301 (our own cache folder)
-    except Exception:  # noqa: BLE001 (a damaged cache of any kind is only a cache miss)
-        return None
+        write_pickle(self.path, data)
 
 
 @dataclass

@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-import pickle
 from collections import defaultdict
 from importlib.metadata import version
 
-from portal.buildcache import write_pickle
+from portal.buildcache import read_pickle, write_pickle
 from portal.collisions import Entry, find
 from portal.output import code_digest, settings_digest
 from portal.text import slugify
@@ -48,14 +47,9 @@ class Facts:
         self.salt = hashlib.sha256(code_digest() + settings_digest(settings) + versions).digest()
         self.known: dict[tuple, tuple[str, str]] = {}
         self.used: dict[tuple, tuple[str, str]] = {}
-        if self.path:
-            try:
-                with open(self.path, "rb") as handle:
-                    salt, known = pickle.load(handle)  # noqa: S301 (our own cache folder)
-            except (OSError, ValueError, TypeError, EOFError, pickle.UnpicklingError):
-                salt, known = None, {}
-            if salt == self.salt and isinstance(known, dict):
-                self.known = known
+        stored = read_pickle(self.path)  # (salt, facts)
+        if isinstance(stored, tuple) and len(stored) == 2 and stored[0] == self.salt:
+            self.known = stored[1] if isinstance(stored[1], dict) else {}
 
     def __call__(self, content) -> tuple[str, str]:
         """Return ``(content.url, slugify(content.title))``."""

@@ -25,7 +25,6 @@ from __future__ import annotations
 import hashlib
 import operator
 import os
-import pickle
 import re
 from datetime import date, datetime
 from pathlib import Path
@@ -35,6 +34,7 @@ from pelican.contents import Content
 from pelican.paginator import Page, Paginator
 from pelican.urlwrappers import URLWrapper
 
+from portal.buildcache import read_pickle, write_pickle
 from portal.output import settings_digest
 
 EXCLUDED_ATTRIBUTES = {"_context", "settings", "_portal_url_cache", "_cached_url"}
@@ -284,12 +284,11 @@ class RenderCache:
         self._plans: dict[tuple, tuple | None] = {}
         self._last: dict[str, tuple[object, bytes]] = {}  # variable → its last value and digest
         self.rendered = self.skipped = 0
+        stored = read_pickle(self.path)
         try:
-            with open(self.path, "rb") as handle:
-                stored = pickle.load(handle)  # noqa: S301 (our own cache folder)
             self.previous, self.stats = stored["keys"], stored["stats"]
             analyses = stored.get("analyses", {})
-        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError, KeyError, TypeError):
+        except (KeyError, TypeError, AttributeError):  # no record, or one of another shape
             self.previous, self.stats, analyses = {}, {}, {}
         used: dict[tuple, str] = {}
         self.fingerprint = fingerprint(settings, code_roots, self.stats, used)
@@ -362,18 +361,14 @@ class RenderCache:
             except OSError:
                 continue
             keys[path] = (key, info.st_dev, info.st_ino, info.st_size)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}")
-        with open(temporary, "wb") as handle:
-            counts = {"rendered": self.rendered, "skipped": self.skipped}  # read by tests and bench
-            record = {
-                "keys": keys,
-                "stats": self.stats,
-                "counts": counts,
-                "analyses": {self.fingerprint: self.analyses},
-            }
-            pickle.dump(record, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, self.path)
+        counts = {"rendered": self.rendered, "skipped": self.skipped}  # read by tests and bench
+        record = {
+            "keys": keys,
+            "stats": self.stats,
+            "counts": counts,
+            "analyses": {self.fingerprint: self.analyses},
+        }
+        write_pickle(self.path, record)
 
 
 def fingerprint(settings, code_roots: list[Path], stats: dict, used: dict) -> bytes:

@@ -21,14 +21,13 @@ import functools
 import hashlib
 import logging
 import os
-import pickle
 import time
 from pathlib import Path
 
 from pelican import signals
 from pelican.generators import Generator
 
-from portal.buildcache import BuildCache, write_pickle
+from portal.buildcache import BuildCache, read_pickle, write_pickle
 from portal.incremental import OUTPUTS
 from portal.output import target, write_output
 from portal.search import (
@@ -156,13 +155,7 @@ def _code_salt() -> str:
 
 
 def _load_state(path: str | None) -> IndexState | None:
-    if not path:
-        return None
-    try:
-        with open(path, "rb") as handle:
-            state = pickle.load(handle)  # noqa: S301 (our own cache folder)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError):
-        return None
+    state = read_pickle(path or None)
     return state if isinstance(state, IndexState) else None
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import pickle
 import sys
 import time
 from datetime import datetime
@@ -14,7 +13,7 @@ from pelican import signals
 from pelican.generators import Generator
 
 from portal import sitemap
-from portal.buildcache import write_pickle
+from portal.buildcache import read_pickle, write_pickle
 from portal.entries import records, save_entry_cache
 from portal.output import KeyedOutputs, code_digest, write_output
 from portal.text import local
@@ -55,13 +54,8 @@ class ArticleUrls:
         self.path = os.path.join(folder, URLS_FILE) if folder else None
         self.known: dict[bytes, str] = {}
         self.used: dict[bytes, str] = {}
-        if self.path:
-            try:
-                with open(self.path, "rb") as handle:
-                    known = pickle.load(handle)  # noqa: S301 (our own cache folder)
-            except (OSError, ValueError, TypeError, EOFError, pickle.UnpicklingError):
-                known = {}
-            self.known = known if isinstance(known, dict) else {}
+        known = read_pickle(self.path)
+        self.known = known if isinstance(known, dict) else {}
 
     def __call__(self, head) -> str:
         """Return the absolute URL of the article of ``head``."""
