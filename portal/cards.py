@@ -3,6 +3,9 @@
 The card shows the portal's identity, the title in Vietnamese (Noto Sans, OFL, bundled with the
 plugin, so diacritics never depend on the machine's fonts), the section and the date. Its name
 carries a hash of everything drawn, so a card is drawn once and cached forever.
+
+Many missing cards (a cold build) are drawn by :func:`serve` in a separate, fresh process while
+the build renders its pages: see ``portal_images`` for how it is started and waited for.
 """
 
 from __future__ import annotations
@@ -11,12 +14,15 @@ import functools
 import hashlib
 import io
 import json
+import select
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, ImageColor, ImageDraw, ImageFont
 
 from .imaging import ImageCache, Variant
+from .incremental import replace_if_changed
 
 VERSION = "3"  # 2: baseline JPEG (progressive tripled the encoding time for 8 % fewer bytes)
 # 3: standard Huffman tables (optimising them doubled the encoding time for 10 % fewer bytes)
@@ -211,11 +217,74 @@ def draw(card: Card, fonts: Fonts) -> Image.Image:
     return image
 
 
-def render(card: Card, fonts: Fonts, key: str, name: str, cache_folder: str) -> Variant:
-    """Draw, encode (JPEG, no metadata) and cache one card; runs in a worker process."""
+def encode(card: Card, fonts: Fonts) -> bytes:
+    """Return the card's JPEG (no metadata)."""
     out = io.BytesIO()
     draw(card, fonts).save(out, "JPEG", quality=86)  # 4:2:0, standard Huffman tables
-    data = out.getvalue()
-    variant = Variant(name, SIZE[0], SIZE[1], "jpeg", len(data))
+    return out.getvalue()
+
+
+def render(card: Card, fonts: Fonts, key: str, name: str, cache_folder: str) -> Variant:
+    """Draw, encode and cache one card."""
+    data = encode(card, fonts)
     ImageCache(cache_folder).store_card(key, data)
-    return variant
+    return Variant(name, SIZE[0], SIZE[1], "jpeg", len(data))
+
+
+def write_order(path: str, fonts: Fonts, cache_folder: str, jobs: list[tuple[Card, str, str]]) -> None:
+    """Write what :func:`serve` draws: ``(card, key, output file)`` jobs, as JSON."""
+    order = {
+        "fonts": [fonts.regular, fonts.bold],
+        "cache": cache_folder,
+        "cards": [[*vars(card).values(), key, output] for card, key, output in jobs],
+    }
+    Path(path).write_text(json.dumps(order, ensure_ascii=False), encoding="utf-8")
+
+
+def serve(order_path: str) -> int:
+    """Draw the cards of an order (:func:`write_order`) into the cache; the body of a card process.
+
+    Nothing goes into the output before the build says so: one byte on standard input once the
+    build gate has passed. From then on every card drawn (and each one drawn before) is also
+    written to its output file. The end of standard input without that byte means the build
+    stopped: the process ends, the cache keeps what was drawn. The last line on standard output
+    is the report, JSON: ``{"drawn": n}``, or ``{"failed": index, "error": "…"}`` for the first
+    card that could not be drawn.
+    """
+    order = json.loads(Path(order_path).read_text(encoding="utf-8"))
+    fonts, cache = Fonts(*order["fonts"]), ImageCache(order["cache"])
+    verdict = sys.stdin.buffer
+    published, waiting = False, []
+
+    def listen(block: bool) -> None:
+        nonlocal published
+        if not published and (block or select.select([verdict], [], [], 0)[0]):
+            if verdict.read(1) != b"1":
+                raise SystemExit(0)  # the build stopped before its gate: write nothing
+            published = True
+            for key, output in waiting:
+                replace_if_changed(output, Path(cache.card_file(key)).read_bytes())
+            waiting.clear()
+
+    drawn = 0
+    try:
+        for *text, key, output in order["cards"]:
+            data = encode(Card(*text), fonts)
+            cache.store_card(key, data)
+            listen(block=False)
+            if published:
+                replace_if_changed(output, data)
+            else:
+                waiting.append((key, output))
+            drawn += 1
+        listen(block=True)
+    except Exception as exc:  # noqa: BLE001 (reported to the build, which stops with the message)
+        failed = min(drawn, len(order["cards"]) - 1)  # a failed write after the go: the last card
+        print(json.dumps({"failed": failed, "error": f"{type(exc).__name__}: {exc}"}), flush=True)
+        return 1
+    print(json.dumps({"drawn": drawn}), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(serve(sys.argv[1]))

@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 import unicodedata
 import zipfile
 from pathlib import Path
@@ -413,6 +414,66 @@ def test_card_key_changes_with_what_is_drawn():
     assert cards.card_key(card, "fonts") == cards.card_key(dataclasses.replace(card), "fonts")
 
 
+def _card_jobs(tmp_path: Path, fonts: cards.Fonts, count: int = 4) -> list[tuple[cards.Card, str, str]]:
+    jobs = []
+    for number in range(count):
+        card = cards.Card(
+            f"Kết luận thanh tra số {number} về đất đai", "Thanh tra", "26/11/2026", "TTCP", "Cổng"
+        )
+        key = cards.card_key(card, fonts.digest())
+        jobs.append((card, key, str(tmp_path / "out" / "images" / "og" / f"bai-{number}-{key[:12]}.jpg")))
+    return jobs
+
+
+def test_cards_drawn_beside_the_build_equal_those_drawn_in_it_and_are_recorded(tmp_path):
+    from portal_images.images import CardDrawing
+
+    from portal.incremental import OUTPUTS
+
+    fonts, cache = _fonts(), tmp_path / "cache"
+    jobs = _card_jobs(tmp_path, fonts)
+    drawing = CardDrawing(jobs, [f"bai-{n}.md" for n in range(4)], fonts, str(cache), 2)
+    assert drawing.wait() == []
+    for card, key, output in jobs:
+        assert Path(output).read_bytes() == cards.encode(card, fonts)
+        assert Path(imaging.ImageCache(cache).card_file(key)).read_bytes() == cards.encode(card, fonts)
+        assert output in OUTPUTS.produced  # or portal_perf would prune it
+    assert all(process.returncode == 0 for process, _, _ in drawing.processes)
+    assert not list(cache.glob(".cards-*"))  # the order files are removed
+
+
+def test_cards_drawn_beside_the_build_reach_the_output_only_after_its_gate(tmp_path):
+    from portal_images.images import CardDrawing
+
+    fonts, cache = _fonts(), tmp_path / "cache"
+    jobs = _card_jobs(tmp_path, fonts)
+    drawing = CardDrawing(jobs, [f"bai-{n}.md" for n in range(4)], fonts, str(cache), 1)
+    deadline = time.monotonic() + 60
+    while not all(Path(imaging.ImageCache(cache).card_file(key)).is_file() for _, key, _ in jobs):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    processes = [process for process, _, _ in drawing.processes]
+    drawing.stop()  # the gate stopped the build
+    assert not (tmp_path / "out").exists()
+    assert all(process.poll() is not None for process in processes)
+
+
+def test_a_card_that_cannot_be_drawn_stops_the_build_naming_its_article(tmp_path, caplog):
+    from portal_images import images
+
+    fonts = cards.Fonts(str(tmp_path / "khong-co.ttf"), str(tmp_path / "khong-co.ttf"))
+    jobs = _card_jobs(tmp_path, _fonts(), 3)
+    sources = ["articles/a.md", "articles/b.md", "articles/c.md"]
+    images._DRAWING.append(images.CardDrawing(jobs, sources, fonts, str(tmp_path / "cache"), 2))
+    with pytest.raises(images.CardError) as stopped:
+        images.finish_cards(None)
+    assert "thẻ chia sẻ" in str(stopped.value) and not images._DRAWING
+    problems = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert len(problems) == 2 and "articles/a.md" in problems[0] and "articles/b.md" in problems[1]
+    assert all("OSError" in problem for problem in problems)
+    assert not (tmp_path / "out").exists()
+
+
 # --- markup -----------------------------------------------------------------------------------
 
 
@@ -679,7 +740,11 @@ def test_reference_cache_reads_a_file_again_only_when_its_bytes_change(tmp_path)
     article = tmp_path / "bai.md"
     # CR and CRLF line ends and a byte that is not UTF-8: read as ``read_text(errors="replace")`` reads.
     article.write_bytes(ARTICLE.replace("\nMở đầu.\n", "\r\nMở @ đầu.\r\r\n").encode().replace(b"@", b"\xff"))
-    values = {"image": "images/2026/hoi-nghi.jpg", "image_alt": "Toàn cảnh hội trường", "attachments": ["x.pdf"]}
+    values = {
+        "image": "images/2026/hoi-nghi.jpg",
+        "image_alt": "Toàn cảnh hội trường",
+        "attachments": ["x.pdf"],
+    }
     lines = {"image": 6, "attachments": 10}
 
     def run(digest):
@@ -718,4 +783,6 @@ def test_rebuild_sees_an_image_added_to_an_unchanged_cache(tmp_path):
     article.write_text(ARTICLE + "\n![Ảnh chưa có](images/2026/khong-co.jpg)\n", encoding="utf-8")
     result = build(site, tmp_path / "out", cache)
     assert result.returncode == 1
-    assert re.search(r"hoi-nghi-co-anh\.md:16: error: \[image-missing\] .*khong-co\.jpg", result.log), result.log
+    assert re.search(r"hoi-nghi-co-anh\.md:16: error: \[image-missing\] .*khong-co\.jpg", result.log), (
+        result.log
+    )

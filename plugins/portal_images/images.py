@@ -5,14 +5,27 @@ build gate (``all_generators_finalized``), so its findings can stop a strict pub
 every ``Image`` field, inline ``![alt](…)`` image and attachment; reports problems as findings;
 encodes cache misses on every core (``portal.imaging``); rewrites bodies' ``<img>`` into
 ``<picture>``; gives each content object ``portal_image``, ``portal_attachments`` and ``og_image``;
-and draws the social cards. ``generate_output`` copies the cached files into the output.
+and has the missing social cards drawn. ``generate_output`` copies the cached files into the output.
 Originals are never published: ``images/`` is not a static path.
+
+A card's name is its content hash, known without drawing it, so pages are rendered while the
+missing cards are drawn: from ``BACKGROUND_MIN`` of them, by fresh processes (``CardDrawing``;
+one per core but the one the build keeps using) started when the media generator runs. They
+write into the cache at once and into the output only after the build gate has passed
+(``all_generators_finalized``); this plugin's ``finalized`` receiver waits for them, before
+``portal_perf`` prunes and ``portal_release`` stamps, which come later in ``PLUGINS``. A card that
+cannot be drawn stops the build with its article and the error, before the release.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import json
 import logging
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 from pelican import signals
@@ -22,7 +35,7 @@ from portal import attachments, cards, imaging, media
 from portal.incremental import OUTPUTS
 from portal.output import target, write_output
 
-from .markup import picture, rewrite_body, variant_dict
+from .markup import picture, rewrite_body
 from .settings import validate
 
 logger = logging.getLogger("pelican.plugins.portal_images")  # shown at -v, as Pelican's own INFO lines
@@ -30,6 +43,95 @@ CONTEXT_KEY = "PORTAL_FINDINGS"
 FONTS = Path(__file__).parent / "fonts"
 SITE = "Cổng thông tin điện tử"  # the portal's name on every card
 LISTS = ("articles", "hidden_articles", "drafts", "pages", "hidden_pages", "draft_pages")
+BACKGROUND_MIN = 32  # fewer missing cards are drawn in this process: a process costs about 0.3 s
+
+
+class CardError(SystemExit):
+    """A social card could not be drawn: the build stops with this message (no traceback)."""
+
+
+class CardDrawing:
+    """The processes drawing this build's missing cards while it renders its pages.
+
+    Fresh interpreters (``python -m portal.cards``), not forks: a fork of the build's process would
+    hold a private copy of every page of its memory the build writes to while the cards are drawn.
+    Each gets an order file (JSON) of every n-th card; its standard input carries the build's go
+    for the output, its standard output its report (``portal.cards.serve``).
+    """
+
+    def __init__(self, jobs: list[tuple[cards.Card, str, str]], sources: list[str], fonts, cache, workers):
+        self.sources, self.count = sources, len(jobs)
+        self.outputs = [output for _, _, output in jobs]
+        self.processes: list[tuple[subprocess.Popen, str, list[int]]] = []
+        os.makedirs(cache, exist_ok=True)
+        environment = dict(os.environ, PYTHONPATH=os.pathsep.join(p or os.getcwd() for p in sys.path))
+        for number in range(workers):
+            order = os.path.join(cache, f".cards-{os.getpid()}-{number}.json")
+            cards.write_order(order, fonts, cache, jobs[number::workers])
+            process = subprocess.Popen(
+                [sys.executable, "-m", "portal.cards", order],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                env=environment,
+            )
+            self.processes.append((process, order, list(range(self.count))[number::workers]))
+        self.published = False
+
+    def publish(self) -> None:
+        """Let the processes write into the output (the build gate has passed)."""
+        if not self.published:
+            self.published = True
+            for process, _, _ in self.processes:
+                self._send(process, b"1")
+
+    def wait(self) -> list[str]:
+        """Wait for every process; return one message per card that could not be drawn."""
+        self.publish()
+        problems = []
+        for process, order, indexes in self.processes:
+            report = process.stdout.read().decode("utf-8", "replace").strip().splitlines()
+            process.stdout.close()
+            code = process.wait()
+            _remove(order)
+            try:
+                outcome = json.loads(report[-1])
+            except (IndexError, ValueError):
+                outcome = {"failed": None, "error": f"tiến trình vẽ dừng bất thường (mã {code})"}
+            if "drawn" not in outcome or code != 0:
+                index = outcome.get("failed")
+                where = self.sources[indexes[index]] if isinstance(index, int) else "?"
+                problems.append(f'không vẽ được thẻ chia sẻ của "{where}": {outcome.get("error")}')
+        for output in self.outputs:
+            OUTPUTS.record(output)
+        return problems
+
+    def stop(self) -> None:
+        """End the processes without publishing anything (the build stopped)."""
+        for process, order, _ in self.processes:
+            if process.poll() is None:
+                self._send(process, b"")
+                process.kill()
+            process.wait()
+            process.stdout.close()
+            _remove(order)
+        self.processes = []
+
+    @staticmethod
+    def _send(process: subprocess.Popen, verdict: bytes) -> None:
+        try:
+            if verdict:
+                process.stdin.write(verdict)
+            process.stdin.close()
+        except (BrokenPipeError, ValueError):  # the process has already ended: its report says why
+            pass
+
+
+_DRAWING: list[CardDrawing] = []  # started by this build's media generator, not yet waited for
+
+
+def _remove(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.remove(path)
 
 
 def check_settings(pelican) -> None:
@@ -76,6 +178,7 @@ class MediaGenerator:
     """Validates and derives the images and attachments of every content object."""
 
     def __init__(self, context, settings, path, theme, output_path, *args, **kwargs):
+        _stop_drawing()  # a previous build of this process that stopped half-way (autoreload)
         self.context, self.settings, self.output_path = context, settings, output_path
         self.values = validate(settings)
         self.pipeline = pipeline_of(settings, self.values)
@@ -168,15 +271,18 @@ class MediaGenerator:
             self.published[variant.url] = cache.variant_file(found.key, variant)
 
     def _cards(self, items) -> int:
-        """Give every published article its card: cached ones looked up, the others drawn in parallel.
+        """Give every published article its card: cached ones looked up, the others drawn.
 
         A rebuild computes each card's key (its text, the fonts, the versions) and makes one
-        ``stat`` call per article; nothing is opened.
+        ``stat`` call per article; nothing is opened. ``og_image`` is known from the key alone
+        (its byte length is not part of it), so the pages need not wait for the drawing: from
+        ``BACKGROUND_MIN`` missing cards and two workers, ``CardDrawing`` draws them meanwhile.
         """
         fonts = cards.Fonts(str(FONTS / "NotoSans-Regular.ttf"), str(FONTS / "NotoSans-Bold.ttf"))
-        digest, cache = fonts.digest(), imaging.ImageCache(self.pipeline.cache_folder)
+        folder = self.pipeline.cache_folder
+        digest, cache = fonts.digest(), imaging.ImageCache(folder)
         agency = self.settings.get("AGENCY", {}).get("name", "")
-        jobs, owners = [], []
+        missing: list[tuple[cards.Card, str, str, str]] = []  # card, key, name, source path
         for content in items:
             if not isinstance(content, Article):
                 continue
@@ -187,19 +293,25 @@ class MediaGenerator:
             card = cards.Card(content.title, content.category.name, date, agency, SITE)
             key = cards.card_key(card, digest)
             name = f"images/og/{save_as.rsplit('/', 1)[0]}-{key[:12]}.jpg"
-            length = cache.load_card(key)
-            if length is None:
-                jobs.append((card, fonts, key, name, self.pipeline.cache_folder))
-                owners.append(content)
-                continue
-            content.og_image = variant_dict(imaging.Variant(name, *cards.SIZE, "jpeg", length))
+            content.og_image = og_image(name)
+            if cache.load_card(key) is None:
+                missing.append((card, key, name, display_path(content.source_path)))
+            else:
+                self.published[name] = cache.card_file(key)
+        workers = self.values["PORTAL_IMAGES_WORKERS"] or os.cpu_count() or 1
+        if len(missing) >= BACKGROUND_MIN and workers > 1:
+            jobs = [(card, key, str(target(self.output_path, name))) for card, key, name, _ in missing]
+            sources = [source for *_, source in missing]
+            _DRAWING.append(CardDrawing(jobs, sources, fonts, folder, workers - 1))
+            return len(missing)
+        for card, key, name, source in missing:
+            try:
+                cards.render(card, fonts, key, name, folder)
+            except Exception as exc:  # noqa: BLE001 (the build stops with the article and the error)
+                problem = f'không vẽ được thẻ chia sẻ của "{source}": {type(exc).__name__}: {exc}'
+                raise _card_error([problem]) from None
             self.published[name] = cache.card_file(key)
-        workers = self.values["PORTAL_IMAGES_WORKERS"]
-        drawn = imaging.run(cards.render, jobs, workers, chunksize=card_chunk(len(jobs), workers))
-        for content, job, variant in zip(owners, jobs, drawn, strict=True):
-            content.og_image = variant_dict(variant)
-            self.published[variant.url] = cache.card_file(job[2])
-        return len(jobs)
+        return len(missing)
 
     def generate_output(self, writer) -> None:
         """Copy every derivative and card the published pages use from the cache.
@@ -215,9 +327,35 @@ class MediaGenerator:
                 write_output(self.output_path, relative, Path(cached).read_bytes())
 
 
-def card_chunk(jobs: int, workers: int | None) -> int:
-    """Return how many cards go to a worker at once: about 8 rounds a worker, at most 64 cards."""
-    return max(1, min(64, jobs // (8 * (workers or os.cpu_count() or 1))))
+def og_image(name: str) -> dict:
+    """Return what the article's page reads of its card (``og:image`` and its type and size)."""
+    return {"url": name, "width": cards.SIZE[0], "height": cards.SIZE[1], "type": "image/jpeg"}
+
+
+def _card_error(problems: list[str]) -> CardError:
+    for problem in problems:
+        logger.error("portal_images: %s", problem, extra={"limit_msg": None})
+    return CardError("Bản dựng bị dừng: không vẽ được thẻ chia sẻ (xem lỗi ở trên). Chưa phát hành.")
+
+
+def publish_cards(generators) -> None:
+    """Let the card processes write into the output: the build gate (``portal_content``) passed."""
+    for drawing in _DRAWING:
+        drawing.publish()
+
+
+def finish_cards(pelican) -> None:
+    """Wait for the card processes; stop the build, before the release, if a card failed."""
+    problems = []
+    while _DRAWING:
+        problems += _DRAWING.pop(0).wait()
+    if problems:
+        raise _card_error(problems)
+
+
+def _stop_drawing() -> None:
+    while _DRAWING:
+        _DRAWING.pop(0).stop()
 
 
 def _same_size(path: Path, cached: str | os.PathLike) -> bool:
@@ -243,3 +381,6 @@ def register() -> None:
     """Connect the handlers."""
     signals.initialized.connect(check_settings)
     signals.get_generators.connect(get_generators)
+    signals.all_generators_finalized.connect(publish_cards)  # after portal_content's gate
+    signals.finalized.connect(finish_cards)  # before portal_perf's pruning and the release
+    atexit.register(_stop_drawing)  # a build that stopped early leaves no process drawing
