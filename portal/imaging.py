@@ -102,6 +102,7 @@ class ImageCache:
 
     def __init__(self, folder: str | os.PathLike):
         self.folder = Path(folder)
+        self._root = os.fspath(folder)  # a string: joined for every article on every build
 
     def _record(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.json"
@@ -112,7 +113,7 @@ class ImageCache:
 
     def card_file(self, key: str) -> str:
         """Return where the cache keeps a social card (no folder of its own: one less per card)."""
-        return os.path.join(self.folder, key[:2], f"{key}.jpg")
+        return os.path.join(self._root, key[:2], f"{key}.jpg")
 
     def variant_file(self, key: str, variant: Variant) -> Path:
         """Return the cached bytes of one derivative (shared by every copy of the same source)."""
@@ -141,10 +142,13 @@ class ImageCache:
             _atomic_write(self.variant_file(found.key, variant), files[variant.url])
         _atomic_write(self._record(found.key), json.dumps(asdict(found), sort_keys=True).encode())
 
-    def load_card(self, key: str) -> int | None:
-        """Return the byte length of a cached social card, or ``None`` (one ``stat`` call)."""
+    def load_card(self, key: str, path: str | None = None) -> int | None:
+        """Return the byte length of a cached social card, or ``None`` (one ``stat`` call).
+
+        ``path`` is its ``card_file`` when the caller has it already.
+        """
         try:
-            found = os.stat(self.card_file(key))
+            found = os.stat(path or self.card_file(key))
         except OSError:
             return None
         return found.st_size if stat.S_ISREG(found.st_mode) else None

@@ -7,6 +7,7 @@ these rules, so an editor sees the same message in a build and in a check. Every
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import os
@@ -67,6 +68,7 @@ def content_path(written: str) -> str:
     return value
 
 
+@functools.lru_cache(maxsize=4096)  # every reference of every article, on every build
 def is_external(written: str) -> bool:
     """Whether a reference points off the portal (a third-party request)."""
     return bool(re.match(r"^(?:[a-z][a-z0-9+.-]*:)?//", written.strip(), re.IGNORECASE))
@@ -262,6 +264,7 @@ def check_image(path: Path, limits: Limits) -> None:
     open_image(path, limits).close()
 
 
+@functools.lru_cache(maxsize=4096)
 def is_inside(target: str) -> bool:
     """Whether a content path stays inside the content folder (no ``..``, not absolute)."""
     path = PurePosixPath(target)

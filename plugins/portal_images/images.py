@@ -183,6 +183,8 @@ class MediaGenerator:
         self.values = validate(settings)
         self.pipeline = pipeline_of(settings, self.values)
         self.published: dict[str, str | Path] = {}  # output path -> cached file
+        self.lengths: dict[str, int] = {}  # output path -> the cached file's size, when known
+        self._variants: dict[int, list[tuple[str, Path]]] = {}  # id of an ImageSet -> its files
         self.findings: list = []
 
     def generate_context(self) -> None:
@@ -266,9 +268,13 @@ class MediaGenerator:
             )
 
     def _publish(self, found: imaging.ImageSet) -> None:
-        cache = imaging.ImageCache(self.pipeline.cache_folder)
-        for variant in found.variants:
-            self.published[variant.url] = cache.variant_file(found.key, variant)
+        files = self._variants.get(id(found))  # one set serves every article using the image
+        if files is None:
+            cache = imaging.ImageCache(self.pipeline.cache_folder)
+            files = self._variants[id(found)] = [
+                (v.url, cache.variant_file(found.key, v)) for v in found.variants
+            ]
+        self.published.update(files)
 
     def _cards(self, items) -> int:
         """Give every published article its card: cached ones looked up, the others drawn.
@@ -294,10 +300,12 @@ class MediaGenerator:
             key = cards.card_key(card, digest)
             name = f"images/og/{save_as.rsplit('/', 1)[0]}-{key[:12]}.jpg"
             content.og_image = og_image(name)
-            if cache.load_card(key) is None:
+            cached = cache.card_file(key)
+            length = cache.load_card(key, cached)
+            if length is None:
                 missing.append((card, key, name, display_path(content.source_path)))
             else:
-                self.published[name] = cache.card_file(key)
+                self.published[name], self.lengths[name] = cached, length
         workers = self.values["PORTAL_IMAGES_WORKERS"] or os.cpu_count() or 1
         if len(missing) >= BACKGROUND_MIN and workers > 1:
             jobs = [(card, key, str(target(self.output_path, name))) for card, key, name, _ in missing]
@@ -321,7 +329,7 @@ class MediaGenerator:
         """
         for relative, cached in sorted(self.published.items()):
             path = target(self.output_path, relative)
-            if _same_size(path, cached):
+            if _same_size(path, cached, self.lengths.get(relative)):
                 OUTPUTS.record(path)
             else:
                 write_output(self.output_path, relative, Path(cached).read_bytes())
@@ -358,9 +366,9 @@ def _stop_drawing() -> None:
         _DRAWING.pop(0).stop()
 
 
-def _same_size(path: Path, cached: str | os.PathLike) -> bool:
+def _same_size(path: Path, cached: str | os.PathLike, length: int | None = None) -> bool:
     try:
-        return os.stat(path).st_size == os.stat(cached).st_size
+        return os.stat(path).st_size == (os.stat(cached).st_size if length is None else length)
     except OSError:
         return False
 
