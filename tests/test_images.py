@@ -573,12 +573,28 @@ main(sys.argv[1:])
 """
 
 
-def build(site: Path, out: Path, cache: Path) -> Build:
-    """Publish ``site`` in one process (one worker) and count every Pillow open, new and save."""
+BESIDE = """
+sys.path.insert(0, {plugins!r})
+import portal_images.images
+portal_images.images.BACKGROUND_MIN = 1  # every missing card drawn beside the build
+"""
+
+
+def build(site: Path, out: Path, cache: Path, beside: bool = False) -> Build:
+    """Publish ``site`` in one process (one worker) and count every Pillow open, new and save.
+
+    ``beside``: with two workers, the cards drawn by processes beside the build however few.
+    """
+    script = COUNTING_PELICAN
+    if beside:
+        script = script.replace(
+            "from pelican import main",
+            BESIDE.format(plugins=str(ROOT / "plugins")) + "from pelican import main",
+        )
     command = [
         sys.executable,
         "-c",
-        COUNTING_PELICAN,
+        script,
         str(site),
         "-s",
         str(ROOT / "publishconf.py"),
@@ -588,7 +604,7 @@ def build(site: Path, out: Path, cache: Path) -> Build:
         "plain",
         "-e",
         f'CACHE_PATH="{cache}"',
-        "PORTAL_IMAGES_WORKERS=1",
+        f"PORTAL_IMAGES_WORKERS={2 if beside else 1}",
     ]
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=False)
     return Build(done.returncode, done.stdout + done.stderr, out)
@@ -667,6 +683,27 @@ def test_strict_publish_stops_on_bad_media_naming_article_line_and_file(tmp_path
     assert re.search(rf"{path}:9: error: \[attachment-missing\] .*files/2026/khong-co\.pdf", result.log)
     assert re.search(rf"{path}:14: error: \[image-missing\] .*images/2026/khong-co\.jpg", result.log)
     assert not (tmp_path / "out" / "index.html").exists()
+
+
+def test_cards_drawn_beside_the_build_give_the_same_release_as_drawn_in_it(tmp_path):
+    site = image_site(tmp_path)
+    inline = build(site, tmp_path / "inline", tmp_path / "cache-inline")
+    beside = build(site, tmp_path / "beside", tmp_path / "cache-beside", beside=True)
+    assert inline.returncode == 0 and beside.returncode == 0, beside.log
+    files = inline.files()
+    assert any(f.startswith("images/og/") for f in files) and beside.files() == files
+    for relative in files:
+        assert (beside.output / relative).read_bytes() == (inline.output / relative).read_bytes(), relative
+        assert (beside.output / relative).stat().st_mtime == (inline.output / relative).stat().st_mtime
+
+
+def test_a_strict_build_stopped_by_its_gate_publishes_no_card_drawn_beside(tmp_path):
+    site = image_site(tmp_path)
+    article = site / "articles" / "tin-tuc-su-kien" / "2026" / "hoi-nghi-co-anh.md"
+    article.write_text(ARTICLE.replace("Image_alt: Toàn cảnh hội trường\n", ""), encoding="utf-8")
+    result = build(site, tmp_path / "out", tmp_path / "cache", beside=True)
+    assert result.returncode == 1 and "Traceback" not in result.log
+    assert not (tmp_path / "out" / "images" / "og").exists()
 
 
 def test_check_media_reads_invoke_check_documents(tmp_path):

@@ -11,10 +11,11 @@ Originals are never published: ``images/`` is not a static path.
 A card's name is its content hash, known without drawing it, so pages are rendered while the
 missing cards are drawn: from ``BACKGROUND_MIN`` of them, by fresh processes (``CardDrawing``;
 one per core but the one the build keeps using) started when the media generator runs. They
-write into the cache at once and into the output only after the build gate has passed
-(``all_generators_finalized``); this plugin's ``finalized`` receiver waits for them, before
-``portal_perf`` prunes and ``portal_release`` stamps, which come later in ``PLUGINS``. A card that
-cannot be drawn stops the build with its article and the error, before the release.
+write into the cache at once and into the output only once the build writes (``get_writer``, sent
+after every ``all_generators_finalized`` receiver, the strict gate of ``portal_content`` among
+them); this plugin's ``finalized`` receiver waits for them, before ``portal_perf`` prunes and
+``portal_release`` stamps, which come later in ``PLUGINS``. A card that cannot be drawn stops the
+build with its article and the error, before the release.
 """
 
 from __future__ import annotations
@@ -346,8 +347,11 @@ def _card_error(problems: list[str]) -> CardError:
     return CardError("Bản dựng bị dừng: không vẽ được thẻ chia sẻ (xem lỗi ở trên). Chưa phát hành.")
 
 
-def publish_cards(generators) -> None:
-    """Let the card processes write into the output: the build gate (``portal_content``) passed."""
+def publish_cards(pelican) -> None:
+    """Let the card processes write into the output: the build passed its gate and now writes.
+
+    A ``get_writer`` receiver answering no writer (``portal_perf`` answers it).
+    """
     for drawing in _DRAWING:
         drawing.publish()
 
@@ -389,6 +393,6 @@ def register() -> None:
     """Connect the handlers."""
     signals.initialized.connect(check_settings)
     signals.get_generators.connect(get_generators)
-    signals.all_generators_finalized.connect(publish_cards)  # after portal_content's gate
+    signals.get_writer.connect(publish_cards)  # after every all_generators_finalized receiver
     signals.finalized.connect(finish_cards)  # before portal_perf's pruning and the release
     atexit.register(_stop_drawing)  # a build that stopped early leaves no process drawing
