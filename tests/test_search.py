@@ -465,3 +465,17 @@ def test_an_update_gives_up_when_the_number_of_shards_changes():
     assert not incremental
     assert len(after.shards) > len(state.shards)
     assert (manifest, files) == cold(changed)
+
+
+def test_an_analysis_holds_the_tokens_tokenize_finds():
+    title, summary, body = "Đất_đai và ĐẤT Nước", "Kết luận 12/KL-TTCP_2025 về đạt", "Giao\u0303 đất, cho thuê  đất đai_x."
+    analysis = search.analyse(doc("a/", title, (2025, 1, 1), summary=summary, body=body))
+    texts = [search.tokenize(value) for value in (title, summary, body)]
+    assert sorted(analysis.variants) == sorted({exact for tokens in texts for exact, _ in tokens})
+    assert sorted(analysis.titles) == sorted({folded for _, folded in texts[0]})
+    pairs = {f"{a[1]} {b[1]}" for tokens in texts for a, b in zip(tokens, tokens[1:], strict=False)}
+    assert sorted(analysis.phrases) == sorted(pairs)
+    assert "dat dai" in analysis.phrases and "ttcp 2025" in analysis.phrases
+    search._FORMS.clear()  # forgets the one-form tables too: the same analysis again
+    again = search.analyse(doc("a/", title, (2025, 1, 1), summary=summary, body=body))
+    assert [set(part) for part in search._parts(again)] == [set(part) for part in search._parts(analysis)]
