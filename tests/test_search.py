@@ -1,6 +1,7 @@
 """The search index: tokens and folding, id encoding, sharding, the built index, and the JS twin."""
 
 import json
+import os
 import subprocess
 import sys
 import unicodedata
@@ -465,3 +466,80 @@ def test_an_update_gives_up_when_the_number_of_shards_changes():
     assert not incremental
     assert len(after.shards) > len(state.shards)
     assert (manifest, files) == cold(changed)
+
+
+def test_an_analysis_holds_the_tokens_tokenize_finds():
+    title, summary, body = (
+        "Đất_đai và ĐẤT Nước",
+        "Kết luận 12/KL-TTCP_2025 về đạt",
+        "Giao\u0303 đất, cho thuê  đất đai_x.",
+    )
+    analysis = search.analyse(doc("a/", title, (2025, 1, 1), summary=summary, body=body))
+    texts = [search.tokenize(value) for value in (title, summary, body)]
+    assert sorted(analysis.variants) == sorted({exact for tokens in texts for exact, _ in tokens})
+    assert sorted(analysis.titles) == sorted({folded for _, folded in texts[0]})
+    pairs = {f"{a[1]} {b[1]}" for tokens in texts for a, b in zip(tokens, tokens[1:], strict=False)}
+    assert sorted(analysis.phrases) == sorted(pairs)
+    assert "dat dai" in analysis.phrases and "ttcp 2025" in analysis.phrases
+    search._FORMS.clear()  # forgets the one-form tables too: the same analysis again
+    again = search.analyse(doc("a/", title, (2025, 1, 1), summary=summary, body=body))
+    assert [set(part) for part in search._parts(again)] == [set(part) for part in search._parts(analysis)]
+
+
+@pytest.fixture
+def forked(monkeypatch):
+    """The plugin module, made to fork (two cores), with ``make_index`` replaced by the test."""
+    sys.path.insert(0, str(ROOT / "plugins"))
+    from portal_search import search as plugin
+
+    monkeypatch.setattr(plugin.os, "cpu_count", lambda: 2)
+
+    def start(work):
+        monkeypatch.setattr(plugin, "make_index", work)
+        generator = type(
+            "Generator", (), {"context": {"articles": []}, "settings": {}, "output_path": "out"}
+        )()
+        plugin.start_index(generator)
+        assert plugin._PENDING and plugin._PENDING[-1].context is generator.context
+        return plugin._PENDING.pop()
+
+    if not hasattr(plugin.os, "fork"):
+        pytest.skip("no os.fork here")
+    return plugin, start
+
+
+def test_a_forked_index_build_returns_its_result_and_the_files_it_produced(forked, tmp_path):
+    plugin, start = forked
+    from portal.incremental import OUTPUTS
+
+    written = tmp_path / "search" / "data" / "index.x.json"
+
+    def work(settings, output_path, articles):
+        OUTPUTS.record(written)
+        return {"manifest": "index.x.json", "pid": os.getpid()}
+
+    done = plugin._collect(start(work))
+    assert done["manifest"] == "index.x.json" and done["pid"] != os.getpid()
+    assert str(written) in OUTPUTS.produced
+
+
+def test_a_failed_forked_index_build_stops_the_build_with_its_reason(forked):
+    plugin, start = forked
+
+    def work(settings, output_path, articles):
+        raise ValueError("ổ đĩa đầy")
+
+    with pytest.raises(plugin.IndexBuildError) as raised:
+        plugin._collect(start(work))
+    assert isinstance(raised.value, SystemExit)  # the message, no traceback
+    assert "không dựng được chỉ mục tìm kiếm: ValueError: ổ đĩa đầy" in str(raised.value.code)
+
+
+def test_a_forked_index_build_that_dies_without_a_word_stops_the_build(forked):
+    plugin, start = forked
+
+    def work(settings, output_path, articles):
+        os._exit(3)
+
+    with pytest.raises(plugin.IndexBuildError, match="không trả kết quả"):
+        plugin._collect(start(work))

@@ -5,6 +5,12 @@ the published articles (never drafts, hidden or future ones, which Pelican keeps
 ``context["articles"]``), builds the sharded index with ``portal.search`` and writes it, then
 renders ``search.html`` to ``<PORTAL_SEARCH_DIR>/index.html``.
 
+The index is built in a process forked once the article pages are written
+(``article_writer_finalized``, see ``start_index``), on the second core while this one writes the
+pages, feeds, API and sitemaps; the generator collects it (the files it wrote, recorded as
+produced) before rendering the page, and its failure stops the build with its reason. Without
+``os.fork`` or a second core the generator builds it itself.
+
 A rebuild does only what changed: the index's state (``portal.search.IndexState``) is kept in
 Pelican's cache folder, and when every file the last build wrote is still intact in the output
 (each file's name carries a hash of its bytes, checked), ``portal.search.update`` rewrites the
@@ -18,10 +24,14 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import hashlib
 import logging
 import os
+import pickle
+import tempfile
 import time
+import traceback
 from pathlib import Path
 
 from pelican import signals
@@ -174,6 +184,134 @@ def _read(path: str) -> bytes | None:
         return None
 
 
+class IndexBuildError(SystemExit):
+    """The index could not be built: the build stops with the reason (no traceback for editors)."""
+
+
+def make_index(settings, output_path: str, articles) -> dict:
+    """Build or update the index of ``articles`` and write its files; return what the page and the log need.
+
+    Runs in the forked process (``start_index``) or, without one, in ``generate_output``.
+    """
+    options = validate(settings)
+    folder = options["PORTAL_SEARCH_DIR"].strip("/")
+    started = time.perf_counter()
+    cache_folder = settings.get("CACHE_PATH")
+    root = os.path.join(output_path, folder, DATA)
+    cache = AnalysisCache(os.path.join(cache_folder, ANALYSES) if cache_folder else None, root)
+    state_path = os.path.join(cache_folder, STATE) if cache_folder else None
+    sources = [cache.source(a) for a in articles]
+    layout = IndexLayout(options["PORTAL_SEARCH_CHUNK_SIZE"], options["PORTAL_SEARCH_SHARD_BYTES"])
+    sections = tuple(map(tuple, settings.get("SECTIONS", [])))
+    setup = IndexSetup(sections, layout, f"{_code_salt()}\0{folder}")
+    previous = _load_state(state_path)
+    result = None
+    if (
+        previous is not None
+        and getattr(previous, "signature", None) == setup.signature()  # same code: same fields
+        and all(intact(name, cache.read(name)) for name in previous.names())
+    ):
+        result = update(previous, sources, setup, cache)
+    whole = result is None
+    if whole:
+        result = assemble(sources, setup, cache.analysis)
+    manifest, files, state = result
+    cache.save([s.key for s in sources])
+    real = os.path.dirname(target(output_path, f"{folder}/{DATA}/index.json"))
+    for name in state.names():
+        if name in files:
+            write_output(output_path, f"{folder}/{DATA}/{name}", files[name])
+        else:  # kept from the last build, checked intact above
+            OUTPUTS.record(os.path.join(real, name))
+    removed = _remove_stale(root, set(state.names()))
+    if state is not previous:
+        _save_state(state_path, state)
+    return {
+        "manifest": manifest,
+        "articles": len(sources),
+        "files": len(state.names()),
+        "whole": whole,
+        "written": len(files),
+        "removed": removed,
+        "seconds": time.perf_counter() - started,
+        "cpu": time.process_time(),  # in a forked process: its own CPU time (a child starts at zero)
+    }
+
+
+class _Job:
+    """The index being built by a forked process: its id and the file its result comes back in."""
+
+    def __init__(self, context: dict, pid: int, result) -> None:
+        self.context, self.pid, self.result = context, pid, result
+
+
+_PENDING: list[_Job] = []  # at most one: the job of the build running in this process
+
+
+def start_index(generator, writer=None) -> None:
+    """Once the article pages are written, build the index in a forked process (``article_writer_finalized``).
+
+    The pages, feeds, API and sitemaps that follow are written by this process alone: the index
+    (a fifth of a cold build's main process at 10,000 articles) is built meanwhile on the other
+    core. Every value the index reads is final by then (intrasite links in summaries were
+    resolved, images rewritten), and the child shares the parent's memory copy-on-write;
+    ``gc.freeze()`` in the child keeps its collector from touching (and copying) the shared
+    objects. ``SearchGenerator.generate_output`` collects the result. Without ``os.fork`` or a
+    second core, the index is built there instead.
+    """
+    _reap()
+    if not hasattr(os, "fork") or (os.cpu_count() or 1) < 2:
+        return
+    context = generator.context
+    articles = list(context.get("articles", []))
+    settings, output_path = generator.settings, generator.output_path
+    result = tempfile.TemporaryFile()  # noqa: SIM115 (closed by ``_collect`` or ``_reap``)
+    pid = os.fork()
+    if pid == 0:  # the child: build, report, leave without any cleanup
+        status = 0
+        try:
+            gc.freeze()
+            produced = set(OUTPUTS.produced)
+            value = make_index(settings, output_path, articles)
+            payload = pickle.dumps(("ok", value, OUTPUTS.produced - produced), pickle.HIGHEST_PROTOCOL)
+        except BaseException as error:  # noqa: BLE001 (everything goes back to the parent)
+            status = 1
+            payload = pickle.dumps(("error", f"{type(error).__name__}: {error}", traceback.format_exc()))
+        try:
+            result.write(payload)
+            result.flush()
+        finally:
+            os._exit(status)
+    _PENDING.append(_Job(context, pid, result))
+
+
+def _collect(job: _Job) -> dict:
+    """Wait for a forked index build; record the files it produced; raise ``IndexBuildError`` on failure."""
+    _, status = os.waitpid(job.pid, 0)
+    with job.result as result:
+        result.seek(0)
+        data = result.read()
+    if not data:
+        raise IndexBuildError(
+            f"portal_search: tiến trình dựng chỉ mục tìm kiếm dừng mà không trả kết quả (trạng thái {status})"
+        )
+    kind, value, extra = pickle.loads(data)  # noqa: S301 (our own child)
+    if kind != "ok":
+        logger.debug("portal_search: tiến trình dựng chỉ mục tìm kiếm:\n%s", extra)
+        raise IndexBuildError(f"portal_search: không dựng được chỉ mục tìm kiếm: {value}")
+    OUTPUTS.produced |= extra
+    return value
+
+
+def _reap() -> None:
+    """Wait for a job an earlier build in this process left uncollected (it failed before the search page)."""
+    while _PENDING:
+        job = _PENDING.pop()
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(job.pid, 0)
+        job.result.close()
+
+
 class SearchGenerator(Generator):
     """Builds the index from the published articles and writes it with the search page."""
 
@@ -181,55 +319,33 @@ class SearchGenerator(Generator):
         """Nothing to add: the articles are read in ``generate_output``, once every generator ran."""
 
     def generate_output(self, writer):
-        """Write the index files that changed, drop the ones an earlier build left, then render the page."""
-        options = validate(self.settings)
-        folder = options["PORTAL_SEARCH_DIR"].strip("/")
-        started = time.perf_counter()
-        cache_folder = self.settings.get("CACHE_PATH")
-        root = os.path.join(self.output_path, folder, DATA)
-        cache = AnalysisCache(os.path.join(cache_folder, ANALYSES) if cache_folder else None, root)
-        state_path = os.path.join(cache_folder, STATE) if cache_folder else None
-        sources = [cache.source(a) for a in self.context.get("articles", [])]
-        layout = IndexLayout(options["PORTAL_SEARCH_CHUNK_SIZE"], options["PORTAL_SEARCH_SHARD_BYTES"])
-        sections = tuple(map(tuple, self.settings.get("SECTIONS", [])))
-        setup = IndexSetup(sections, layout, f"{_code_salt()}\0{folder}")
-        previous = _load_state(state_path)
-        result = None
-        if (
-            previous is not None
-            and getattr(previous, "signature", None) == setup.signature()  # same code: same fields
-            and all(intact(name, cache.read(name)) for name in previous.names())
-        ):
-            result = update(previous, sources, setup, cache)
-        whole = result is None
-        if whole:
-            result = assemble(sources, setup, cache.analysis)
-        manifest, files, state = result
-        cache.save([s.key for s in sources])
-        real = os.path.dirname(target(self.output_path, f"{folder}/{DATA}/index.json"))
-        for name in state.names():
-            if name in files:
-                write_output(self.output_path, f"{folder}/{DATA}/{name}", files[name])
-            else:  # kept from the last build, checked intact above
-                OUTPUTS.record(os.path.join(real, name))
-        removed = _remove_stale(root, set(state.names()))
-        if state is not previous:
-            _save_state(state_path, state)
+        """Collect (or build here) the index files, then render the page."""
+        folder = validate(self.settings)["PORTAL_SEARCH_DIR"].strip("/")
+        job = _PENDING.pop() if _PENDING and _PENDING[-1].context is self.context else None
+        waited = time.perf_counter()
+        if job is not None:
+            done = _collect(job)
+            waited = time.perf_counter() - waited
+            how = f" (tiến trình song song, {done['cpu']:.2f} s CPU; chờ {waited:.2f} s)"
+        else:
+            done = make_index(self.settings, self.output_path, self.context.get("articles", []))
+            how = ""
         logger.info(
-            "portal_search: %d bài, %d tệp chỉ mục (%s, %d tệp ghi lại, %d tệp cũ đã xóa) trong %.2f s",
-            len(sources),
-            len(state.names()),
-            "dựng toàn bộ" if whole else "cập nhật phần thay đổi",
-            len(files),
-            removed,
-            time.perf_counter() - started,
+            "portal_search: %d bài, %d tệp chỉ mục (%s, %d tệp ghi lại, %d tệp cũ đã xóa) trong %.2f s%s",
+            done["articles"],
+            done["files"],
+            "dựng toàn bộ" if done["whole"] else "cập nhật phần thay đổi",
+            done["written"],
+            done["removed"],
+            done["seconds"],
+            how,
         )
         writer.write_file(
             f"{folder}/index.html",
             self.get_template("search"),
             self.context,
             relative_urls=self.settings.get("RELATIVE_URLS", False),
-            SEARCH_INDEX_URL=f"{folder}/{DATA}/{manifest}",
+            SEARCH_INDEX_URL=f"{folder}/{DATA}/{done['manifest']}",
             SEARCH_URL=f"{folder}/",
         )
 
@@ -256,3 +372,4 @@ def register():
     """Connect the handlers."""
     signals.initialized.connect(check_settings)
     signals.get_generators.connect(get_generators)
+    signals.article_writer_finalized.connect(start_index)
