@@ -63,10 +63,10 @@ def summary_of(entry: Entry, site: Site) -> dict:
     }
 
 
-def article_of(entry: Entry, site: Site) -> dict:
-    """Return the full document of one article."""
+def article_of(entry: Entry, site: Site, summary: dict | None = None) -> dict:
+    """Return the full document of one article (``summary``: its ``summary_of``, when made already)."""
     return {
-        **summary_of(entry, site),
+        **(summary_of(entry, site) if summary is None else summary),
         "attachments": [
             {"url": a.url, "type": a.mime, "size": a.size, "name": a.name} for a in entry.attachments
         ],
@@ -98,6 +98,11 @@ def chunks(ordered: list, page_size: int) -> list[list]:
 
 def index_page(number: int, total: int, chunk, site: Site, page_size: int) -> dict:
     """Return page ``number`` of the index of ``total`` articles, listing ``chunk``."""
+    return index_page_of(number, total, [summary_of(entry, site) for entry in chunk], site, page_size)
+
+
+def index_page_of(number: int, total: int, items: list[dict], site: Site, page_size: int) -> dict:
+    """Return page ``number`` of the index of ``total`` articles, listing ``items`` (``summary_of``)."""
     count = page_count(total, page_size)
     return {
         "version": VERSION,
@@ -107,7 +112,7 @@ def index_page(number: int, total: int, chunk, site: Site, page_size: int) -> di
         "total": total,
         "prev": site.absolute(index_path(number - 1)) if number > 1 else None,
         "next": site.absolute(index_path(number + 1)) if number < count else None,
-        "items": [summary_of(entry, site) for entry in chunk],
+        "items": items,
         "schema": site.absolute(f"{SCHEMA_DIR}/articles.json"),
     }
 

@@ -26,7 +26,6 @@ DEFAULT_SITEURL = "http://127.0.0.1:8000"  # development builds have an empty SI
 
 # Characters XML 1.0 forbids (lxml raises on them) and the C1 controls that never belong in text.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
-_SPACES = re.compile(r"\s+")
 _ROOT_RELATIVE = re.compile(r'(\s(?:href|src)=")/(?!/)')
 DOCUMENT_FIELDS = ("doc_number", "doc_type", "issuer", "signed", "effective")  # a văn bản's fields
 MIME_BY_FORMAT = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}
@@ -130,17 +129,31 @@ def clean_text(value) -> str:
 
 
 def plain(value) -> str:
-    """Return text with any HTML removed and entities decoded, on one line.
+    r"""Return text with any HTML removed and entities decoded, on one line.
 
-    Repeated until stable, so an escaped tag (``&lt;b&gt;``) cannot come back as markup.
+    Repeated until stable, so an escaped tag (``&lt;b&gt;``) cannot come back as markup. Text
+    without ``<`` or ``&`` holds neither a tag nor an entity: nh3 would only escape its ``>`` and
+    turn ``\r`` into ``\n`` (both undone or folded below), so it is not asked.
     """
     text = clean_text(value)
-    for _ in range(3):
-        stripped = html.unescape(nh3.clean(text, tags=set()))
-        if stripped == text:
-            break
-        text = stripped
-    return _SPACES.sub(" ", text).strip()
+    if "<" in text or "&" in text:
+        for _ in range(3):
+            stripped = html.unescape(nh3.clean(text, tags=set()))
+            if stripped == text:
+                break
+            text = stripped
+    # str.split() and re's \s both split on str.isspace(): the same as sub(r"\s+", " ").strip().
+    return " ".join(text.split())
+
+
+@functools.lru_cache(maxsize=4096)
+def _plain_name(value: str) -> str:
+    return plain(value)
+
+
+def plain_name(value) -> str:
+    """Return ``plain(value)`` of a name many articles share (a tag, section or author), memoised."""
+    return _plain_name(str(value or ""))
 
 
 def sanitise(body: str, site: Site) -> str:
@@ -258,32 +271,47 @@ def _document(article) -> dict:
 
 def source_of(article, site: Site) -> str:
     """Return the article's source path relative to the content folder, with ``/``."""
-    relative = os.path.relpath(article.source_path, site.content_root)
+    path, root = article.source_path, site.content_root
+    if (
+        os.path.isabs(path)
+        and path.startswith(root + os.sep)
+        and os.path.normpath(path) == path
+        and os.path.normpath(root) == root
+    ):
+        relative = path[len(root) + 1 :]  # what relpath gives, without its two abspath calls
+    else:
+        relative = os.path.relpath(path, root)
     return relative.replace(os.sep, "/")
 
 
-def from_article(article, site: Site) -> Entry:
-    """Build the record of one Pelican article (published; the caller filters the lists)."""
+def from_article(article, site: Site, urls: dict | None = None) -> Entry:
+    """Build the record of one Pelican article (published; the caller filters the lists).
+
+    ``urls`` (optional) keeps the build's taxonomy URLs, formatted once each (``_url_of``).
+    """
     date = local(article.date)
     modified = local(getattr(article, "modified", None) or article.date)
     section = article.category
+    source = source_of(article, site)
+    urls = {} if urls is None else urls
     return Entry(
-        id=tag_uri(site.id_authority, date, source_of(article, site)),
+        id=tag_uri(site.id_authority, date, source),
         slug=article.slug,
         url=site.absolute(article.url),
         title=plain(article.title),
         summary=plain(getattr(article, "summary", "")),
         section_slug=section.slug,
-        section_name=plain(section.name),
+        section_name=plain_name(section.name),
         section_url=site.absolute(section.url),
         date=date,
         modified=modified,
         body=sanitise(article.content, site),
-        source_path=source_of(article, site),
+        source_path=source,
         tags=tuple(
-            (t.slug, plain(t.name), site.absolute(t.url)) for t in getattr(article, "tags", None) or ()
+            (t.slug, plain_name(t.name), site.absolute(_url_of(t, urls)))
+            for t in getattr(article, "tags", None) or ()
         ),
-        authors=tuple(plain(a.name) for a in getattr(article, "authors", None) or ()),
+        authors=tuple(plain_name(a.name) for a in getattr(article, "authors", None) or ()),
         image=picture(article, site),
         attachments=attachments(article, site),
         legacy_url=clean_text(getattr(article, "legacy_url", "")).strip(),
@@ -428,7 +456,9 @@ class Records:
 
     Feeds, API and sitemaps share one instance (``records``): each article's key is computed once
     a build, a record is made only when no build made one from the same inputs, and whole records
-    (with their bodies) are read from the cache only for what an output writes again.
+    (with their bodies) are read from the cache only for what an output writes again. A record
+    the cache lacks is made when an output first asks for it (then stored): a cold build makes
+    each record once, in the batch that uses it, and never reads it back.
     """
 
     def __init__(self, articles, site: Site, settings, cache: BuildCache) -> None:
@@ -445,9 +475,6 @@ class Records:
         if used != known:
             cache.replace(bodies_key, used)
         self._by_article = {id(head.article): head for head in self.heads}
-        for head in self.heads:
-            if head.key not in cache:
-                cache.put(head.key, from_article(head.article, site))
         cache.keep(head.key for head in self.heads)
 
     def _head(self, article) -> Head:
@@ -473,12 +500,15 @@ class Records:
         return sorted(self.heads, key=lambda h: (-h.date.timestamp(), h.slug))
 
     def entries(self, heads) -> list[Entry]:
-        """Return the whole records of ``heads``, in order, read in one query."""
+        """Return the whole records of ``heads``, in order, read in one query.
+
+        A record the cache lacks (or holds damaged) is made from the article and stored.
+        """
         heads = list(heads)
-        found = self.cache.get_many(head.key for head in heads)
+        found = self.cache.get_many(head.key for head in heads if head.key in self.cache)
         for head in heads:
-            if not isinstance(found.get(head.key), Entry):  # a damaged value: made again
-                found[head.key] = from_article(head.article, self.site)
+            if not isinstance(found.get(head.key), Entry):
+                found[head.key] = from_article(head.article, self.site, self._urls)
                 self.cache.replace(head.key, found[head.key])
         return [found[head.key] for head in heads]
 

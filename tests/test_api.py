@@ -148,3 +148,26 @@ def test_bad_settings_stop_the_build_with_a_message(module, settings, message):
     validate = importlib.import_module(f"plugins.{module}.settings").validate
     with pytest.raises(SystemExit, match=message):
         validate(settings)
+
+
+def test_an_edit_remakes_its_document_and_page_as_a_cold_build_would(site_copy, tmp_path):
+    """Index pages and article documents are made a page at a time: a rebuild equals a cold build."""
+    site = site_copy("headless")
+    # One -e for both: a second -e would replace the first.
+    options = ("-e", "PORTAL_API_PAGE_SIZE=2", f'CACHE_PATH="{tmp_path / "cache"}"')
+    first = run_pelican(site, tmp_path / "out", "publishconf.py", *options)
+    assert first.returncode == 0, first.log
+    before = {p: p.read_bytes() for p in (tmp_path / "out" / "api").rglob("*.json")}
+    article = site / "articles/thanh-tra/2026/ket-qua-thanh-tra-dat-dai.md"
+    article.write_text(article.read_text(encoding="utf-8") + "\nĐoạn bổ sung mới.\n", encoding="utf-8")
+    again = run_pelican(site, tmp_path / "out", "publishconf.py", *options)
+    cold = run_pelican(site, tmp_path / "cold", "publishconf.py", "-e", "PORTAL_API_PAGE_SIZE=2")
+    assert again.returncode == cold.returncode == 0, again.log + cold.log
+    api_files = sorted(p.relative_to(cold.output) for p in (cold.output / "api").rglob("*.json"))
+    assert sorted(p.relative_to(again.output) for p in (again.output / "api").rglob("*.json")) == api_files
+    for relative in api_files:
+        assert (again.output / relative).read_bytes() == (cold.output / relative).read_bytes(), relative
+    changed = {p.relative_to(first.output).as_posix() for p in before if p.read_bytes() != before[p]}
+    assert "api/v1/articles/ket-qua-thanh-tra-dat-dai.json" in changed
+    document = load_json(again.output / "api/v1/articles/ket-qua-thanh-tra-dat-dai.json")
+    assert "Đoạn bổ sung mới." in document["body_html"]

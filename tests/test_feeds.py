@@ -280,3 +280,88 @@ def test_what_changes_a_record_key():
     bare = {"metadata": {}}
     variants = [{}, {"title": "Khác"}, {"content": "<p>Khác</p>"}, {"url": "thanh-tra/bai-khac/"}]
     assert len({key(**bare, **variant) for variant in variants}) == len(variants)
+
+
+def _plain_through_nh3(value) -> str:
+    """``plain`` as it was before its fast path: nh3 asked for every text."""
+    import html as html_module
+
+    import nh3
+
+    from portal.entries import clean_text
+
+    text = clean_text(value)
+    for _ in range(3):
+        stripped = html_module.unescape(nh3.clean(text, tags=set()))
+        if stripped == text:
+            break
+        text = stripped
+    return re.sub(r"\s+", " ", text).strip()
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Tiêu đề  bình thường",
+        "  Dòng\r\nhai\rba\n\tbốn\u00a0năm\u2003sáu\u3000bảy\u2028tám  ",
+        "a > b, c \" d ' e = f / g",
+        "Giá\x0b trị\x1c\x1d\x1e\x1f\x85 lạ\ufeff",
+        "Tiêu đề <b>đậm</b> &lt;i&gt; &amp;lt;b&amp;gt; &nbsp; &#8203;",
+        "<script>alert(1)</script>có <!-- chú thích --> < 3",
+        "",
+        None,
+        12,
+    ],
+)
+def test_plain_fast_path_gives_what_nh3_gives(value):
+    from portal.entries import plain, plain_name
+
+    assert plain(value) == _plain_through_nh3(value)
+    assert plain_name(value) == _plain_through_nh3(value)
+
+
+@pytest.mark.parametrize(
+    ("root", "path"),
+    [
+        ("/site", "/site/articles/thanh-tra/bai.md"),
+        ("/site", "/site/../site/articles/bai.md"),
+        ("/site/", "/site/articles/bai.md"),
+        ("/site", "/sitex/bai.md"),
+        ("/", "/articles/bai.md"),
+        ("site", "site/articles/bai.md"),
+    ],
+)
+def test_source_of_is_the_path_relative_to_the_content_folder(root, path):
+    import os
+
+    from portal.entries import source_of
+
+    site = Site(SITEURL, "Cổng", "Mô tả", root)
+    expected = os.path.relpath(path, root).replace(os.sep, "/")
+    assert source_of(SimpleNamespace(source_path=path), site) == expected
+
+
+def test_records_are_made_when_first_asked_and_kept(tmp_path):
+    from portal.buildcache import BuildCache
+    from portal.entries import Entry, Records
+
+    site = Site(SITEURL, "Cổng", "Mô tả", "/site")
+    settings = {"SITEURL": SITEURL}
+    articles = [
+        _fake_article(slug=f"bai-{n}", source_path=f"/site/articles/bai-{n}.md", title=f"Bài {n}")
+        for n in range(3)
+    ]
+    cache = BuildCache(tmp_path / "entries.sqlite")
+    built = Records(articles, site, settings, cache)
+    assert all(head.key not in cache for head in built.heads)  # nothing made before it is asked
+    first = built.entries(built.heads[:2])
+    assert [e.slug for e in first] == ["bai-0", "bai-1"] and all(isinstance(e, Entry) for e in first)
+    assert first == [from_article(a, site) for a in articles[:2]]
+    assert [head.key in cache for head in built.heads] == [True, True, False]
+    cache.save()
+    cache.close()
+    # The next build reads the stored records and makes only the one never asked for.
+    cache = BuildCache(tmp_path / "entries.sqlite")
+    again = Records(articles, site, settings, cache)
+    assert again.entries(again.heads) == [from_article(a, site) for a in articles]
+    assert cache.hits == 2

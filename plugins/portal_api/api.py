@@ -17,7 +17,7 @@ from portal.output import KeyedOutputs, code_digest, write_output
 from .settings import validate
 
 logger = logging.getLogger(__name__)
-BATCH = 200  # article documents made at a time (each record read holds its body)
+BATCH = 200  # records read at a time within a page of the index (each holds its body)
 
 
 def check_settings(pelican) -> None:
@@ -37,7 +37,9 @@ class ApiGenerator(Generator):
         An article's document is a function of its record (whose key covers the site), the code
         and the settings; a page of the index, of its records and its place. One whose key is
         unchanged and whose file is the one made for it is not made again, and only the records of
-        documents made again are read (with their bodies), a batch at a time.
+        documents made again are read (with their bodies). The work goes a page of the index at a
+        time, newest first: the records a page reads serve its articles' documents too (read once,
+        each summary made once), and no more than a page's records (a batch) are held at once.
         """
         started = time.perf_counter()
         built = records(self.settings, self.context)
@@ -45,23 +47,31 @@ class ApiGenerator(Generator):
         page_size = validate(self.settings)["PORTAL_API_PAGE_SIZE"]
         outputs = KeyedOutputs(self.settings.get("CACHE_PATH"), self.output_path, "api")
         salt = hashlib.sha256(code_digest() + repr((site, page_size, api.VERSION)).encode()).digest()
-        stale = []
-        for head in built.heads:
-            key = hashlib.sha256(salt + head.key).digest()
-            if not outputs.current_file(api.article_path(head.slug), key):
-                stale.append((head, key))
-        for start in range(0, len(stale), BATCH):
-            batch = stale[start : start + BATCH]
-            for (head, key), entry in zip(batch, built.entries(h for h, _ in batch), strict=True):
-                outputs.write(api.article_path(head.slug), key, dumps(api.article_of(entry, site)))
         ordered = built.newest_first
         count = api.page_count(len(ordered), page_size)
         for number, chunk in enumerate(api.chunks(ordered, page_size), start=1):
             place = repr((number, count, len(ordered))).encode()
-            key = hashlib.sha256(salt + place + b"".join(h.key for h in chunk)).digest()
-            if not outputs.current_file(api.index_path(number), key):
-                document = api.index_page(number, len(ordered), built.entries(chunk), site, page_size)
-                outputs.write(api.index_path(number), key, dumps(document))
+            page_key = hashlib.sha256(salt + place + b"".join(h.key for h in chunk)).digest()
+            page_stale = not outputs.current_file(api.index_path(number), page_key)
+            keys = {}
+            for head in chunk:
+                key = hashlib.sha256(salt + head.key).digest()
+                if not outputs.current_file(api.article_path(head.slug), key):
+                    keys[id(head)] = key
+            items = []
+            wanted = chunk if page_stale else [head for head in chunk if id(head) in keys]
+            for start in range(0, len(wanted), BATCH):
+                batch = wanted[start : start + BATCH]
+                for head, entry in zip(batch, built.entries(batch), strict=True):
+                    summary = api.summary_of(entry, site)
+                    if page_stale:
+                        items.append(summary)
+                    if id(head) in keys:
+                        document = api.article_of(entry, site, summary)
+                        outputs.write(api.article_path(head.slug), keys[id(head)], dumps(document))
+            if page_stale:
+                document = api.index_page_of(number, len(ordered), items, site, page_size)
+                outputs.write(api.index_path(number), page_key, dumps(document))
         documents = [(api.SECTIONS, api.sections_of(self.settings["SECTIONS"], built.heads, site))]
         documents += [(f"{api.SCHEMA_DIR}/{name}", schema) for name, schema in api.schemas().items()]
         for path, document in documents:
