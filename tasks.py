@@ -37,10 +37,12 @@ def build(c, content: str = "", output: str = ""):
 @task(help={"content": "content folder (default: content/)", "output": "output folder"})
 def publish(c, content: str = "", output: str = ""):
     """Production build (publishconf.py): strict; the old output stays until the new one is whole."""
-    from portal.publish import stage, swap_in  # noqa: PLC0415 (keeps ``invoke --list`` fast)
+    from portal.publish import CHANGES, stage, swap_in  # noqa: PLC0415 (keeps ``invoke --list`` fast)
 
     target = Path(output or OUTPUT).resolve()
-    staging = stage(target)  # a hard-linked copy of the last output: only changes are rewritten
+    # A hard-linked copy of the last output (only changes are rewritten), brought up to date with
+    # the last release's record of what it changed.
+    staging = stage(target, Path(conf.CACHE_PATH) / CHANGES)
     result = c.run(
         f'"{sys.executable}" -m pelican "{Path(content or CONTENT)}" '
         f'-s "{ROOT / "publishconf.py"}" -o "{staging}"',

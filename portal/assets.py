@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from portal.incremental import Key, identity, read_record, scan
+from portal.incremental import OUTPUTS, Key, identity, read_record, scan
 from portal.output import write_output
 
 FINGERPRINTED = re.compile(r"\.[0-9a-f]{10}\.[A-Za-z0-9]+$")
@@ -119,8 +119,37 @@ def _normalise(path: str) -> str:
     return "/".join(parts)
 
 
-def rewrite_html(html: str, siteurl: str, assets: dict[str, Asset]) -> str:
-    """Point ``<link>``/``<script>`` at fingerprinted files; add ``integrity`` to CSS and JS."""
+def rewrite_html(
+    html: str, siteurl: str, assets: dict[str, Asset], memo: dict[str, str] | None = None
+) -> str:
+    """Point ``<link>``/``<script>`` at fingerprinted files; add ``integrity`` to CSS and JS.
+
+    ``memo`` (empty at first, then kept for the same ``siteurl`` and ``assets``) remembers the
+    rewriting of each tag text: the pages of a site repeat the same few dozen tags (the first
+    ``MEMO_LIMIT`` different ones are kept; a page's own links, such as its canonical URL, would
+    fill it for nothing).
+    """
+    if memo is None:
+        return _TAG.sub(_tag_rewriter(siteurl, assets), html)
+    rewrite = _tag_rewriter(siteurl, assets)
+
+    def tag(match: re.Match) -> str:
+        text = match.group(0)
+        found = memo.get(text)
+        if found is None:
+            found = rewrite(match)
+            if len(memo) < MEMO_LIMIT:
+                memo[text] = found
+        return found
+
+    return _TAG.sub(tag, html)
+
+
+MEMO_LIMIT = 4096
+
+
+def _tag_rewriter(siteurl: str, assets: dict[str, Asset]):
+    """Return the function that rewrites one ``<link>``/``<script>`` tag match."""
     prefixes = sorted({f"{siteurl}/", "/"}, key=len, reverse=True)
 
     def tag(match: re.Match) -> str:
@@ -139,9 +168,7 @@ def rewrite_html(html: str, siteurl: str, assets: dict[str, Asset]) -> str:
             text = f'{text[:end]} integrity="{asset.integrity}"{text[end:]}'
         return text
 
-    return _TAG.sub(tag, html)
-
-
+    return tag
 
 
 def asset_map_digest(siteurl: str, assets: dict[str, Asset]) -> str:
@@ -223,21 +250,40 @@ def rewrite_pages(  # noqa: PLR0913 (``pages`` is keyword-only: what the build k
     # encoding the Vietnamese text (twice as fast); names are mapped the same way.
     site, mapped = _latin1(siteurl), {_latin1(name): _latin1_asset(asset) for name, asset in assets.items()}
     found = scan(output, suffix=".html") if pages is None else _identities(output, pages)
-    read = 0
+    read, memo, prefix = 0, {}, os.path.join(output, "")
     for relative, key in sorted(found.items()):
         if same and known.current(relative, key):
             found[relative] = tuple(known.pages[relative])  # as recorded: an unchanged cache is not written
             continue
         read += 1
-        path = output / relative
-        html = path.read_bytes()
-        rewritten = rewrite_html(html.decode("latin-1"), site, mapped).encode("latin-1")
+        path = prefix + relative
+        with open(path, "rb") as handle:
+            html = handle.read()
+        rewritten = rewrite_html(html.decode("latin-1"), site, mapped, memo).encode("latin-1")
         if rewritten != html:
-            write_output(output, relative, rewritten)
-            st = path.stat()
-            found[relative] = identity(st)
+            found[relative] = _replace(output, relative, path, rewritten)
     known.save(digest, None if epoch is None else epoch * 1_000_000_000, found)
     return read
+
+
+def _replace(output: Path, relative: str, path: str, data: bytes) -> Key:
+    """Replace the page at ``path`` (a file of the output just read) by ``data``; return its identity.
+
+    A temporary file and a rename, as every writer of the build (a hard-linked stage keeps the
+    live page), without ``write_output``'s checks: the page is in the output and its folder exists,
+    and its bytes differ. A page that is a symlink goes through ``write_output``.
+    """
+    if os.path.islink(path):
+        return identity(write_output(output, relative, data).stat())
+    OUTPUTS.record(path)
+    head, name = os.path.split(path)
+    temporary = os.path.join(head, f".{name}.{os.getpid()}.tmp")
+    with open(temporary, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        st = os.fstat(handle.fileno())
+    os.replace(temporary, path)
+    return identity(st)
 
 
 def _identities(output: Path, names: list[str]) -> dict[str, Key]:

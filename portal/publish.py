@@ -8,24 +8,56 @@ one (``rm -rf``) cost more than the build of one edit. So the tree a publish ret
 next stage, and ``stage`` brings it back to the output's state by changing only what differs (the
 files the last build replaced, added or removed); the first publish, or one after a failure,
 links the whole tree with ``cp``.
+
+Finding what differs by comparing both trees costs two walks of 90,000 names. So the release
+(``portal.release.finish``) records in the build's cache folder which names it found replaced,
+added or removed since the release it was staged from (``CHANGES``), and the next ``stage`` with
+that record relinks only those names. The record is trusted only when it describes exactly the two
+trees found: the output's folder (device and inode) and build id are those the release made, the
+stage's are those of the tree it was staged from, and the chain from ``stage`` to the release is
+unbroken (``stage`` hands over a record the release checks, and removes the last one before it
+touches the stage: a failed build leaves none). Anything else, and any error while applying it,
+falls back to the walk of both trees. A Pelican build straight into the output folder (``invoke
+build``) removes the record when it starts; a program that writes into the live output by other
+means must remove it too.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import shutil
 import subprocess
 import time
 from pathlib import Path
 
+from portal.buildcache import read_pickle, write_pickle
 
-def stage(target: Path) -> Path:
-    """Return a staging folder beside ``target``, a hard-linked copy of it when it exists."""
+CHANGES = "release-changes.pickle"  # in the build's cache folder: what the last release changed
+CHANGES_FORMAT = 1
+
+
+def stage(target: Path, changes: Path | None = None) -> Path:
+    """Return a staging folder beside ``target``, a hard-linked copy of it when it exists.
+
+    ``changes`` (the release's record, ``CHANGES`` in the cache folder) lets the tree the last
+    publish retired be brought up to date by relinking only what that publish changed.
+    """
     target = Path(target).resolve()
     staging = staging_of(target)
+    record = _take_record(changes, target)
+    prepared = _prepare(target, staging, record)
+    if changes is not None and target.is_dir():
+        hand_over(changes, target, staging, record)
+    return prepared
+
+
+def _prepare(target: Path, staging: Path, record: dict | None) -> Path:
     if target.is_dir() and staging.is_dir() and not staging.is_symlink():
         try:  # the tree the last publish retired
-            relink(target, staging)
+            if record is None or not _apply(target, staging, record):
+                relink(target, staging)
             return staging
         except OSError:
             pass
@@ -80,6 +112,99 @@ def relink(target: Path, staging: Path) -> None:
                 temporary = os.path.join(here, f".{name}.{os.getpid()}.link")
                 os.link(entry.path, temporary, follow_symlinks=False)
                 os.replace(temporary, path)
+
+
+def root_of(folder: Path) -> tuple[int, int]:
+    """Return the identity (device, inode) of a folder: a rename keeps it, a new tree has another."""
+    st = os.stat(folder)
+    return (st.st_dev, st.st_ino)
+
+
+def build_id_of(folder: Path) -> str | None:
+    """Return the build id a release wrote in ``folder/version.json``, if any."""
+    try:
+        data = json.loads((Path(folder) / "version.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    found = data.get("build_id") if isinstance(data, dict) else None
+    return found if isinstance(found, str) else None
+
+
+def read_changes(path: Path | None) -> dict | None:
+    """Return the record at ``path`` if it is one of this format, else ``None``."""
+    data = read_pickle(path)
+    return data if isinstance(data, dict) and data.get("format") == CHANGES_FORMAT else None
+
+
+def forget_changes(path: Path, output: Path) -> None:
+    """Remove the record at ``path`` if it describes ``output`` (a build is about to write into it)."""
+    record = read_changes(path)
+    try:
+        if record is not None and record.get("root") == root_of(output):
+            os.unlink(path)
+    except OSError:
+        pass
+
+
+def _take_record(path: Path | None, target: Path) -> dict | None:
+    """Remove the record at ``path``; return it if it describes the release now in ``target``."""
+    if path is None:
+        return None
+    record = read_changes(path)
+    with contextlib.suppress(FileNotFoundError):  # before the stage changes: a failed build leaves none
+        os.unlink(path)
+    try:
+        if record is None or record.get("root") != root_of(target):
+            return None
+    except OSError:
+        return None
+    return record if record.get("build_id") == build_id_of(target) else None
+
+
+def hand_over(path: Path, target: Path, staging: Path, record: dict | None) -> None:
+    """Tell the release of the build about to run in ``staging`` which tree it was staged from.
+
+    The release trusts its cache's file identities as a description of ``target`` only with the
+    token that ``record`` (the last release's, found to describe ``target``) carries.
+    """
+    write_pickle(
+        path,
+        {
+            "format": CHANGES_FORMAT,
+            "root": root_of(target),
+            "build_id": build_id_of(target),
+            "token": record.get("token") if record else None,
+            "staged": root_of(staging),
+        },
+    )
+
+
+def _apply(target: Path, staging: Path, record: dict) -> bool:
+    """Bring ``staging`` to ``target``'s state with the names ``record`` lists; ``False`` if it may not.
+
+    Allowed only when ``staging`` is the very tree the record's release was staged from. A name
+    that is not as the record says (a file to remove that is missing) raises ``OSError``.
+    """
+    names = [record.get(key) for key in ("changed", "removed", "folders_added", "folders_removed")]
+    if not all(isinstance(value, list) for value in names):
+        return False
+    if record.get("from") != root_of(staging) or record.get("from_build") != build_id_of(staging):
+        return False
+    changed, removed, added, gone = names
+    here, there = os.path.join(staging, ""), os.path.join(target, "")
+    for relative in removed:
+        os.unlink(here + relative)
+    for folder in sorted(gone, reverse=True):  # deepest first; each is empty by now
+        shutil.rmtree(here + folder)
+    for folder in sorted(added):
+        os.makedirs(here + folder, exist_ok=True)
+    pid = os.getpid()
+    for relative in changed:
+        head, _, name = relative.rpartition("/")
+        temporary = os.path.join(here + head, f".{name}.{pid}.link")
+        os.link(there + relative, temporary, follow_symlinks=False)
+        os.replace(temporary, here + relative)
+    return True
 
 
 def _same_file(one: os.DirEntry, two: os.DirEntry) -> bool:

@@ -28,6 +28,7 @@ from portal.buildcache import read_pickle, write_pickle
 from portal.epoch import as_datetime
 from portal.incremental import Key, identity, replace_if_changed, scan
 from portal.output import write_output
+from portal.publish import CHANGES_FORMAT, read_changes, root_of
 
 MANIFEST = "manifest.json"
 # Release files that configure the web node and are never served (nginx answers 404).
@@ -167,6 +168,8 @@ class DigestCache:
         self.manifest: str | None = None  # digest of what the last manifest listed
         self.release: tuple | None = None  # epoch (ns), commit, compression, rules, types
         self.build_id: str | None = None
+        self.folders: frozenset[str] | None = None  # every folder of that release ("" is the output)
+        self.token: str | None = None  # names this state of the cache (``portal.publish.CHANGES``)
         data = read_pickle(path)
         if isinstance(data, dict) and data.get("format") == self.FORMAT:
             entries, digests = data.get("entries"), data.get("digests")
@@ -174,6 +177,9 @@ class DigestCache:
                 self.entries, self.digests = entries, digests
                 self.manifest, self.release = data.get("manifest"), data.get("release")
                 self.build_id = data.get("build_id")
+                folders, token = data.get("folders"), data.get("token")
+                self.folders = folders if isinstance(folders, frozenset) else None
+                self.token = token if isinstance(token, str) else None
 
     def sha(self, relative: str, key: Key | None) -> str | None:
         """Return the cached digest of ``relative`` if it still has identity ``key``."""
@@ -182,14 +188,22 @@ class DigestCache:
         digest = self.digests.get(relative)
         return digest if isinstance(digest, str) else None
 
-    def save(
-        self, keys: dict[str, Key], digests: dict[str, str], manifest: str, release: tuple, build_id: str
+    def save(  # noqa: PLR0913
+        self,
+        keys: dict[str, Key],
+        digests: dict[str, str],
+        manifest: str,
+        release: tuple,
+        build_id: str,
+        *,
+        folders: frozenset[str] | None = None,
     ) -> None:
-        """Remember the finished release (``keys`` taken after its mtimes were fixed)."""
+        """Remember the finished release (``keys`` taken after its mtimes were fixed) under a new token."""
         if self.path is None:
             return
         self.entries, self.digests = dict(keys), {rel: digests[rel] for rel in keys}
         self.manifest, self.release, self.build_id = manifest, release, build_id
+        self.folders, self.token = folders, os.urandom(16).hex()
         data = {
             "format": self.FORMAT,
             "entries": self.entries,
@@ -197,6 +211,8 @@ class DigestCache:
             "manifest": manifest,
             "release": release,
             "build_id": build_id,
+            "folders": folders,
+            "token": self.token,
         }
         write_pickle(self.path, data)
 
@@ -509,27 +525,35 @@ def _parent(relative: str) -> str:
     return head + "/" if head else ""
 
 
-def finish(
+def finish(  # noqa: PLR0913
     output: Path,
     epoch: int,
     commit: str,
     compress: bool = True,
     cache: Path | None = None,
+    *,
+    changes: Path | None = None,
 ) -> Version:
     """Turn a built output into a release: healthz, compressed copies, version, manifest, mtimes.
 
     ``cache`` (a file) keeps the digests of the last release, so an incremental publish reads and
     compresses only the files it changed, and a release of an output that did not change since
     the last one, for the same epoch and commit, writes nothing. One walk of the output; every
-    later step works on what it found and on the files it wrote itself.
+    later step works on what it found and on the files it wrote itself. ``changes`` (a file, see
+    ``portal.publish.CHANGES``) receives which names this release replaced, added or removed
+    since the tree its output was staged from, for the next ``stage``.
     """
     known = DigestCache(cache)
+    before = (known.entries, known.folders, known.token, known.build_id)  # ``save`` replaces them
     stamp = epoch * 1_000_000_000
     built_at = as_datetime(epoch).strftime("%Y-%m-%dT%H:%M:%SZ")
     write_output(output, HEALTHZ, "ok\n")
     folders: dict[str, int] = {}
     keys = scan(output, folders)
     if _same_release(known, keys, folders, (stamp, commit, compress, _rules())):
+        record_changes(
+            changes, output, before, keys=keys, folders=folders, build_id=known.build_id, token=known.token
+        )
         return Version(known.build_id, commit, built_at)
     touched: set[str] = set()  # folders whose entries this step changes
     plan = _plan(keys, known, compress)
@@ -557,8 +581,53 @@ def finish(
         digests[MANIFEST] = hashlib.sha256(data).hexdigest()
     touched.add("")  # version.json or manifest.json may have been replaced (one utime)
     _fix_mtimes(output, keys, folders, touched, stamp)
-    known.save(keys, digests, listed, (stamp, commit, compress, _rules(), types), version.build_id)
+    release = (stamp, commit, compress, _rules(), types)
+    known.save(keys, digests, listed, release, version.build_id, folders=frozenset(folders))
+    record_changes(
+        changes, output, before, keys=keys, folders=folders, build_id=version.build_id, token=known.token
+    )
     return version
+
+
+def record_changes(  # noqa: PLR0913
+    path: Path | None,
+    output: Path,
+    before: tuple,
+    *,
+    keys: dict[str, Key],
+    folders: dict[str, int],
+    build_id: str,
+    token: str | None,
+) -> None:
+    """Write the record ``portal.publish.stage`` reads: this release, and what it changed if known.
+
+    ``before`` is what the digest cache said before this release (file identities, folders, token,
+    build id). They describe the tree the output was staged from only when ``stage`` handed over
+    that tree with the same token and this very output as its stage; then every name whose
+    device and inode differ from that tree's, or that one of both trees lacks, is listed.
+    """
+    if path is None:
+        return
+    record = {"format": CHANGES_FORMAT, "root": root_of(output), "build_id": build_id, "token": token}
+    entries, known_folders, known_token, known_build = before
+    handed = read_changes(path)
+    if (
+        handed is not None
+        and known_token is not None
+        and known_folders is not None
+        and handed.get("token") == known_token
+        and handed.get("staged") == record["root"]
+        and handed.get("build_id") == known_build
+        and isinstance(handed.get("root"), tuple)
+    ):
+        record["from"], record["from_build"] = handed["root"], known_build
+        record["changed"] = [
+            rel for rel, key in keys.items() if (old := entries.get(rel)) is None or old[:2] != key[:2]
+        ]
+        record["removed"] = [rel for rel in entries if rel not in keys]
+        record["folders_added"] = sorted(folders.keys() - known_folders)
+        record["folders_removed"] = sorted(known_folders - folders.keys())
+    write_pickle(path, record)
 
 
 def _same_release(known: DigestCache, keys: dict[str, Key], folders: dict[str, int], release: tuple) -> bool:

@@ -4,6 +4,7 @@ import gzip
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -13,6 +14,7 @@ from conftest import ROOT, SITES, build_env, run_pelican
 
 from portal.assets import FINGERPRINTED
 from portal.incremental import replace_if_changed
+from portal.publish import CHANGES
 from portal.release import DigestCache, finish, gzip_bytes, precompress, read_manifest
 
 
@@ -312,7 +314,9 @@ def test_a_build_asks_its_clock_once_and_the_next_build_asks_again(tmp_path, mon
             self.settings = {"PATH": str(tmp_path)}
 
     asked = []
-    monkeypatch.setattr(epoch, "source_date_epoch", lambda folder: asked.append(folder) or 1767225600 + len(asked))
+    monkeypatch.setattr(
+        epoch, "source_date_epoch", lambda folder: asked.append(folder) or 1767225600 + len(asked)
+    )
     monkeypatch.setattr(epoch, "commit_of", lambda folder: "abc")
     build = Build()
     first = [epoch.build_clock(build) for _ in range(3)]  # security.txt, assets, release
@@ -358,3 +362,115 @@ def test_a_cache_made_under_other_compression_rules_trusts_no_kept_copy(tmp_path
     finish(output, epoch, "abc", cache=cache)
     assert not any(name.endswith((".gz", ".br")) for name in _release_files(output))
     assert _release_files(output) == _cold_release_of(output, tmp_path / "fresh", epoch)
+
+
+def _release_publish(output, cache, epoch, change):
+    """Publish as ``invoke publish`` does, with the release's record of changes, on a plain tree."""
+    from portal.publish import stage, swap_in
+
+    staging = stage(output, cache / CHANGES)
+    assert _identities(staging) == _identities(output)  # name for name and inode for inode
+    change(staging)
+    finish(staging, epoch, "abc", cache=cache / "digests.pickle", changes=cache / CHANGES)
+    swap_in(staging, output)
+
+
+def _identities(folder):
+    """Every name under ``folder``: ``folder`` for a folder, else (device, inode)."""
+    return {
+        path.relative_to(folder).as_posix(): "folder"
+        if path.is_dir()
+        else (path.stat().st_dev, path.stat().st_ino)
+        for path in folder.rglob("*")
+    }
+
+
+def _edits(step):
+    def change(staging):
+        replace_if_changed(
+            staging / f"bai-{step}" / "index.html", f"<p>{'Thanh tra ' * 40}{step}</p>".encode()
+        )
+        replace_if_changed(staging / "index.html", f"<p>{'Trang chủ ' * 40}{step}</p>".encode())
+        gone = staging / f"bai-{step - 2}"
+        if gone.is_dir():
+            shutil.rmtree(gone)
+        (staging / "tam.txt").unlink(missing_ok=True)
+
+    return change
+
+
+def test_a_stage_relinks_only_what_the_last_release_changed_and_equals_the_output(tmp_path, monkeypatch):
+    import portal.publish
+
+    output, cache, epoch = tmp_path / "out", tmp_path / "cache", 1767225600
+    replace_if_changed(output / "tam.txt", b"t" * 400)
+    for step in range(3):
+        _release_publish(output, cache, epoch + step, _edits(step))
+    walked = []
+    monkeypatch.setattr(portal.publish, "relink", lambda *args: walked.append(args))
+    for step in range(3, 6):
+        _release_publish(output, cache, epoch + step, _edits(step))
+        staging = portal.publish.staging_of(output.resolve())
+        assert walked == []  # the record was used, never the walk of both trees
+        assert staging.is_dir()
+        for name in ("bai-0", "bai-1", f"bai-{step - 2}"):
+            assert not (output / name).exists()
+    fresh = tmp_path / "fresh"  # the same content released cold: the same files
+    for name in ("bai-4/index.html", "bai-5/index.html", "index.html"):
+        replace_if_changed(fresh / name, (output / name).read_bytes())
+    finish(fresh, epoch + 5, "abc")
+    assert {p: b for p, (b, _) in _snapshot(fresh).items()} == {
+        p: b for p, (b, _) in _snapshot(output).items()
+    }
+
+
+def test_a_failed_build_or_a_build_into_the_output_leaves_no_record_a_stage_trusts(tmp_path, monkeypatch):
+    import portal.publish
+    from portal.publish import forget_changes, read_changes, stage, staging_of
+
+    output, cache, epoch = tmp_path / "out", tmp_path / "cache", 1767225600
+    for step in range(3):
+        _release_publish(output, cache, epoch + step, _edits(step))
+    staging = stage(output, cache / CHANGES)  # uses the record, and consumes it
+    assert "changed" not in read_changes(cache / CHANGES)
+    replace_if_changed(staging / "index.html", b"a build that fails before its release")
+    walked = []
+    real = portal.publish.relink
+    monkeypatch.setattr(portal.publish, "relink", lambda *args: walked.append(args) or real(*args))
+    assert stage(output, cache / CHANGES) == staging  # no record of changes: the walk of both trees
+    assert walked and _identities(staging) == _identities(output)
+    finish(staging, epoch + 3, "abc", cache=cache / "digests.pickle", changes=cache / CHANGES)
+    assert staging_of(output.resolve()) == staging
+    # A release whose build then failed: its record names the stage, not the output: not trusted.
+    walked.clear()
+    stage(output, cache / CHANGES)
+    assert walked and _identities(staging) == _identities(output)
+    # A build straight into the output forgets the record that describes it.
+    _release_publish(output, cache, epoch + 4, _edits(4))  # the chain starts again with a walk
+    assert "changed" not in read_changes(cache / CHANGES)
+    _release_publish(output, cache, epoch + 5, _edits(5))
+    assert "changed" in read_changes(cache / CHANGES)
+    forget_changes(cache / CHANGES, output)
+    assert read_changes(cache / CHANGES) is None
+    walked.clear()
+    stage(output, cache / CHANGES)
+    assert walked and _identities(staging) == _identities(output)
+
+
+def test_a_record_that_does_not_match_the_retired_tree_is_not_applied(tmp_path, monkeypatch):
+    import portal.publish
+    from portal.publish import read_changes, stage, staging_of
+
+    output, cache, epoch = tmp_path / "out", tmp_path / "cache", 1767225600
+    for step in range(3):
+        _release_publish(output, cache, epoch + step, _edits(step))
+    staging = staging_of(output.resolve())
+    replace_if_changed(
+        staging / "version.json", b'{"build_id": "another"}\n'
+    )  # not the tree it was staged from
+    walked = []
+    real = portal.publish.relink
+    monkeypatch.setattr(portal.publish, "relink", lambda *args: walked.append(args) or real(*args))
+    assert "changed" in read_changes(cache / CHANGES)
+    assert stage(output, cache / CHANGES) == staging
+    assert walked and _identities(staging) == _identities(output)

@@ -2,6 +2,9 @@
 
 ``portal_release`` is the LAST plugin: at ``finalized`` every other plugin has written its files,
 so the manifest covers the whole output and nothing changes after the mtimes are fixed.
+It also leaves in the cache folder the record of what the release changed (``portal.publish.CHANGES``)
+for the next publish's ``stage``; a build straight into the folder that record describes (a
+development build into the live output) removes it first.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from pathlib import Path
 from pelican import signals
 
 from portal.epoch import build_clock
+from portal.publish import CHANGES, forget_changes
 from portal.release import finish
 
 from .settings import validate
@@ -20,8 +24,13 @@ logger = logging.getLogger(__name__)
 
 
 def check_settings(pelican) -> None:
-    """Fail early on an unknown ``PORTAL_RELEASE_*`` setting."""
+    """Fail early on an unknown ``PORTAL_RELEASE_*`` setting; forget a record of this output's last release.
+
+    A build that writes into the folder the record describes (not into a stage) could leave it
+    changed without a release, and the record would no longer say what that folder holds.
+    """
     validate(pelican.settings)
+    forget_changes(Path(pelican.settings["CACHE_PATH"]) / CHANGES, Path(pelican.output_path))
 
 
 def finish_release(pelican) -> None:
@@ -34,6 +43,7 @@ def finish_release(pelican) -> None:
         clock.commit,
         compress=values["PORTAL_RELEASE_PRECOMPRESS"],
         cache=Path(pelican.settings["CACHE_PATH"]) / "release-digests.pickle",
+        changes=Path(pelican.settings["CACHE_PATH"]) / CHANGES,
     )
     logger.info("portal_release: bản dựng %s", version.build_id)
 

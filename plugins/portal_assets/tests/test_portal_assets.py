@@ -160,3 +160,34 @@ def test_only_the_pages_a_build_made_are_looked_at(site, tmp_path):
     assert {name: after[name] for name in before if name != "tin/bai-1/index.html"} == {
         name: data for name, data in before.items() if name != "tin/bai-1/index.html"
     }
+
+
+def test_tag_rewrites_remembered_across_pages_give_each_page_its_own_rewriting(site, monkeypatch):
+    import portal.assets
+
+    assets = fingerprint_tree(site)
+    monkeypatch.setattr(portal.assets, "MEMO_LIMIT", 2)  # a full memo still rewrites every tag
+    memo: dict[str, str] = {}
+    for number in range(4):
+        page = _page(number).decode("latin-1")
+        canonical = f'<link rel="canonical" href="{SITEURL}/tin/bai-{number}/">'
+        page = page.replace("</head>", canonical + "</head>")
+        assert rewrite_html(page, SITEURL, assets, memo) == rewrite_html(page, SITEURL, assets)
+    assert len(memo) == 2
+
+
+def test_a_rewritten_page_is_a_new_file_and_its_recorded_identity_is_its_own(site, tmp_path):
+    live = tmp_path / "live"  # a hard-linked copy, as a publish's stage shares its files with the live output
+    for path in site.rglob("*"):
+        if path.is_file():
+            (live / path.relative_to(site)).parent.mkdir(parents=True, exist_ok=True)
+            os.link(path, live / path.relative_to(site))
+    cache = tmp_path / "pages.json"
+    assert rewrite_pages(site, SITEURL, fingerprint_tree(site), cache, EPOCH) == 4
+    for number in range(4):
+        page = f"tin/bai-{number}/index.html"
+        assert (live / page).read_bytes() == _page(number)  # the live copy is untouched
+        assert b"integrity=" in (site / page).read_bytes()
+    assert (
+        rewrite_pages(site, SITEURL, fingerprint_tree(site), cache, EPOCH) == 0
+    )  # identities recorded right
