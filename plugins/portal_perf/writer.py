@@ -25,7 +25,7 @@ from .render_cache import RenderCache
 logger = logging.getLogger(__name__)
 _ABSENT = object()
 ALWAYS_OWN = ("output_file", "localsiteurl")  # values Pelican sets for each page
-# Besides the call's keywords and its paginated names, the only context value Pelican can replace.
+# Besides the call's keywords and its paginated names, the context values Pelican sets per page.
 SET_BY_PELICAN = ("SITEURL", *ALWAYS_OWN)
 PAGINATED_NAMES = ("paginator", "page", "previous_page", "next_page")  # each ``{key}_{name}``
 _WRITE_FILE = inspect.signature(Writer.write_file)
@@ -80,12 +80,12 @@ class _PageTemplate:
     """A template whose ``render`` is skipped when the page's key says the file is current.
 
     While the writer queues pages, ``render`` is deferred (queued as a ``Job``). ``names`` are the
-    context names the call may have given another value than ``context`` holds (its keywords,
-    its paginated names, and the few Pelican sets): the page's own values are looked for there
-    and among the names ``context`` lacks, not in the whole context (hundreds of settings).
+    only context names Pelican's ``write_file`` sets for a page (the call's keywords, its
+    paginated names, ``SET_BY_PELICAN``): the page's own values are looked for there, not by
+    comparing every entry of the context (every setting) on every page.
     """
 
-    def __init__(self, template, writer: IncrementalWriter, context: dict, names: frozenset[str]):
+    def __init__(self, template, writer: IncrementalWriter, context: dict, names: tuple[str, ...]):
         self._template, self._writer, self._context = template, writer, context
         self._names = names
 
@@ -105,9 +105,8 @@ class _PageTemplate:
                 return ""
             if writer.deferred is not None:
                 base = self._context
-                names = sorted(self._names.union(localcontext.keys() - base.keys()))
                 own = {}
-                for k in names:
+                for k in self._names:
                     value = localcontext.get(k, _ABSENT)
                     if value is not _ABSENT and (k in ALWAYS_OWN or base.get(k, _ABSENT) is not value):
                         own[k] = value
@@ -170,7 +169,7 @@ class IncrementalWriter(Writer):
             keys = paginated if paginated is not None else ("articles", "dates")  # Pelican's default
             names = {*SET_BY_PELICAN, *call.get("kwargs", ())}
             names.update(f"{key}_{suffix}" for key in keys for suffix in PAGINATED_NAMES)
-            template = _PageTemplate(template, self, context, frozenset(names))
+            template = _PageTemplate(template, self, context, tuple(sorted(names)))
         return super().write_file(name, template, context, *args, **kwargs)
 
     def _open_w(self, filename, encoding, override=False):
