@@ -158,3 +158,50 @@ def test_kept_articles_are_keyed_by_the_reading_libraries_versions(monkeypatch):
     for library in ("pelican", "markdown", "nh3"):
         monkeypatch.setattr(importlib.metadata, "version", lambda name, lib=library: "0" if name == lib else real(name))
         assert article_cache.salt(settings) != before, library
+
+
+class _Recorder:
+    """A template that keeps the context of each page it renders."""
+
+    name = "index.html"
+
+    def __init__(self):
+        self.seen = []
+
+    def render(self, localcontext):
+        self.seen.append(localcontext)
+        return ""
+
+
+@pytest.mark.parametrize("relative_urls", [False, True])
+def test_a_queued_page_gets_the_very_context_pelican_built(tmp_path, relative_urls):
+    from pelican.settings import read_settings
+    from pelican.writers import Writer
+    from portal_perf.writer import IncrementalWriter
+
+    settings = read_settings(
+        override={"PORTAL_PERF_RENDER_CACHE": False, "PAGINATED_TEMPLATES": {"index": 2}}
+    )
+    articles, shared, own = list(range(5)), object(), object()
+    context = {**settings, "articles": articles, "shared": shared, "localsiteurl": None}
+
+    def call(writer, template):
+        writer.write_file(
+            "index.html", template, context, relative_urls, template_name="index", url="",
+            articles=articles, shared=shared, own=own,  # ``shared`` the same as the context's
+        )  # fmt: skip
+
+    plain, queued = _Recorder(), _Recorder()
+    call(Writer(str(tmp_path / "a"), settings=settings), plain)
+    writer = IncrementalWriter(str(tmp_path / "b"), settings=settings)
+    writer.deferred = []
+    call(writer, queued)
+    assert queued.seen == [] and len(writer.deferred) == len(plain.seen) == 3
+    for job, expected in zip(writer.deferred, plain.seen, strict=True):
+        built = job.localcontext()
+        assert built.keys() == expected.keys()
+        for name, value in expected.items():  # the objects given are the same; each call makes its pages
+            made = value is not own and not any(value is known for known in context.values())
+            assert built[name] is value or (made and type(built[name]) is type(value)), name
+            assert getattr(built[name], "number", None) == getattr(value, "number", None), name
+            assert not isinstance(value, str) or built[name] == value, name

@@ -4,10 +4,10 @@ Signals: ``initialized`` validates settings; ``get_generators`` starts a build's
 (what the output folder holds before it); ``article_generator_init`` swaps Pelican's quadratic
 taxonomy and archive steps for linear ones, keeps read articles between builds
 (``article_cache``) and renders its pages to render on two processes when they are many
-(``parallel``); ``generator_init`` adds
-the ``portal_memo`` block cache; ``all_generators_finalized`` freezes content URLs
-(``memo``); ``get_writer`` returns a writer that rewrites only changed files; ``finalized``
-deletes the files this build no longer makes. Pelican's file copies (static files, theme assets)
+(``parallel``); ``generator_init`` adds the ``portal_memo`` block cache and stops the template
+environment's reload checks; ``all_generators_finalized`` freezes content URLs (``memo``);
+``get_writer`` returns a writer that rewrites only changed files; ``finalized`` deletes the files
+this build no longer makes. Pelican's file copies (static files, theme assets)
 also go through ``portal.incremental``: they replace files by rename and skip equal bytes.
 """
 
@@ -57,11 +57,17 @@ def linear_taxonomy(generator) -> None:
 
 
 def add_filters(generator) -> None:
-    """Expose ``portal_memo`` (render a block once per build and item) to the templates."""
+    """Expose ``portal_memo`` (render a block once per build and item) to the templates.
+
+    The environment also stops checking each template's file for changes whenever it is asked
+    for (Jinja's ``auto_reload``: a ``stat`` for every import of every page): a generator lives
+    for one build, in which the theme does not change.
+    """
     env = getattr(generator, "env", None)
     if env is None:
         return
     env.globals["portal_memo"] = MEMO
+    env.auto_reload = False
 
 
 def incremental_writer(pelican):

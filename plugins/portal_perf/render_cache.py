@@ -42,6 +42,7 @@ MAX_DEPTH = 4
 BOOKKEEPING = {"source_hash", "field_lines"}  # the reader's records, never shown on a page
 WHOLE_SKIPPED = EXCLUDED_ATTRIBUTES | {"metadata"}  # the metadata counts through the level-1 digest
 ADDRESS = re.compile(r" at 0x[0-9a-f]+")
+_PLAIN = frozenset({str, int, float, bool, type(None), datetime, date})
 _ABSENT = object()
 
 
@@ -150,8 +151,10 @@ class Digester:
         hasher = hashlib.sha1(type(value).__qualname__.encode(), usedforsecurity=False)
         if isinstance(value, list | tuple | set | frozenset):
             items = value if isinstance(value, list | tuple) else sorted(value, key=repr)
-            for item in items:
-                hasher.update(self.digest(item, level, depth))
+            memo, kind, digest = self._memo, 1 if level else 0, self.digest
+            for item in items:  # mostly articles digested already: their memo entry, looked up here
+                known = memo.get((id(item), kind))  # a live object's id: memo entries hold theirs
+                hasher.update(known[1] if known is not None else digest(item, level, depth))
         elif isinstance(value, dict):
             for item_key in sorted(value, key=repr):
                 hasher.update(repr(item_key).encode())
@@ -254,6 +257,8 @@ def _holds_content(value) -> bool:
 
 def _flat(value):
     """Return ``value`` with taxonomy objects as (kind, name, slug): their repr shows the name only."""
+    if type(value) in _PLAIN:  # the common case: neither a taxonomy object nor a list of them
+        return value
     if isinstance(value, URLWrapper):
         return (type(value).__qualname__, value.name, value.slug)
     if isinstance(value, list | tuple) and any(isinstance(item, URLWrapper) for item in value):
@@ -302,23 +307,22 @@ class RenderCache:
         plan = self._plan(template)
         if plan is None:
             return None
-        hasher = hashlib.sha256(self.fingerprint)
-        hasher.update(f"{template.name}\0{name}\0".encode())
-        last = self._last
+        parts = [self.fingerprint, f"{template.name}\0{name}\0".encode()]  # hashed as one
+        last, get = self._last, localcontext.get
         try:
             for variable, label, absent in plan:
-                hasher.update(label)
-                value = localcontext.get(variable, _ABSENT)
+                parts.append(label)
+                value = get(variable, _ABSENT)
                 if value is _ABSENT:  # a Jinja global or filter (code, in the fingerprint) or undefined
-                    hasher.update(absent)
+                    parts.append(absent)
                     continue
                 seen = last.get(variable)
                 if seen is None or seen[0] is not value:  # most values are the build's shared ones
                     seen = last[variable] = (value, self.digester.digest(value))
-                hasher.update(seen[1])
+                parts.append(seen[1])
         except (UnstableError, RecursionError):
             return None
-        return hasher.digest()
+        return hashlib.sha256(b"".join(parts)).digest()
 
     def _plan(self, template) -> tuple | None:
         """Return the variables a template refers to, in order, each with its stand-in when absent."""

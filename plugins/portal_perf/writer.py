@@ -8,6 +8,7 @@ known: a rebuild that renders a handful of pages never forks.
 
 from __future__ import annotations
 
+import inspect
 import io
 import logging
 import os
@@ -24,6 +25,10 @@ from .render_cache import RenderCache
 logger = logging.getLogger(__name__)
 _ABSENT = object()
 ALWAYS_OWN = ("output_file", "localsiteurl")  # values Pelican sets for each page
+# Besides the call's keywords and its paginated names, the context values Pelican sets per page.
+SET_BY_PELICAN = ("SITEURL", *ALWAYS_OWN)
+PAGINATED_NAMES = ("paginator", "page", "previous_page", "next_page")  # each ``{key}_{name}``
+_WRITE_FILE = inspect.signature(Writer.write_file)
 
 
 class _Pending(io.StringIO):
@@ -74,11 +79,15 @@ class Job:
 class _PageTemplate:
     """A template whose ``render`` is skipped when the page's key says the file is current.
 
-    While the writer queues pages, ``render`` is deferred (queued as a ``Job``).
+    While the writer queues pages, ``render`` is deferred (queued as a ``Job``). ``names`` are the
+    only context names Pelican's ``write_file`` sets for a page (the call's keywords, its
+    paginated names, ``SET_BY_PELICAN``): the page's own values are looked for there, not by
+    comparing every entry of the context (every setting) on every page.
     """
 
-    def __init__(self, template, writer: IncrementalWriter, context: dict):
+    def __init__(self, template, writer: IncrementalWriter, context: dict, names: tuple[str, ...]):
         self._template, self._writer, self._context = template, writer, context
+        self._names = names
 
     def __getattr__(self, name):
         return getattr(self._template, name)
@@ -96,8 +105,11 @@ class _PageTemplate:
                 return ""
             if writer.deferred is not None:
                 base = self._context
-                own = {k: v for k, v in localcontext.items() if base.get(k, _ABSENT) is not v}
-                own.update((k, localcontext[k]) for k in ALWAYS_OWN if k in localcontext)
+                own = {}
+                for k in self._names:
+                    value = localcontext.get(k, _ABSENT)
+                    if value is not _ABSENT and (k in ALWAYS_OWN or base.get(k, _ABSENT) is not value):
+                        own[k] = value
                 writer.decided = (path, Job(path, self._template, base, own))
                 return ""
         return writer.render(self._template, localcontext, name)
@@ -152,7 +164,12 @@ class IncrementalWriter(Writer):
     def write_file(self, name, template, context, *args, **kwargs):
         """Pelican's ``write_file``, with the template's rendering skipped or deferred."""
         if template is not None:
-            template = _PageTemplate(template, self, context)
+            call = _WRITE_FILE.bind(self, name, template, context, *args, **kwargs).arguments
+            paginated = call.get("paginated")
+            keys = paginated if paginated is not None else ("articles", "dates")  # Pelican's default
+            names = {*SET_BY_PELICAN, *call.get("kwargs", ())}
+            names.update(f"{key}_{suffix}" for key in keys for suffix in PAGINATED_NAMES)
+            template = _PageTemplate(template, self, context, tuple(sorted(names)))
         return super().write_file(name, template, context, *args, **kwargs)
 
     def _open_w(self, filename, encoding, override=False):
