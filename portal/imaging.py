@@ -287,8 +287,9 @@ def process(pipeline: Pipeline, sources: list[str], workers: int | None = None) 
 def run(function, jobs: list[tuple], workers: int | None = None, chunksize: int = 1) -> list:
     """Call ``function(*job)`` for every job, on all cores when there is more than one job.
 
-    ``chunksize`` jobs travel to a worker together: for many small jobs (social cards) that saves
-    a round trip each; one at a time balances the load of a few large ones (photos).
+    ``chunksize`` jobs travel to a worker together: for many small jobs that saves a round trip
+    each; one at a time balances the load of a few large ones (photos). Social cards are drawn
+    beside the build instead (``portal_images``' ``CardDrawing``).
     """
     workers = min(workers or os.cpu_count() or 1, len(jobs))
     if workers < 2:
