@@ -84,3 +84,35 @@ def test_an_offered_body_is_taken_instead_of_cleaned_again(monkeypatch):
     monkeypatch.setattr(module, "sanitize_html", lambda *a: (_ for _ in ()).throw(AssertionError("cleaned again")))
     assert cache.clean(html, HOST) == cleaned
     assert cache._offered == {}
+
+
+def test_the_reader_takes_from_the_pool_what_it_would_read_itself(tmp_path):
+    from pelican.settings import read_settings
+
+    from plugins.portal_content import reader as module
+    from portal.sanitize import SANITIZED
+
+    root = tmp_path / "content"
+    folder = root / "articles" / "thanh-tra" / "2024"
+    folder.mkdir(parents=True)
+    (root / "pages").mkdir()
+    for number in range(70):
+        body = SOURCE.format(n=number).replace("Category: thanh-tra", "Category: thanh-tra\nSummary: Tóm tắt.\nAuthors: A")
+        (folder / f"bai-{number}.md").write_text(body, encoding="utf-8")
+    settings = read_settings(
+        str(module.Path(__file__).resolve().parent.parent / "publishconf.py"),
+        override={"PATH": str(root), "CACHE_PATH": str(tmp_path / "cache")},
+    )
+    paths = sorted(str(path) for path in folder.iterdir())
+    assert module.warm_cache(settings, frozenset(), paths[::-1]) == 70
+    ahead = module.PortalReader(settings)
+    taken = [ahead.read(path) for path in paths]
+    assert len(check.PREPARED) == 70 and len(SANITIZED._offered) == 70
+    module.finish_reading()
+    assert check.PREPARED == {} and module._AHEAD is None
+    SANITIZED._offered.clear()
+    alone = module.PortalReader(settings)
+    for path, (html, metadata) in zip(paths, taken, strict=True):
+        again_html, again = alone.read(path)
+        assert html == again_html
+        assert {k: str(v) for k, v in metadata.items()} == {k: str(v) for k, v in again.items()}
