@@ -35,13 +35,23 @@ def display_path(path: Path) -> str:
     return str(path) if relative.startswith("..") else relative
 
 
-def _parse(display: str, raw: bytes, kind: str, sections: list[Section]) -> Document:
+# Records made ahead by the build's read-ahead workers (``plugins/portal_content/readahead.py``),
+# from the bytes the build read, keyed as ``CheckCache`` keys them: ``(display, kind, sha256)``.
+# ``incremental_findings`` takes them instead of parsing those files again, and drops the rest.
+PREPARED: dict[tuple[str, str, bytes], Record] = {}
+
+
+def parse_document(display: str, raw: bytes, kind: str, sections: list[Section]) -> Document:
+    """Decode ``raw`` and read its header as the build's reader does, keeping its pre-NFC text."""
     source = decode(display, raw)
     values = parse_metadata(source, kind, sections) if source.text else {}
     original = None
     if not source.was_nfc:
         original = raw.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
     return Document(source, kind, values, original)
+
+
+_parse = parse_document
 
 
 def read_document(path: Path, kind: str, sections: list[Section]) -> Document:
@@ -307,19 +317,25 @@ def incremental_findings(tree: Tree, now: datetime, cache: CheckCache, state: Pa
         found.extend(Finding(*finding) for finding in results[key][1])
     for index in future:
         found.extend(rules.site_findings(documents[index], site, rules.SITE_RULES - FUTURE))
+    PREPARED.clear()  # made for this build only
     if not (same and len(unchanged) == len(keys) == len(kept)):
         write_pickle(state, {"salt": cache.salt, "paths": paths, "facts": facts, "files": results})
     return sorted(found)
 
 
 def _records(wanted: list[tuple], located: dict, tree: Tree, cache: CheckCache) -> dict[tuple, Record]:
-    """Return the records of the files of ``wanted`` keys: kept by earlier builds, or made now.
+    """Return the records of ``wanted`` keys: kept by earlier builds, made ahead, or made now.
+
+    Made ahead: by the build's read-ahead workers (``PREPARED``).
 
     The key of what is stored is always the hash of the bytes parsed (as in ``read_tree``).
     """
     records = cache.get_many(wanted)
     for key in wanted:
-        if key not in records:
+        if key not in records and key in PREPARED:
+            records[key] = PREPARED.pop(key)
+            cache.put(key, records[key])
+        elif key not in records:
             kind, path = located[key]
             raw = Path(path).read_bytes()
             records[key] = make_record(_parse(key[0], raw, kind, tree.sections))

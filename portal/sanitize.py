@@ -164,31 +164,41 @@ class SanitizeCache:
     """Sanitised bodies between builds, keyed by the body, the site's host and this module's code.
 
     nh3 over every body was a fixed cost of each rebuild. A body the allowlist leaves unchanged
-    (most of them) costs only its key; for the others the cleaned HTML is kept.
+    (most of them) costs only its key; for the others the cleaned HTML is kept. A body cleaned
+    ahead in another process (the read-ahead workers of ``portal_content``) is ``offer``-ed and
+    taken instead of cleaning it again.
     """
 
     def __init__(self) -> None:
         self.kept = BuildCache()
+        self._offered: dict[tuple[str, str], str] = {}  # (host, html) → sanitize_html(html, host)
         self._salt = hashlib.sha256(Path(__file__).read_bytes() + nh3.__version__.encode()).digest()
 
     def open(self, path: str | None) -> None:
         """Start a build with the cache file at ``path`` (``None``: no cache)."""
         self.kept.close()
         self.kept = BuildCache(path)
+        self._offered.clear()
+
+    def offer(self, html: str, site_host: str, cleaned: str) -> None:
+        """Give ``sanitize_html(html, site_host)``, made elsewhere, to the next ``clean`` of ``html``."""
+        self._offered[(site_host, html)] = cleaned
 
     def clean(self, html: str, site_host: str = "") -> str:
         """Return ``sanitize_html(html, site_host)``, from the cache when an earlier build made it."""
         data = self._salt + site_host.encode() + b"\0" + html.encode("utf-8", "surrogatepass")
         key = hashlib.sha256(data).digest()
         kept = self.kept.get(key)
+        offered = self._offered.pop((site_host, html), None)
         if kept is MISSING:
-            cleaned = sanitize_html(html, site_host)
+            cleaned = sanitize_html(html, site_host) if offered is None else offered
             kept = None if cleaned == html else cleaned
             self.kept.put(key, kept)
         return html if kept is None else kept
 
     def save(self) -> None:
         """Keep this build's bodies (others are forgotten); nothing is written when unchanged."""
+        self._offered.clear()
         self.kept.save()
 
 

@@ -1,17 +1,20 @@
 """Content model of the portal: the reader, Vietnamese order and dates, and the build gate.
 
 Signals, in build order: ``initialized`` validates settings; ``readers_init`` installs the
-reader; ``generator_init`` adds the Jinja filters; ``article_generator_context`` /
+reader; ``generator_init`` adds the Jinja filters; ``article_generator_init`` notes the order the
+generator lists its files in; the first ``article_generator_preread`` starts the read-ahead
+pool (``readahead``); ``article_generator_context`` /
 ``page_generator_context`` collect each file's findings; ``article_generator_pretaxonomy``
 drops colliding slugs; ``article_generator_finalized`` links same-section neighbours;
-``all_generators_finalized`` sorts lists and, in a strict build, stops before anything is
-written if any error was found.
+``all_generators_finalized`` stops the read-ahead pool, sorts lists and, in a strict build,
+stops before anything is written if any error was found.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 from dataclasses import asdict
 
 from pelican import signals
@@ -20,7 +23,7 @@ from portal import text
 from portal.findings import summary
 
 from . import collisions
-from .reader import FINDINGS_KEY, PortalReader, warm_cache
+from .reader import FINDINGS_KEY, PortalReader, finish_reading, warm_cache
 from .related import attach_same_section
 from .settings import validate
 
@@ -47,13 +50,26 @@ def add_reader(readers) -> None:
     readers.reader_classes["md"] = PortalReader
 
 
+def note_listing(generator) -> None:
+    """Remember the order the generator lists its files in: the order it reads them in."""
+    get_files = generator.get_files
+
+    def listing(*args, **kwargs):
+        files = get_files(*args, **kwargs)
+        generator._portal_listing = [os.path.abspath(os.path.join(generator.path, f)) for f in files]
+        return files
+
+    generator.get_files = listing
+
+
 def prepare_reading(generator) -> None:
-    """Parse the files the document cache misses on every core, before Pelican reads the first.
+    """Start parsing, on every core, the files Pelican is about to read, before it reads the first.
 
     Connected to ``article_generator_preread``, which Pelican sends before it reads a file, never
     for an article it gets from the generator's cache: a build that reads nothing (every article
-    kept between builds, see ``portal_perf``) never looks at the parse cache. Files that the
-    generator's cache (``portal_article_cache``, when installed) keeps are not parsed ahead.
+    kept between builds, see ``portal_perf``) starts no pool. Files that the generator's cache
+    (``portal_article_cache``, when installed) keeps are not parsed ahead; the others are, in the
+    order the generator reads them, handed over in memory (``readahead``).
     """
     if generator.settings.get("PREVIEW_SINGLE_FILE"):  # the preview's fast path reads one file
         return
@@ -62,7 +78,7 @@ def prepare_reading(generator) -> None:
     generator._portal_reading_prepared = True
     cache = getattr(generator, "portal_article_cache", None)
     kept = cache.kept_files() if cache is not None else frozenset()
-    parsed = warm_cache(generator.settings, kept)
+    parsed = warm_cache(generator.settings, kept, getattr(generator, "_portal_listing", ()))
     if parsed:
         logger.info("portal_content: %d tệp được đọc song song", parsed)
 
@@ -115,6 +131,11 @@ def link_neighbours(generator) -> None:
     attach_same_section(generator.articles, others)
 
 
+def stop_reading(sender) -> None:
+    """Stop the read-ahead pool once every generator has read its files (or a new build starts)."""
+    finish_reading()
+
+
 def sort_lists(generators) -> None:
     """Order tags, authors and sections in Vietnamese order everywhere templates list them."""
     for generator in generators:
@@ -144,12 +165,15 @@ def gate(generators) -> None:
 def register() -> None:
     """Connect the handlers; order within a signal follows ``PLUGINS``."""
     signals.initialized.connect(check_settings)
+    signals.initialized.connect(stop_reading)  # a long-lived process: nothing of a failed build
     signals.readers_init.connect(add_reader)
     signals.generator_init.connect(add_filters)
+    signals.article_generator_init.connect(note_listing)
     signals.article_generator_preread.connect(prepare_reading)
     signals.article_generator_context.connect(collect_findings)
     signals.page_generator_context.connect(collect_findings)
     signals.article_generator_pretaxonomy.connect(drop_collisions)
     signals.article_generator_finalized.connect(link_neighbours)
+    signals.all_generators_finalized.connect(stop_reading)
     signals.all_generators_finalized.connect(sort_lists)
     signals.all_generators_finalized.connect(gate)

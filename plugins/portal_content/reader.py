@@ -8,10 +8,13 @@ from pathlib import Path
 from pelican.readers import BaseReader
 from pelican.urlwrappers import Author, Category, Tag
 
+from portal import check
 from portal.metadata import ARTICLE, PAGE, sections_from_settings
-from portal.render import DocumentCache, DocumentParser, Job, fingerprint, warm
+from portal.render import DocumentCache, DocumentParser, Job, fingerprint
+from portal.sanitize import SANITIZED
 from portal.text import slugify
 
+from . import readahead
 from .settings import validate
 
 FINDINGS_KEY = "_portal_findings"
@@ -32,18 +35,41 @@ def kind_of(path: str, settings) -> str:
     return ARTICLE if os.path.abspath(path).startswith(articles + os.sep) else PAGE
 
 
-def warm_cache(settings, kept: frozenset[str] = frozenset()) -> int:
-    """Parse every content file the cache misses, on all cores, before Pelican reads them.
+_AHEAD: readahead.ReadAhead | None = None  # this build's read-ahead pool, while it runs
+_AHEAD_SETTINGS: dict | None = None  # the settings of the build it reads for: only its readers take
+
+
+def warm_cache(settings, kept: frozenset[str] = frozenset(), order=()) -> int:
+    """Start parsing every content file the build will read, on all cores, ahead of Pelican.
 
     ``kept``: absolute paths of files the build will not read (the articles kept between builds).
+    ``order``: absolute paths in the order the build reads them (the generator's listing); the
+    other files follow in path order. Returns how many files the pool prepares (0: none, the
+    build reads each file itself). See ``readahead``.
     """
+    global _AHEAD, _AHEAD_SETTINGS  # noqa: PLW0603 (one read-ahead per build, taken by its readers)
+    finish_reading()
     root = settings["PATH"]
     folders = [*settings["ARTICLE_PATHS"], *settings["PAGE_PATHS"]]
-    found = {os.path.abspath(p) for f in folders for p in Path(root, f).rglob("*.md")}
-    paths = sorted(found - kept)
+    found = {os.path.abspath(p) for f in folders for p in Path(root, f).rglob("*.md")} - kept
+    listed = [p for p in dict.fromkeys(order) if p in found]
+    paths = [*listed, *sorted(found.difference(listed))]
     jobs = [Job(p, display_path(p), kind_of(p, settings)) for p in paths]
     sections = sections_from_settings(settings["SECTIONS"])
-    return warm(jobs, settings["MARKDOWN"], sections, document_cache(settings))
+    sanitized = "portal_security" in [str(name).rsplit(".", 1)[-1] for name in settings.get("PLUGINS") or ()]
+    host = readahead.site_host(settings) if sanitized else None
+    _AHEAD = readahead.start(jobs, (settings["MARKDOWN"], sections, host), document_cache(settings))
+    _AHEAD_SETTINGS = settings
+    return len(jobs) if _AHEAD is not None else 0
+
+
+def finish_reading() -> None:
+    """Stop this build's read-ahead pool, if any, and drop what it made that nobody took."""
+    global _AHEAD  # noqa: PLW0603
+    if _AHEAD is not None:
+        _AHEAD.close()
+        _AHEAD = None
+    check.PREPARED.clear()
 
 
 class PortalReader(BaseReader):
@@ -62,6 +88,11 @@ class PortalReader(BaseReader):
         self._cache = document_cache(settings)
 
     def _parse(self, source_path: str):
+        prepared = None
+        if _AHEAD is not None and _AHEAD_SETTINGS is self.settings:  # never another build's
+            prepared = _AHEAD.take(source_path)
+        if prepared is not None:
+            return self._take(source_path, prepared)
         with open(source_path, "rb") as handle:
             raw = handle.read()
         display, kind = display_path(source_path), kind_of(source_path, self.settings)
@@ -73,6 +104,15 @@ class PortalReader(BaseReader):
                 self._parser = DocumentParser(self.settings["MARKDOWN"], sections)
             parsed = self._parser.parse(display, raw, kind)
             self._cache.store(key, parsed)
+        return parsed
+
+    def _take(self, source_path: str, prepared: readahead.Prepared):
+        """Use what the read-ahead made of a file: its parse, and its record and body for later steps."""
+        parsed = prepared.parsed
+        display, kind = display_path(source_path), kind_of(source_path, self.settings)
+        check.PREPARED[(display, kind, bytes.fromhex(parsed.source_hash))] = prepared.record
+        if prepared.sanitized is not None:
+            SANITIZED.offer(parsed.html, readahead.site_host(self.settings), prepared.sanitized)
         return parsed
 
     def read(self, source_path):

@@ -15,7 +15,8 @@ before reading a file and call ``cache_data`` after; this cache answers them:
 - an article dated in the future is never cached: reading made it a draft (``WITH_FUTURE_DATES``
   is off) because of today's date, which the key does not hold;
 - values live in an SQLite file (``portal.buildcache``); the keys this build did not use are
-  forgotten once the generator's context is complete;
+  forgotten once the generator's context is complete; kept articles are read from it in chunks
+  (``PREFETCH`` files ahead, in the order the generator lists them), not one query each;
 - an article's body is kept apart and read only when something asks for it (``KeptArticle``),
   and tag, author and section objects are pickled by their state and shared on loading.
 """
@@ -38,6 +39,7 @@ from pelican.urlwrappers import Author, Category, Tag
 from portal.buildcache import MISSING, BuildCache
 from portal.output import code_digest, settings_digest
 
+PREFETCH = 256  # kept articles read from the file per query, ahead of the generator
 FINDINGS = "PORTAL_FINDINGS"  # portal_content's list of the build's findings in the context
 READING_LIBRARIES = ("pelican", "markdown", "nh3")
 
@@ -204,6 +206,9 @@ class ArticleCache:
         self.salt = salt(self.settings) if folder else b""
         self._keys: dict[str, bytes] = {}  # file (relative to PATH) → key, for this build
         self._files: set[str] = set()  # the generator's article files, once it listed them
+        self._order: dict[str, int] = {}  # file → its place in the generator's listing
+        self._listing: list[str] = []
+        self._ahead: dict[bytes, bytes] = {}  # kept articles read ahead of the generator
         self._findings_seen = 0
         self._wrappers: dict[tuple, object] = {}  # taxonomy objects shared by the kept articles
         self.hits = self.stored = 0  # read by tests
@@ -221,8 +226,19 @@ class ArticleCache:
         return key
 
     def listed(self, files) -> None:
-        """Learn the files the generator is about to read (its ``get_files``)."""
+        """Learn the files the generator is about to read (its ``get_files``), in its order."""
         self._files.update(files)
+        for name in files:
+            if name not in self._order:
+                self._order[name] = len(self._listing)
+                self._listing.append(name)
+
+    def _read_ahead(self, filename: str) -> None:
+        """Read the kept articles of ``filename`` and the next ``PREFETCH - 1`` listed files at once."""
+        start = self._order.get(filename)
+        names = [filename] if start is None else self._listing[start : start + PREFETCH]
+        keys = [key for key in map(self._key, names) if key in self.store]
+        self._ahead.update(self.store.get_many(keys))
 
     def kept_files(self) -> frozenset[str]:
         """Absolute paths of the listed files this cache answers: the build does not read them."""
@@ -240,7 +256,9 @@ class ArticleCache:
         if self.store.path is None:
             return default
         key = self._key(filename)
-        data = self.store.get(key, MISSING)
+        if key not in self._ahead and key in self.store:
+            self._read_ahead(filename)
+        data = self._ahead.pop(key, MISSING)
         if data is MISSING:
             return default
         shared = {"settings": self.settings, "context": self.context}
@@ -297,6 +315,7 @@ class ArticleCache:
 
     def save(self) -> None:
         """Forget the articles this build did not read (deleted or changed files)."""
+        self._ahead.clear()
         self.store.save()
         self.store.close()
         _BODIES.reads = 0
