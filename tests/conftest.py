@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import locale
 import os
 import shutil
 import subprocess
@@ -31,6 +32,19 @@ class Build:
     def files(self) -> list[str]:
         """Return every output file, relative and sorted."""
         return sorted(str(p.relative_to(self.output)) for p in self.output.rglob("*") if p.is_file())
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_locale():
+    """Give the process its locale back after a test that read settings in process.
+
+    Pelican's ``read_settings`` calls ``setlocale(LC_ALL, …)`` for the whole process
+    (``publishconf.py`` asks for ``C``); later tests decoding a build's Vietnamese log as text
+    would then decode it as ASCII.
+    """
+    saved = locale.setlocale(locale.LC_ALL)
+    yield
+    locale.setlocale(locale.LC_ALL, saved)
 
 
 # Test builds are reproducible by default: a fixed clock and commit, unless a test sets its own.
