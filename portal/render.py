@@ -2,7 +2,8 @@
 
 Reading is the largest cost of a build. Each parse is a pure function of the file's bytes, its
 path and the reader configuration, so its result is cached under a hash of exactly those
-(never an mtime, which a fresh clone resets), and a cold build parses in a process pool.
+(never an mtime, which a fresh clone resets). A cold build parses on every core ahead of
+Pelican's reader (``plugins/portal_content/readahead.py``), which stores each parse here.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -137,39 +137,4 @@ class Job:
     kind: str
 
 
-_worker: tuple[DocumentParser, DocumentCache] | None = None
-
-
-def _init_worker(markdown_config, sections, folder, salt) -> None:
-    global _worker  # noqa: PLW0603 (one parser per worker process)
-    _worker = (DocumentParser(markdown_config, sections), DocumentCache(folder, salt))
-
-
-def _parse_batch(jobs: list[Job]) -> int:
-    parser, cache = _worker
-    for job in jobs:
-        raw = Path(job.path).read_bytes()
-        cache.store(cache.key(job.display, job.kind, raw), parser.parse(job.display, raw, job.kind))
-    return len(jobs)
-
-
-def warm(jobs: list[Job], markdown_config: dict, sections: list[Section], cache: DocumentCache,
-         workers: int | None = None) -> int:
-    """Parse the files the cache misses in a process pool; return how many were parsed."""
-    if cache.folder is None:
-        return 0
-    missing = [
-        job for job in jobs
-        if not cache._path(cache.key(job.display, job.kind, Path(job.path).read_bytes())).exists()
-    ]
-    workers = workers or os.cpu_count() or 1
-    if len(missing) < WARM_THRESHOLD or workers < 2:
-        return 0
-    size = max(16, len(missing) // (workers * 8))
-    batches = [missing[i : i + size] for i in range(0, len(missing), size)]
-    init = (markdown_config, sections, str(cache.folder), cache.salt)
-    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=init) as pool:
-        return sum(pool.map(_parse_batch, batches))
-
-
-__all__ = ["ARTICLE", "PAGE", "DocumentCache", "DocumentParser", "Job", "Parsed", "warm"]
+__all__ = ["ARTICLE", "PAGE", "DocumentCache", "DocumentParser", "Job", "Parsed"]

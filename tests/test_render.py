@@ -1,7 +1,7 @@
 """The content-addressed parse cache: same bytes hit, changed bytes or settings miss."""
 
 from portal.metadata import ARTICLE, sections_from_settings
-from portal.render import DocumentCache, DocumentParser, Job, fingerprint, warm
+from portal.render import DocumentCache, DocumentParser, fingerprint
 
 MARKDOWN = {"extensions": ["markdown.extensions.toc"], "output_format": "html5"}
 SECTIONS = sections_from_settings([("thanh-tra", "Thanh tra")])
@@ -37,16 +37,3 @@ def test_a_damaged_entry_is_a_miss_not_a_crash(tmp_path):
     cache._path(key).parent.mkdir(parents=True)
     cache._path(key).write_bytes(b"not a pickle")
     assert cache.load(key) is None
-
-
-def test_warm_parses_every_miss_in_a_pool(tmp_path):
-    files = []
-    for number in range(70):
-        path = tmp_path / f"{number}.md"
-        path.write_text(SOURCE.replace("Đoàn", f"Đoàn {number}"), encoding="utf-8")
-        files.append(Job(str(path), path.name, ARTICLE))
-    cache = _cache(tmp_path)
-    assert warm(files, MARKDOWN, SECTIONS, cache, workers=2) == 70
-    parsed = cache.load(cache.key("5.md", ARTICLE, (tmp_path / "5.md").read_bytes()))
-    assert parsed.values["title"] == "Đoàn 5 thanh tra"
-    assert warm(files, MARKDOWN, SECTIONS, cache, workers=2) == 0
