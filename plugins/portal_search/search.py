@@ -255,9 +255,11 @@ def start_index(generator, writer=None) -> None:
     (a fifth of a cold build's main process at 10,000 articles) is built meanwhile on the other
     core. Every value the index reads is final by then (intrasite links in summaries were
     resolved, images rewritten), and the child shares the parent's memory copy-on-write;
-    ``gc.freeze()`` in the child keeps its collector from touching (and copying) the shared
-    objects. ``SearchGenerator.generate_output`` collects the result. Without ``os.fork`` or a
-    second core, the index is built there instead.
+    ``gc.freeze()`` before the fork keeps both collectors from touching (and copying) the shared
+    objects until the child is collected (the parent's would otherwise copy every page of the
+    heap holding a tracked object while it writes the feeds and the API).
+    ``SearchGenerator.generate_output`` collects the result. Without ``os.fork`` or a second
+    core, the index is built there instead.
     """
     _reap()
     if not hasattr(os, "fork") or (os.cpu_count() or 1) < 2:
@@ -266,11 +268,11 @@ def start_index(generator, writer=None) -> None:
     articles = list(context.get("articles", []))
     settings, output_path = generator.settings, generator.output_path
     result = tempfile.TemporaryFile()  # noqa: SIM115 (closed by ``_collect`` or ``_reap``)
+    gc.freeze()  # unfrozen once the child is waited for (``_collect``, ``_reap``)
     pid = os.fork()
     if pid == 0:  # the child: build, report, leave without any cleanup
         status = 0
         try:
-            gc.freeze()
             produced = set(OUTPUTS.produced)
             value = make_index(settings, output_path, articles)
             payload = pickle.dumps(("ok", value, OUTPUTS.produced - produced), pickle.HIGHEST_PROTOCOL)
@@ -288,6 +290,7 @@ def start_index(generator, writer=None) -> None:
 def _collect(job: _Job) -> dict:
     """Wait for a forked index build; record the files it produced; raise ``IndexBuildError`` on failure."""
     _, status = os.waitpid(job.pid, 0)
+    gc.unfreeze()
     with job.result as result:
         result.seek(0)
         data = result.read()
@@ -309,6 +312,7 @@ def _reap() -> None:
         job = _PENDING.pop()
         with contextlib.suppress(ChildProcessError):
             os.waitpid(job.pid, 0)
+        gc.unfreeze()
         job.result.close()
 
 
