@@ -61,18 +61,26 @@ class DocumentParser:
         """Parse one file's bytes; problems become findings, never exceptions."""
         source = decode(display, raw)
         values = parse_metadata(source, kind, self._sections) if source.text else {}
-        self._md.reset()
-        html = self._md.convert(source.body) if source.text else ""
-        usable = "title" in values and (kind == PAGE or {"date", "category"} <= values.keys())
-        return Parsed(
-            values=values,
-            html=html,
-            findings=source.findings,
-            field_lines={key: found.line for key, found in source.fields.items()},
-            kind=kind,
-            source_hash=hashlib.sha256(raw).hexdigest(),
-            usable=usable,
-        )
+        return convert(self._md, source, values, kind, raw)
+
+
+def convert(md: markdown.Markdown, source, values: dict, kind: str, raw: bytes) -> Parsed:
+    """Return the ``Parsed`` of a decoded file (``source``, its header read into ``values``).
+
+    The body is converted with ``md`` (reset first); ``raw`` are the file's bytes, hashed.
+    """
+    md.reset()
+    html = md.convert(source.body) if source.text else ""
+    usable = "title" in values and (kind == PAGE or {"date", "category"} <= values.keys())
+    return Parsed(
+        values=values,
+        html=html,
+        findings=list(source.findings),
+        field_lines={key: found.line for key, found in source.fields.items()},
+        kind=kind,
+        source_hash=hashlib.sha256(raw).hexdigest(),
+        usable=usable,
+    )
 
 
 def fingerprint(markdown_config: dict, sections: list[Section]) -> str:

@@ -6,7 +6,7 @@ from dataclasses import astuple
 from plugins.portal_content import readahead
 from portal import check
 from portal.metadata import ARTICLE, PAGE, sections_from_settings
-from portal.render import DocumentCache, DocumentParser, Job, fingerprint, make_markdown
+from portal.render import DocumentCache, DocumentParser, Job, convert, fingerprint, make_markdown
 from portal.sanitize import SanitizeCache, sanitize_html
 
 MARKDOWN = {"extensions": ["markdown.extensions.toc", "markdown.extensions.extra"], "output_format": "html5"}
@@ -30,8 +30,8 @@ def test_one_parse_for_the_build_and_the_checks_equals_each_alone():
     for number, (raw, kind) in enumerate(SAMPLES):
         display = f"content/{number}.md"
         doc = check.parse_document(display, raw, kind, SECTIONS)
-        assert readahead.parse(markdown, doc, raw) == parser.parse(display, raw, kind)
-        made = check.make_record(check._parse(display, raw, kind, SECTIONS))
+        assert convert(markdown, doc.source, doc.values, kind, raw) == parser.parse(display, raw, kind)
+        made = check.make_record(check.parse_document(display, raw, kind, SECTIONS))
         assert astuple(check.make_record(doc)) == astuple(made)  # a Record compares by identity
 
 

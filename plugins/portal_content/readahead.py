@@ -14,7 +14,6 @@ flat). A file the pool did not prepare (or failed on) is read by the build as be
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -23,8 +22,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from portal import check
-from portal.metadata import PAGE
-from portal.render import WARM_THRESHOLD, DocumentCache, Job, Parsed, make_markdown
+from portal.render import WARM_THRESHOLD, DocumentCache, Job, Parsed, convert, make_markdown
 from portal.sanitize import sanitize_html
 
 logger = logging.getLogger(__name__)
@@ -46,27 +44,6 @@ def site_host(settings) -> str:
     return urlsplit(settings.get("SITEURL", "")).hostname or ""
 
 
-def parse(markdown, doc, raw: bytes) -> Parsed:
-    """Return the ``Parsed`` of a file whose bytes ``raw`` ``portal.check.parse_document`` made ``doc`` of.
-
-    Equal to ``portal.render.DocumentParser.parse`` of the same bytes (a test holds them equal):
-    the header is decoded and read once for the parse and the checks.
-    """
-    source, values, kind = doc.source, doc.values, doc.kind
-    markdown.reset()
-    html = markdown.convert(source.body) if source.text else ""
-    usable = "title" in values and (kind == PAGE or {"date", "category"} <= values.keys())
-    return Parsed(
-        values=values,
-        html=html,
-        findings=list(source.findings),
-        field_lines={key: found.line for key, found in source.fields.items()},
-        kind=kind,
-        source_hash=hashlib.sha256(raw).hexdigest(),
-        usable=usable,
-    )
-
-
 _worker: tuple | None = None
 
 
@@ -86,7 +63,7 @@ def _prepare(jobs: list[Job]) -> dict[str, Prepared]:
             doc = check.parse_document(job.display, raw, job.kind, sections)
             parsed = cache.load(key)  # the same bytes parsed by an earlier build
             if parsed is None:
-                parsed = parse(markdown, doc, raw)
+                parsed = convert(markdown, doc.source, doc.values, job.kind, raw)
                 cache.store(key, parsed)
             record = check.make_record(doc)
             sanitized = None if host is None else sanitize_html(parsed.html, host)
