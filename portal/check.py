@@ -51,12 +51,9 @@ def parse_document(display: str, raw: bytes, kind: str, sections: list[Section])
     return Document(source, kind, values, original)
 
 
-_parse = parse_document
-
-
 def read_document(path: Path, kind: str, sections: list[Section]) -> Document:
     """Read one file as the build's reader does, keeping its pre-NFC text when that differs."""
-    return _parse(display_path(path), path.read_bytes(), kind, sections)
+    return parse_document(display_path(path), path.read_bytes(), kind, sections)
 
 
 def make_record(doc: Document) -> Record:
@@ -112,7 +109,7 @@ def read_tree(
         for path in sorted((content / folder).rglob("*.md")):
             name = display(path)
             if cache is None:
-                records.append(make_record(_parse(name, path.read_bytes(), kind, sections)))
+                records.append(make_record(parse_document(name, path.read_bytes(), kind, sections)))
                 continue
             raw, known = None, cache.hashes.get(os.path.abspath(path)) if cache.hashes else None
             if known is None:
@@ -125,7 +122,7 @@ def read_tree(
                 if raw is None:  # the key of what is stored is always the hash of the bytes parsed
                     raw = path.read_bytes()
                     digest = hashlib.sha256(raw).digest()
-                record = make_record(_parse(name, raw, kind, sections))
+                record = make_record(parse_document(name, raw, kind, sections))
                 cache.put((name, kind, digest), record)
             records.append(record)
     return records
@@ -338,7 +335,7 @@ def _records(wanted: list[tuple], located: dict, tree: Tree, cache: CheckCache) 
         elif key not in records:
             kind, path = located[key]
             raw = Path(path).read_bytes()
-            records[key] = make_record(_parse(key[0], raw, kind, tree.sections))
+            records[key] = make_record(parse_document(key[0], raw, kind, tree.sections))
             cache.put((key[0], kind, hashlib.sha256(raw).digest()), records[key])
     return records
 
