@@ -100,6 +100,11 @@ _ANCHOR = re.compile(r'<a\s[^>]*?href="([^"]*)"[^>]*>')
 _CONTROL = {c: None for c in range(32) if c not in (9, 10, 13)} | {127: None}
 
 
+def own_host(settings) -> str:
+    """Return the host of a site's own links (``SITEURL``'s): the ``site_host`` bodies are cleaned for."""
+    return urlsplit(settings.get("SITEURL", "")).hostname or ""
+
+
 def sanitize_html(html: str, site_host: str = "") -> str:
     """Return ``html`` with only the allowlisted markup; external links get ``rel``."""
     cleaned = nh3.clean(

@@ -19,7 +19,6 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from portal import check
 from portal.render import WARM_THRESHOLD, DocumentCache, Job, Parsed, convert, make_markdown
@@ -37,11 +36,6 @@ class Prepared:
     parsed: Parsed
     record: object  # portal.document.Record
     sanitized: str | None  # sanitize_html(parsed.html, host), or None when not asked for
-
-
-def site_host(settings) -> str:
-    """Return the host the sanitiser treats as the site's own (as ``portal_security`` reads it)."""
-    return urlsplit(settings.get("SITEURL", "")).hostname or ""
 
 
 _worker: tuple | None = None

@@ -11,7 +11,7 @@ from pelican.urlwrappers import Author, Category, Tag
 from portal import check
 from portal.metadata import ARTICLE, PAGE, sections_from_settings
 from portal.render import DocumentCache, DocumentParser, Job, fingerprint
-from portal.sanitize import SANITIZED
+from portal.sanitize import SANITIZED, own_host
 from portal.text import slugify
 
 from . import readahead
@@ -57,7 +57,7 @@ def warm_cache(settings, kept: frozenset[str] = frozenset(), order=()) -> int:
     jobs = [Job(p, display_path(p), kind_of(p, settings)) for p in paths]
     sections = sections_from_settings(settings["SECTIONS"])
     sanitized = "portal_security" in [str(name).rsplit(".", 1)[-1] for name in settings.get("PLUGINS") or ()]
-    host = readahead.site_host(settings) if sanitized else None
+    host = own_host(settings) if sanitized else None
     _AHEAD = readahead.start(jobs, (settings["MARKDOWN"], sections, host), document_cache(settings))
     _AHEAD_SETTINGS = settings
     return len(jobs) if _AHEAD is not None else 0
@@ -112,7 +112,7 @@ class PortalReader(BaseReader):
         display, kind = display_path(source_path), kind_of(source_path, self.settings)
         check.PREPARED[(display, kind, bytes.fromhex(parsed.source_hash))] = prepared.record
         if prepared.sanitized is not None:
-            SANITIZED.offer(parsed.html, readahead.site_host(self.settings), prepared.sanitized)
+            SANITIZED.offer(parsed.html, own_host(self.settings), prepared.sanitized)
         return parsed
 
     def read(self, source_path):

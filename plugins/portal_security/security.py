@@ -11,14 +11,13 @@ from __future__ import annotations
 import json
 import logging
 import os
-from urllib.parse import urlsplit
 
 from markupsafe import Markup
 from pelican import signals
 
 from portal.epoch import build_clock
 from portal.output import write_output
-from portal.sanitize import SANITIZED, plain_text
+from portal.sanitize import SANITIZED, own_host, plain_text
 from portal.securitytxt import SecurityTxt, SecurityTxtError
 
 from .settings import SecuritySettingsError, validate
@@ -49,7 +48,7 @@ def save_sanitized(pelican) -> None:
 
 def sanitize_content(instance) -> None:
     """Clean the body with the allowlist and make every metadata string plain text."""
-    host = urlsplit(instance.settings.get("SITEURL", "")).hostname or ""
+    host = own_host(instance.settings)
     if getattr(instance, "_content", None):
         instance._content = SANITIZED.clean(instance._content, host)
     for key, value in list(instance.metadata.items()):
