@@ -109,9 +109,7 @@ def relink(target: Path, staging: Path) -> None:
                     os.mkdir(path)
                 pending.append((entry.path, path))
             elif mine is None or not _same_file(mine, entry):
-                temporary = os.path.join(here, f".{name}.{os.getpid()}.link")
-                os.link(entry.path, temporary, follow_symlinks=False)
-                os.replace(temporary, path)
+                _link_over(entry.path, path)
 
 
 def root_of(folder: Path) -> tuple[int, int]:
@@ -198,13 +196,17 @@ def _apply(target: Path, staging: Path, record: dict) -> bool:
         shutil.rmtree(here + folder)
     for folder in sorted(added):
         os.makedirs(here + folder, exist_ok=True)
-    pid = os.getpid()
     for relative in changed:
-        head, _, name = relative.rpartition("/")
-        temporary = os.path.join(here + head, f".{name}.{pid}.link")
-        os.link(there + relative, temporary, follow_symlinks=False)
-        os.replace(temporary, here + relative)
+        _link_over(there + relative, here + relative)
     return True
+
+
+def _link_over(source: str, path: str) -> None:
+    """Make ``path`` a hard link of ``source`` (a symlink as it is), by a temporary link and a rename."""
+    folder, name = os.path.split(path)
+    temporary = os.path.join(folder, f".{name}.{os.getpid()}.link")
+    os.link(source, temporary, follow_symlinks=False)
+    os.replace(temporary, path)
 
 
 def _same_file(one: os.DirEntry, two: os.DirEntry) -> bool:
