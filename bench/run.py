@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.archive import image_bytes, write_archive  # noqa: E402
+from portal import publish  # noqa: E402
 from portal.publish import stage, swap_in  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -153,7 +154,7 @@ class Portal(Tool):
     def build(self, content: Path) -> Sample:
         """Stage, run the production build into the stage, swap it in (what ``invoke publish`` does)."""
         started = time.perf_counter()
-        staging = stage(self.output)
+        staging = stage(self.output, self.cache / publish.CHANGES)  # with the last release's record
         command = [
             sys.executable,
             "-m",
