@@ -18,7 +18,7 @@ from conftest import build_env, run_pelican
 
 from bench.archive import image_bytes, write_archive
 from portal.incremental import OUTPUTS, copy_if_changed, replace_if_changed
-from portal.publish import stage, swap_in
+from portal.publish import CHANGES, stage, swap_in
 
 ARTICLES = 45  # three pages of the home listing, several pages of some tags
 
@@ -36,9 +36,11 @@ def publish(content: Path, output: Path, cache: Path, env: dict | None = None, p
     """Publish as ``invoke publish`` does: stage a hard-linked copy, build into it, swap it in.
 
     The pages are written by two processes from ``parallel_min`` articles: 0 (always) for the
-    incremental publishes, one process for the cold ones they are compared with.
+    incremental publishes, one process for the cold ones they are compared with. The stage is
+    brought up to date with the last release's record of what it changed, as ``invoke publish``
+    does.
     """
-    staging = stage(output)
+    staging = stage(output, cache / CHANGES)
     settings = [f"CACHE_PATH={json.dumps(str(cache))}", f"PORTAL_PERF_PARALLEL_MIN={parallel_min}"]
     built = run_pelican(content, staging, "publishconf.py", "-e", *settings, env=env)
     assert built.returncode == 0, built.log
