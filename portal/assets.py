@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from portal.incremental import OUTPUTS, Key, identity, read_record, scan
+from portal.incremental import OUTPUTS, Key, identity, read_record, replace_file, scan
 from portal.output import write_output
 
 FINGERPRINTED = re.compile(r"\.[0-9a-f]{10}\.[A-Za-z0-9]+$")
@@ -276,14 +276,7 @@ def _replace(output: Path, relative: str, path: str, data: bytes) -> Key:
     if os.path.islink(path):
         return identity(write_output(output, relative, data).stat())
     OUTPUTS.record(path)
-    head, name = os.path.split(path)
-    temporary = os.path.join(head, f".{name}.{os.getpid()}.tmp")
-    with open(temporary, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        st = os.fstat(handle.fileno())
-    os.replace(temporary, path)
-    return identity(st)
+    return identity(replace_file(path, data))
 
 
 def _identities(output: Path, names: list[str]) -> dict[str, Key]:

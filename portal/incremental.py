@@ -149,13 +149,25 @@ def replace_if_changed(path: str | os.PathLike, payload: bytes) -> bool:
     OUTPUTS.record(path)
     if same_bytes(path, payload):
         return False
-    folder = os.path.dirname(path)
-    os.makedirs(folder, exist_ok=True)
-    temporary = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.tmp")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    replace_file(path, payload)
+    return True
+
+
+def replace_file(path: str | os.PathLike, payload: bytes) -> os.stat_result:
+    """Write ``payload`` to ``path`` (its folder exists) by a temporary file and a rename.
+
+    Returns the new file's ``stat``. The rename gives the path a new inode: a hard-linked copy of
+    the old file never changes.
+    """
+    folder, name = os.path.split(path)
+    temporary = os.path.join(folder, f".{name}.{os.getpid()}.tmp")
     with open(temporary, "wb") as handle:
         handle.write(payload)
+        handle.flush()
+        written = os.fstat(handle.fileno())
     os.replace(temporary, path)
-    return True
+    return written
 
 
 def same_file(first: str | os.PathLike, second: str | os.PathLike) -> bool:
