@@ -252,7 +252,7 @@ def test_compressing_on_several_processes_gives_the_same_release(tmp_path, monke
         for index in range(12):
             replace_if_changed(tmp_path / name / "tin" / f"p{index}.html", _page(index) * (index + 1))
         (tmp_path / name / "anh.webp").write_bytes(bytes(range(256)) * 40)
-    monkeypatch.setattr(portal.release, "PARALLEL_MIN", 10_000)
+    monkeypatch.setattr(portal.release, "PARALLEL_MIN", 10**12)  # bytes to compress per worker
     finish(tmp_path / "one", epoch, "abc")
     monkeypatch.setattr(portal.release, "PARALLEL_MIN", 2)
     finish(tmp_path / "many", epoch, "abc")
