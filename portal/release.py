@@ -683,8 +683,10 @@ def finish(  # noqa: PLR0913
 
     ``cache`` (a file) keeps the digests of the last release, so an incremental publish reads and
     compresses only the files it changed, and a release of an output that did not change since
-    the last one, for the same epoch and commit, writes nothing. One walk of the output; every
-    later step works on what it found and on the files it wrote itself. ``changes`` (a file, see
+    the last one, for the same epoch and commit, writes nothing. One walk of the output, which
+    also gives every file the epoch as mtime; every later step works on what it found and on the
+    files it wrote itself, and in Python only on the names that changed since the last release
+    (the manifest's other entries are the last manifest's text). ``changes`` (a file, see
     ``portal.publish.CHANGES``) receives which names this release replaced, added or removed
     since the tree its output was staged from, for the next ``stage``.
     """
