@@ -6,17 +6,20 @@ publishes of one commit give the same files, the same mtimes and so the same ETa
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import gzip
 import hashlib
 import heapq
 import io
+import itertools
 import json
 import mimetypes
 import os
 import tarfile
 import zlib
+from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -159,13 +162,12 @@ class DigestCache:
     no-change release); a missing, old or unreadable cache only costs the reading.
     """
 
-    FORMAT = 3
+    FORMAT = 4
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path
         self.entries: dict[str, Key] = {}  # identity of every file after the last release
         self.digests: dict[str, str] = {}
-        self.manifest: str | None = None  # digest of what the last manifest listed
         self.release: tuple | None = None  # epoch (ns), commit, compression, rules, types
         self.build_id: str | None = None
         self.folders: frozenset[str] | None = None  # every folder of that release ("" is the output)
@@ -175,7 +177,7 @@ class DigestCache:
             entries, digests = data.get("entries"), data.get("digests")
             if isinstance(entries, dict) and isinstance(digests, dict):
                 self.entries, self.digests = entries, digests
-                self.manifest, self.release = data.get("manifest"), data.get("release")
+                self.release = data.get("release")
                 self.build_id = data.get("build_id")
                 folders, token = data.get("folders"), data.get("token")
                 self.folders = folders if isinstance(folders, frozenset) else None
@@ -188,11 +190,10 @@ class DigestCache:
         digest = self.digests.get(relative)
         return digest if isinstance(digest, str) else None
 
-    def save(  # noqa: PLR0913
+    def save(
         self,
         keys: dict[str, Key],
         digests: dict[str, str],
-        manifest: str,
         release: tuple,
         build_id: str,
         *,
@@ -202,13 +203,12 @@ class DigestCache:
         if self.path is None:
             return
         self.entries, self.digests = dict(keys), {rel: digests[rel] for rel in keys}
-        self.manifest, self.release, self.build_id = manifest, release, build_id
+        self.release, self.build_id = release, build_id
         self.folders, self.token = folders, os.urandom(16).hex()
         data = {
             "format": self.FORMAT,
             "entries": self.entries,
             "digests": self.digests,
-            "manifest": manifest,
             "release": release,
             "build_id": build_id,
             "folders": folders,
@@ -225,6 +225,9 @@ class _Plan:
     sources: list[str]  # to read, digest and compress (their copies are digested too)
     others: list[str]  # to read and digest
     stale: list[str]  # compressed copies of nothing (or of a file no longer compressed)
+    # Names whose digest, size or identity may differ from the last release's (every name when the
+    # cache is not trusted: ``None``); all others are as that release listed them.
+    moved: set[str] | None = None
 
 
 def _rules() -> tuple:
@@ -237,18 +240,23 @@ def _plan(keys: dict[str, Key], known: DigestCache | None, compress: bool) -> _P
 
     A file with the identity the last release left, made under the same rules, needs no look: the
     last release planned it. Only the groups (a file and its copies) where something changed,
-    appeared or vanished since then are planned file by file.
+    appeared or vanished since then are planned file by file. The comparison with the last release
+    is made by set operations on the dictionaries' views (in C): at 90,000 files, a loop in Python
+    over every name was most of the release of one edit.
     """
     plan = _Plan({}, [], [], [])
     base = (lambda rel: rel[:-3] if _is_sibling(rel) else rel) if compress else (lambda rel: rel)
     if known is not None and known.release is not None and known.release[2:4] == (compress, _rules()):
-        cached = known.entries
-        digests = known.digests
-        same = {rel for rel, key in keys.items() if cached.get(rel) == key and rel in digests}
-        dirty = {base(rel) for rel in keys.keys() - same} | {base(rel) for rel in cached.keys() - keys.keys()}
+        cached, digests = known.entries, known.digests
+        moved = {rel for rel, _ in keys.items() - cached.items()} | (keys.keys() - digests.keys())
+        gone = cached.keys() - keys.keys()
+        dirty = {base(rel) for rel in moved} | {base(rel) for rel in gone}
         group = [rel for name in dirty for rel in (name, name + ".gz", name + ".br") if rel in keys]
         todo = set(group) if compress else dirty & keys.keys()
-        plan.digests = {rel: digests[rel] for rel in same - todo if rel not in (MANIFEST, VERSION)}
+        plan.digests = dict(digests)
+        for rel in (digests.keys() - keys.keys()) | moved | todo | {MANIFEST, VERSION}:
+            plan.digests.pop(rel, None)
+        plan.moved = moved | todo
     else:
         todo = keys.keys()
     for relative in sorted(todo):
@@ -353,28 +361,43 @@ def _batches(items: list, weights: list[int], count: int) -> list[list]:
 def _digest_and_compress(
     output: Path, keys: dict[str, Key], plan: _Plan, stamp: int | None, workers: int | None
 ) -> list[tuple]:
-    """Run ``_compress_batch`` over the plan: in this process when little, else on every core.
+    """Return the rows of ``_compress_batch`` over the whole plan (see ``_compression``)."""
+    with contextlib.ExitStack() as stack:
+        return list(_compression(output, keys, plan, stamp, workers, stack=stack))
 
-    Batches are balanced by estimated cost (compressing a byte costs about 30 times hashing it) and
-    few (four per worker), so a worker receives a list of names and returns digests: no file
-    contents cross processes.
+
+def _compression(  # noqa: PLR0913
+    output: Path, keys: dict[str, Key], plan: _Plan, stamp: int | None, workers: int | None, *, stack
+) -> Iterable[tuple]:
+    """Start ``_compress_batch`` over the plan: in this process when little, else on every core.
+
+    Returns its rows as they come: the pool (kept open by ``stack``, a ``contextlib.ExitStack``)
+    works from this call on, so the caller can do its own work before reading them; in this
+    process the work is done before it returns.
+
+    How many processes is decided by the bytes to compress, not the number of files: one edit's
+    few pages, or a few large JSON files, stay in this process; a new article's ~730 listing
+    pages (about 25 MB) go to every core. Batches are balanced by estimated cost (compressing a
+    byte costs about 30 times hashing it) and few (four per worker), so a worker receives a list
+    of names and returns digests: no file contents cross processes.
     """
     items = [(relative, True) for relative in plan.sources] + [(relative, False) for relative in plan.others]
     if not items:
-        return []
+        return ()
     weights = [keys[relative][2] * (COMPRESS_COST if source else 1) + 4096 for relative, source in items]
-    workers = min(workers or os.cpu_count() or 1, max(1, len(plan.sources) // PARALLEL_MIN))
+    packed = sum(keys[relative][2] for relative in plan.sources)
+    workers = min(workers or os.cpu_count() or 1, max(1, packed // PARALLEL_MIN))
     if workers <= 1:
         return _compress_batch(str(output), stamp, items)
-    batches = _batches(items, weights, workers * 4)
-    rows: list[tuple] = []
-    with ProcessPoolExecutor(workers, initializer=_tune_malloc) as pool:
-        for found in pool.map(partial(_compress_batch, str(output), stamp), batches):
-            rows.extend(found)
-    return rows
+    pool = stack.enter_context(ProcessPoolExecutor(workers, initializer=_tune_malloc))
+    found = pool.map(partial(_compress_batch, str(output), stamp), _batches(items, weights, workers * 4))
+    return itertools.chain.from_iterable(found)
 
 
-PARALLEL_MIN = 200  # files to compress per worker below which starting processes costs more than it saves
+# Bytes to compress per worker below which starting processes costs more than it saves: about
+# 0.15 s of gzip and brotli (an article page of 33 KB takes 2.5-3 ms), where forking the build
+# and starting a pool costs some 0.05 s of CPU.
+PARALLEL_MIN = 2_000_000
 COMPRESS_COST = 30
 
 
@@ -396,22 +419,17 @@ def precompress(output: Path, known: DigestCache | None = None, workers: int | N
     return len(plan.sources)
 
 
-def _listing(digests: dict[str, str]) -> tuple[list[tuple[str, str, str]], str, tuple]:
-    """Return (path, digest, content type) of every file but the manifest, sorted; their sha256; types.
+def _samples(names) -> dict[str, tuple[str, str]]:
+    """Return one name of each suffix among ``names`` (the first in order) with its content type.
 
-    The sha256 names what a manifest says of the files: the manifest is written again only when it
-    changes. The types are one file of each suffix with its content type (see ``_same_release``).
+    They are what a release remembers of the content types it listed (see ``_same_release``).
     """
-    rows, samples = [], {}
-    for rel in sorted(digests):
-        if rel != MANIFEST:
-            suffix = _type_key(rel)
-            sample = samples.get(suffix)
-            if sample is None:
-                sample = samples[suffix] = (rel, _type_of(rel))
-            rows.append((rel, digests[rel], sample[1]))
-    lines = "".join(f"{rel}\0{digest}\0{kind}\n" for rel, digest, kind in rows)
-    return rows, hashlib.sha256(lines.encode()).hexdigest(), tuple(sorted(samples.values()))
+    samples: dict[str, tuple[str, str]] = {}
+    for rel in names:
+        suffix = _type_key(rel)
+        if suffix not in samples:
+            samples[suffix] = (rel, _type_of(rel))
+    return samples
 
 
 def _type_key(relative: str) -> str:
@@ -428,14 +446,11 @@ def build_id(output: Path, epoch: int, commit: str, digests: dict | None = None)
     if digests is None:
         keys = scan(output)
         digests = {rel: sha256_of(output / rel) for rel in keys}
+    names = [
+        rel for rel in sorted(digests) if rel not in (MANIFEST, VERSION) and not rel.startswith(VERSION + ".")
+    ]
     digest = hashlib.sha256(commit.encode())
-    digest.update(
-        "".join(
-            f"{relative}\0{digests[relative]}\n"
-            for relative in sorted(digests)
-            if relative not in (MANIFEST, VERSION) and not relative.startswith(VERSION + ".")
-        ).encode()
-    )
+    digest.update("".join(map("{}\0{}\n".format, names, map(digests.__getitem__, names))).encode())
     return f"{as_datetime(epoch).strftime('%Y%m%dT%H%M%SZ')}-{digest.hexdigest()[:12]}"
 
 
@@ -459,19 +474,38 @@ def manifest(output: Path, version: Version, digests: dict | None = None, keys: 
     digests = dict(digests or {})
     for relative in keys.keys() - digests.keys():
         digests[relative] = sha256_of(output / relative)
-    rows, _, _ = _listing({rel: digests[rel] for rel in keys})
-    return _manifest_of(version, rows, keys)
-
-
-def _manifest_of(version: Version, rows: list[tuple[str, str, str]], keys: dict[str, Key]) -> dict:
     return {
         "build_id": version.build_id,
         "commit": version.commit,
         "built_at": version.built_at,
         "files": [
-            {"path": rel, "sha256": digest, "size": keys[rel][2], "type": kind} for rel, digest, kind in rows
+            {"path": rel, "sha256": digests[rel], "size": keys[rel][2], "type": _type_of(rel)}
+            for rel in sorted(keys)
+            if rel != MANIFEST
         ],
     }
+
+
+# How ``manifest_text`` lays out the list of files: the entries' text, found again in the last
+# release's manifest, is reused for every file that did not change.
+FILES_OPEN = ',\n "files": [\n'
+ENTRY_SEPARATOR = "\n  },\n"
+FILES_CLOSE = "\n  }\n ]\n}\n"
+
+
+def _entry(relative: str, digest: str, size: int, kind: str) -> str:
+    """Return a file's entry in the manifest's text, without its closing brace (``ENTRY_SEPARATOR``)."""
+    string = json.encoder.encode_basestring_ascii
+    return (
+        f'  {{\n   "path": {string(relative)},\n   "sha256": {string(digest)},\n'
+        f'   "size": {int(size)},\n   "type": {string(kind)}'
+    )
+
+
+def _files_text(entries) -> str:
+    """Return the text of the manifest's list of files from its entries' (``_entry``), in order."""
+    text = ENTRY_SEPARATOR.join(entries)
+    return f"[\n{text}\n  }}\n ]" if text else "[]"
 
 
 def manifest_text(listing: dict) -> str:
@@ -485,36 +519,151 @@ def manifest_text(listing: dict) -> str:
     files = listing.get("files")
     if files is None:
         return text + "\n"
-    if not files:
-        rows = "[]"
-    else:
-        string = json.encoder.encode_basestring_ascii
-        rows = (
-            "[\n"
-            + ",\n".join(
-                f'  {{\n   "path": {string(entry["path"])},\n   "sha256": {string(entry["sha256"])},\n'
-                f'   "size": {int(entry["size"])},\n   "type": {string(entry["type"])}\n  }}'
-                for entry in files
-            )
-            + "\n ]"
-        )
+    rows = _files_text(_entry(e["path"], e["sha256"], e["size"], e["type"]) for e in files)
     if text == "{}":
         return f'{{\n "files": {rows}\n}}\n'
     return f'{text[:-2]},\n "files": {rows}\n}}\n'
 
 
-def _fix_mtimes(
-    output: Path, keys: dict[str, Key], folders: dict[str, int], touched: set[str], stamp: int
-) -> None:
-    """Give every file and folder the build's epoch as mtime where it differs.
+def _manifest_of(version: Version, entries: dict[str, str]) -> str:
+    """Return the text of a release's manifest, given every file's entry by path (``_entry``).
+
+    Empties ``entries``: their 90,000 strings are in the text, and are not kept beside it and its bytes.
+    """
+    head = json.dumps(
+        {"build_id": version.build_id, "commit": version.commit, "built_at": version.built_at},
+        indent=1,
+        sort_keys=True,
+    )
+    files = _files_text(map(entries.__getitem__, sorted(entries)))
+    entries.clear()
+    return f'{head[:-2]},\n "files": {files}\n}}\n'
+
+
+def _last_entries(output: Path, known: DigestCache, keys: dict[str, Key], moved: set[str]) -> dict[str, str]:
+    """Return the entries, by path, of the manifest the last release wrote, if the output still holds it.
+
+    Empty unless that manifest was found with the identity the release left (``moved`` does not
+    name it), every content type it gave is still this code's, and it is laid out as ``_entry``
+    lays out (its first and last entries are made again to see): then the caller makes every entry.
+    """
+    names = sorted(known.entries.keys() - {MANIFEST})
+    if (
+        known.release is None
+        or not names
+        or MANIFEST in moved
+        or MANIFEST not in keys
+        or MANIFEST not in known.entries
+        or any(content_type(name) != kind for name, kind in known.release[4])
+    ):
+        return {}
+    try:
+        text = (output / MANIFEST).read_bytes().decode("ascii")
+    except (OSError, UnicodeDecodeError):
+        return {}
+    start = text.find(FILES_OPEN)
+    if start < 0 or not text.endswith(FILES_CLOSE):
+        return {}
+    entries = text[start + len(FILES_OPEN) : -len(FILES_CLOSE)].split(ENTRY_SEPARATOR)
+    if len(entries) != len(names):
+        return {}
+    for index in (0, -1):
+        name = names[index]
+        made = _entry(name, known.digests.get(name, ""), known.entries[name][2], _type_of(name))
+        if entries[index] != made:
+            return {}
+    return dict(zip(names, entries, strict=True))
+
+
+def _entries(
+    entries: dict[str, str],
+    known: DigestCache,
+    keys: dict[str, Key],
+    digests: dict[str, str],
+    moved: set[str] | None,
+) -> tuple[dict[str, str], dict[str, tuple[str, str]], bool]:
+    """Return the manifest's entries by path, one name per suffix with its type, whether nothing changed.
+
+    ``entries`` are the last manifest's (``_last_entries``, changed here): those of files that
+    ``moved`` does not name are kept, only the others are made, so the release of one edit formats
+    a few entries, not 90,000. Without them, every entry is made.
+    """
+    if not entries or moved is None:
+        names = sorted(digests.keys() - {MANIFEST})
+        made = {rel: _entry(rel, digests[rel], keys[rel][2], _type_of(rel)) for rel in names}
+        return made, _samples(names), False
+    samples = {_type_key(name): (name, kind) for name, kind in known.release[4]}
+    fresh = ((digests.keys() - entries.keys()) | (moved & digests.keys()) | {VERSION}) - {MANIFEST}
+    gone = entries.keys() - digests.keys() - {MANIFEST}
+    same = not gone
+    for rel in sorted(fresh):
+        made = _entry(rel, digests[rel], keys[rel][2], _type_of(rel))
+        same = same and entries.get(rel) == made
+        entries[rel] = made
+        samples.setdefault(_type_key(rel), (rel, _type_of(rel)))
+    for rel in gone:
+        del entries[rel]
+    return entries, samples, same
+
+
+def _scan_and_stamp(output: Path, folders: dict[str, int], stamp: int) -> tuple[dict[str, Key], list[str]]:
+    """Every file of ``output`` with its identity as found (as ``scan``), given ``stamp`` as mtime on the way.
+
+    Returns the identities found (before the stamp: what the last release is compared with) and the
+    names whose mtime was changed; fills in ``folders`` as ``scan`` does (they are stamped last,
+    once this step has written into them). Each folder is read through its descriptor, so a file's
+    ``stat`` and ``utime`` resolve one name, not its path: a release of a new commit stamps all
+    90,000 files, and one pass over them costs less than a walk and then a second loop.
+    """
+    found: dict[str, Key] = {}
+    stamped: list[str] = []
+    times = (stamp, stamp)
+    folders[""] = os.stat(output).st_mtime_ns
+    root = os.open(output, DIRECTORY)
+    try:
+        pending = [""]
+        while pending:
+            prefix = pending.pop()
+            here = os.open(prefix or ".", DIRECTORY, dir_fd=root)
+            try:
+                with os.scandir(here) as entries:
+                    for entry in entries:
+                        name = entry.name
+                        if entry.is_dir(follow_symlinks=False):
+                            pending.append(prefix + name + "/")
+                            folders[prefix + name + "/"] = entry.stat(follow_symlinks=False).st_mtime_ns
+                        elif entry.is_file():
+                            st = entry.stat()
+                            found[prefix + name] = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+                            if st.st_mtime_ns != stamp:
+                                os.utime(name, ns=times, dir_fd=here, follow_symlinks=False)
+                                stamped.append(prefix + name)
+            finally:
+                os.close(here)
+    finally:
+        os.close(root)
+    return found, stamped
+
+
+DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0)
+
+
+def _stamp_files(output: Path, keys: dict[str, Key], names, stamp: int) -> None:
+    """Give the files ``names`` (written after ``_scan_and_stamp``) the epoch as mtime where it differs.
 
     ``keys`` follow the files' new mtimes.
     """
     prefix, times = os.path.join(output, ""), (stamp, stamp)
-    for relative, key in keys.items():
-        if key[3] != stamp:
+    for relative in names:
+        key = keys.get(relative)
+        if key is not None and key[3] != stamp:
             os.utime(prefix + relative, ns=times, follow_symlinks=False)
             keys[relative] = (key[0], key[1], key[2], stamp)
+
+
+def _stamp_folders(output: Path, folders: dict[str, int], touched: set[str], stamp: int) -> None:
+    """Give every folder the epoch as mtime where it differs, or where this step changed its entries."""
+    prefix, times = os.path.join(output, ""), (stamp, stamp)
     for folder, mtime in folders.items():
         if mtime != stamp or folder in touched:
             os.utime(prefix + folder, ns=times)
@@ -538,8 +687,10 @@ def finish(  # noqa: PLR0913
 
     ``cache`` (a file) keeps the digests of the last release, so an incremental publish reads and
     compresses only the files it changed, and a release of an output that did not change since
-    the last one, for the same epoch and commit, writes nothing. One walk of the output; every
-    later step works on what it found and on the files it wrote itself. ``changes`` (a file, see
+    the last one, for the same epoch and commit, writes nothing. One walk of the output, which
+    also gives every file the epoch as mtime; every later step works on what it found and on the
+    files it wrote itself, and in Python only on the names that changed since the last release
+    (the manifest's other entries are the last manifest's text). ``changes`` (a file, see
     ``portal.publish.CHANGES``) receives which names this release replaced, added or removed
     since the tree its output was staged from, for the next ``stage``.
     """
@@ -549,42 +700,61 @@ def finish(  # noqa: PLR0913
     built_at = as_datetime(epoch).strftime("%Y-%m-%dT%H:%M:%SZ")
     write_output(output, HEALTHZ, "ok\n")
     folders: dict[str, int] = {}
-    keys = scan(output, folders)
+    keys, stamped = _scan_and_stamp(output, folders, stamp)
     if _same_release(known, keys, folders, (stamp, commit, compress, _rules())):
         record_changes(
             changes, output, before, keys=keys, folders=folders, build_id=known.build_id, token=known.token
         )
         return Version(known.build_id, commit, built_at)
     touched: set[str] = set()  # folders whose entries this step changes
+    written = {VERSION, MANIFEST}  # names this step may replace
     plan = _plan(keys, known, compress)
     for relative in plan.stale:
         os.unlink(output / relative)
         del keys[relative]
         touched.add(_parent(relative))
     digests = plan.digests
-    for relative, digest, key in _digest_and_compress(output, keys, plan, stamp, None):
-        digests[relative] = digest
-        if key is not None:
-            keys[relative] = key
-            touched.add(_parent(relative))
+    with contextlib.ExitStack() as stack:
+        rows = _compression(output, keys, plan, stamp, None, stack=stack)
+        # While a pool compresses: what needs no digest of this release.
+        for relative in stamped:  # compared with the last release: now as the files are
+            if relative in keys:
+                key = keys[relative]
+                keys[relative] = (key[0], key[1], key[2], stamp)
+        last = _last_entries(output, known, keys, plan.moved) if plan.moved is not None else {}
+        for relative, digest, key in rows:
+            digests[relative] = digest
+            if key is not None:
+                keys[relative] = key
+                touched.add(_parent(relative))
+                written.add(relative)
     version = Version(build_id(output, epoch, commit, digests), commit, built_at)
     text = version.to_json()
     write_output(output, VERSION, text)
     keys[VERSION] = identity(os.stat(output / VERSION))
     digests[VERSION] = hashlib.sha256(text.encode()).hexdigest()
-    rows, listed, types = _listing(digests)  # the manifest is a function of them
-    digests[MANIFEST] = (known.sha(MANIFEST, keys.get(MANIFEST)) if known.manifest == listed else None) or ""
+    entries, samples, same = _entries(last, known, keys, digests, plan.moved)
+    digests[MANIFEST] = (known.digests.get(MANIFEST) if same else None) or ""  # ``same``: found as left
     if not digests[MANIFEST]:
-        data = manifest_text(_manifest_of(version, rows, keys)).encode()
+        data = _manifest_of(version, entries).encode()
         write_output(output, MANIFEST, data)
         keys[MANIFEST] = identity(os.stat(output / MANIFEST))
         digests[MANIFEST] = hashlib.sha256(data).hexdigest()
     touched.add("")  # version.json or manifest.json may have been replaced (one utime)
-    _fix_mtimes(output, keys, folders, touched, stamp)
-    release = (stamp, commit, compress, _rules(), types)
-    known.save(keys, digests, listed, release, version.build_id, folders=frozenset(folders))
+    _stamp_files(output, keys, written, stamp)
+    _stamp_folders(output, folders, touched, stamp)
+    release = (stamp, commit, compress, _rules(), tuple(sorted(samples.values())))
+    known.save(keys, digests, release, version.build_id, folders=frozenset(folders))
+    suspects = None if plan.moved is None else plan.moved | written
     record_changes(
-        changes, output, before, keys=keys, folders=folders, build_id=version.build_id, token=known.token
+        changes,
+        output,
+        before,
+        keys=keys,
+        folders=folders,
+        build_id=version.build_id,
+        token=known.token,
+        suspects=suspects,
     )
     return version
 
@@ -598,6 +768,7 @@ def record_changes(  # noqa: PLR0913
     folders: dict[str, int],
     build_id: str,
     token: str | None,
+    suspects: set[str] | None = None,
 ) -> None:
     """Write the record ``portal.publish.stage`` reads: this release, and what it changed if known.
 
@@ -605,6 +776,9 @@ def record_changes(  # noqa: PLR0913
     build id). They describe the tree the output was staged from only when ``stage`` handed over
     that tree with the same token and this very output as its stage; then every name whose
     device and inode differ from that tree's, or that one of both trees lacks, is listed.
+    ``suspects``, when given, holds every name that may differ (the others had the identity of
+    ``before`` when the release found them, and the release wrote none of them): only those are
+    compared.
     """
     if path is None:
         return
@@ -621,10 +795,11 @@ def record_changes(  # noqa: PLR0913
         and isinstance(handed.get("root"), tuple)
     ):
         record["from"], record["from_build"] = handed["root"], known_build
-        record["changed"] = [
-            rel for rel, key in keys.items() if (old := entries.get(rel)) is None or old[:2] != key[:2]
-        ]
-        record["removed"] = [rel for rel in entries if rel not in keys]
+        names = keys.keys() if suspects is None else suspects & keys.keys()
+        record["changed"] = sorted(
+            rel for rel in names if (old := entries.get(rel)) is None or old[:2] != keys[rel][:2]
+        )
+        record["removed"] = sorted(entries.keys() - keys.keys())
         record["folders_added"] = sorted(folders.keys() - known_folders)
         record["folders_removed"] = sorted(known_folders - folders.keys())
     write_pickle(path, record)

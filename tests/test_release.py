@@ -252,7 +252,7 @@ def test_compressing_on_several_processes_gives_the_same_release(tmp_path, monke
         for index in range(12):
             replace_if_changed(tmp_path / name / "tin" / f"p{index}.html", _page(index) * (index + 1))
         (tmp_path / name / "anh.webp").write_bytes(bytes(range(256)) * 40)
-    monkeypatch.setattr(portal.release, "PARALLEL_MIN", 10_000)
+    monkeypatch.setattr(portal.release, "PARALLEL_MIN", 10**12)  # bytes to compress per worker
     finish(tmp_path / "one", epoch, "abc")
     monkeypatch.setattr(portal.release, "PARALLEL_MIN", 2)
     finish(tmp_path / "many", epoch, "abc")
@@ -474,3 +474,44 @@ def test_a_record_that_does_not_match_the_retired_tree_is_not_applied(tmp_path, 
     assert "changed" in read_changes(cache / CHANGES)
     assert stage(output, cache / CHANGES) == staging
     assert walked and _identities(staging) == _identities(output)
+
+
+def test_a_release_of_a_new_commit_makes_manifest_entries_only_for_what_changed(tmp_path, monkeypatch):
+    import portal.release
+
+    output, cache, epoch = tmp_path / "output", tmp_path / "digests.pickle", 1767225600
+    for index in range(12):
+        replace_if_changed(output / "tin" / f"p{index}.html", _page(index))
+    replace_if_changed(output / "anh.webp", bytes(range(256)) * 4)
+    finish(output, epoch, "abc", cache=cache)
+    made = []
+    real = portal.release._entry
+    monkeypatch.setattr(portal.release, "_entry", lambda rel, *rest: made.append(rel) or real(rel, *rest))
+    replace_if_changed(output / "tin" / "p3.html", _page(3, "Đảng ủy "))  # a page changed
+    replace_if_changed(output / "tin" / "p12.html", _page(12))  # a page added
+    (output / "tin" / "p7.html").unlink()  # a page removed (its copies are stale)
+    finish(output, epoch + 60, "abc", cache=cache)
+    assert "tin/p5.html" not in made and "tin/p9.html.gz" not in made  # kept from the last manifest
+    assert {"tin/p3.html", "tin/p3.html.br", "tin/p12.html.gz", "version.json"} <= set(made)
+    assert {p.stat().st_mtime_ns for p in [output, *output.rglob("*")]} == {(epoch + 60) * 10**9}
+    fresh = _cold_release_of(output, tmp_path / "fresh", epoch + 60)
+    assert _release_files(output) == fresh
+
+
+@pytest.mark.parametrize("damage", ["removed", "rewritten-in-place"])
+def test_a_manifest_missing_or_not_as_the_last_release_wrote_it_is_made_whole_again(tmp_path, damage):
+    output, cache, epoch = tmp_path / "output", tmp_path / "digests.pickle", 1767225600
+    for index in range(3):
+        replace_if_changed(output / "tin" / f"p{index}.html", _page(index))
+    finish(output, epoch, "abc", cache=cache)
+    manifest = output / "manifest.json"
+    if damage == "removed":
+        manifest.unlink()
+    else:  # other bytes with the identity the release left: same inode, size and mtime
+        size = manifest.stat().st_size
+        with manifest.open("r+b") as handle:
+            handle.write(b"x" * size)
+        os.utime(manifest, ns=(epoch * 10**9, epoch * 10**9))
+    finish(output, epoch + 60, "abc", cache=cache)
+    assert read_manifest(output)["files"]  # parsed: whole again
+    assert _release_files(output) == _cold_release_of(output, tmp_path / "fresh", epoch + 60)
