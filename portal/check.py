@@ -217,7 +217,8 @@ STATE_VERSION = 2
 def _facts(record: Record, root: str) -> tuple:
     """Return what other files' findings may read of ``record``, its future-date inputs, its needs.
 
-    Plain values (a section as its slug and name), so the state of 10,000 files loads quickly.
+    Plain values (a section as its slug and name), so the state of 10,000 files loads quickly;
+    names and sections are shared between files (pickled once).
     """
     values = record.values
     category, tags, authors = values.get("category"), values.get("tags"), values.get("authors")
@@ -225,9 +226,9 @@ def _facts(record: Record, root: str) -> tuple:
         record.path,
         record.kind,
         record.slug,
-        None if category is None else (category.slug, category.name),
-        None if tags is None else tuple(tags),
-        None if authors is None else tuple(authors),
+        None if category is None else _shared((category.slug, category.name)),
+        None if tags is None else tuple(_shared(name) for name in tags),
+        None if authors is None else tuple(_shared(name) for name in authors),
         values.get("date"),
         values.get("status"),
         record.fields.get("date"),
@@ -236,12 +237,20 @@ def _facts(record: Record, root: str) -> tuple:
     )
 
 
+_SHARED: dict = {}
+
+
+def _shared(value):
+    return _SHARED.setdefault(value, value)
+
+
 def _needs(record: Record, root: str) -> tuple:
     """Return which facts of the site the cross-file rules read for ``record`` (named as ``_changes`` does).
 
     ``("path", p)``: whether a content path exists; ``("url", u)``: whether a site path is an
     article's or page's; ``("slug", s)``: whether a slug exists; ``("slugs",)``: the whole set of
-    slugs (an unknown ``Related`` slug's hint); ``("name", key, folded)``: a name's first spelling.
+    slugs (an unknown ``Related`` slug's hint). The first spellings of its names
+    (``("name", key, folded)``) are read from its tags and authors (``_reads``).
     """
     needs = set()
     for link in record.links:
@@ -251,9 +260,15 @@ def _needs(record: Record, root: str) -> tuple:
             needs.update((("slug", where), ("url", page)) if kind == "url" else (("path", where),))
     if record.values.get("related"):
         needs.add(("slugs",))
-    for key in ("tags", "authors"):
-        needs.update(("name", key, folded(name)) for name in record.values.get(key) or [])
     return tuple(sorted(needs))
+
+
+def _reads(facts: tuple, touched: set, names: set) -> bool:
+    """Tell whether a file's findings read something in ``touched`` (``names``: its name changes)."""
+    if not touched.isdisjoint(facts[NEEDS]):
+        return True
+    pairs = (("tags", facts[4]), ("authors", facts[5]))
+    return bool(names) and any((key, folded(name)) in names for key, listed in pairs for name in listed or ())
 
 
 def _fact_record(facts: tuple) -> Record:
@@ -402,7 +417,8 @@ def incremental_findings(tree: Tree, now: datetime, cache: CheckCache, state: Pa
     every = [facts.get(key) or kept[key][0] for key in keys]
     touched = _changes(index, gone, [facts[key] for key in changed], lambda: iter(every), paths)
     if touched:
-        affected = [key for key in keys if key not in facts and not touched.isdisjoint(kept[key][0][NEEDS])]
+        names = {item[1:] for item in touched if item[0] == "name"}
+        affected = [key for key in keys if key not in facts and _reads(kept[key][0], touched, names)]
         records |= _records(affected, located, tree, cache)
     cache.kept.keep(kept[key][2] for key in keys if key not in records)
     future = [number for number, fact in enumerate(every) if _after(fact, now)]
