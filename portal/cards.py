@@ -21,6 +21,7 @@ from pathlib import Path
 
 from PIL import Image, ImageColor, ImageDraw, ImageFont
 
+from .buildcache import read_pickle, write_pickle
 from .imaging import ImageCache, Variant
 from .incremental import replace_if_changed
 
@@ -229,6 +230,40 @@ def render(card: Card, fonts: Fonts, key: str, name: str, cache_folder: str) -> 
     data = encode(card, fonts)
     ImageCache(cache_folder).store_card(key, data)
     return Variant(name, SIZE[0], SIZE[1], "jpeg", len(data))
+
+
+class CardNames:
+    """Each article's card key and output name from the last build, by what decides them.
+
+    Making them reads the article's title, section, date and output path (Pelican formats
+    ``save_as`` on every access), every article on every build. They are kept under a key the
+    caller builds from what varies per file (its path, the hash of its bytes, its status), in one
+    pickle named by ``salt`` (what the caller says they depend on besides: code, settings, fonts);
+    another salt starts afresh. Names of files this build did not see are forgotten.
+    """
+
+    def __init__(self, path: str | None, salt: bytes) -> None:
+        self.path, self.salt = path, salt
+        found = read_pickle(path)
+        kept = found.get("names") if isinstance(found, dict) and found.get("salt") == salt else None
+        self.kept: dict = kept if isinstance(kept, dict) else {}
+        self.used: dict = {}
+        self.made = 0  # names made by this build (read by tests)
+
+    def get(self, key, make):
+        """Return the value kept for ``key``, else ``make()`` (kept for the next build)."""
+        found = self.kept.get(key, self) if key is not None else self
+        if found is self:
+            found = make()
+            self.made += 1
+        if key is not None:
+            self.used[key] = found
+        return found
+
+    def save(self) -> None:
+        """Write what this build used, when it differs from what it found."""
+        if self.path and (self.made or len(self.used) != len(self.kept)):
+            write_pickle(self.path, {"salt": self.salt, "names": self.used})
 
 
 def write_order(path: str, fonts: Fonts, cache_folder: str, jobs: list[tuple[Card, str, str]]) -> None:

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections import Counter
 from dataclasses import astuple, dataclass
 from datetime import datetime
 from pathlib import Path
 
 from . import collisions, rules
 from .buildcache import BuildCache, read_pickle, stored_key, write_pickle
-from .document import RECORD_VALUES, Document, Record, Site
+from .document import RECORD_VALUES, Document, Record, Site, folded
 from .findings import Finding
 from .metadata import ARTICLE, PAGE, Section, parse_metadata
-from .predicates import followed_links
+from .predicates import followed_links, link_target
 from .source import decode
 from .text import TIMEZONE
 
@@ -209,12 +210,15 @@ def _entries(records: list[Record]) -> list[collisions.Entry]:
 
 
 FUTURE = frozenset({"future-date"})  # the one rule that reads the clock: run on every file, every build
+NEEDS = 10  # position in ``_facts`` of what the file's findings read of other files (``_needs``)
+STATE_VERSION = 2
 
 
-def _facts(record: Record) -> tuple:
-    """Return what other files' findings may depend on of ``record``, and its future-date inputs.
+def _facts(record: Record, root: str) -> tuple:
+    """Return what other files' findings may read of ``record``, its future-date inputs, its needs.
 
-    Plain values (a section as its slug and name), so the state of 10,000 files loads quickly.
+    Plain values (a section as its slug and name), so the state of 10,000 files loads quickly;
+    names and sections are shared between files (pickled once).
     """
     values = record.values
     category, tags, authors = values.get("category"), values.get("tags"), values.get("authors")
@@ -222,19 +226,54 @@ def _facts(record: Record) -> tuple:
         record.path,
         record.kind,
         record.slug,
-        None if category is None else (category.slug, category.name),
-        None if tags is None else tuple(tags),
-        None if authors is None else tuple(authors),
+        None if category is None else _shared((category.slug, category.name)),
+        None if tags is None else tuple(_shared(name) for name in tags),
+        None if authors is None else tuple(_shared(name) for name in authors),
         values.get("date"),
         values.get("status"),
         record.fields.get("date"),
         record.body_line,
+        _needs(record, root),
     )
 
 
+_SHARED: dict = {}
+
+
+def _shared(value):
+    return _SHARED.setdefault(value, value)
+
+
+def _needs(record: Record, root: str) -> tuple:
+    """Return which facts of the site the cross-file rules read for ``record`` (named as ``_changes`` does).
+
+    ``("path", p)``: whether a content path exists; ``("url", u)``: whether a site path is an
+    article's or page's; ``("slug", s)``: whether a slug exists; ``("slugs",)``: the whole set of
+    slugs (an unknown ``Related`` slug's hint). The first spellings of its names
+    (``("name", key, folded)``) are read from its tags and authors (``_reads``).
+    """
+    needs = set()
+    for link in record.links:
+        target = link_target(link.url, record.path, root)
+        if target is not None:
+            kind, where, page = target
+            needs.update((("slug", where), ("url", page)) if kind == "url" else (("path", where),))
+    if record.values.get("related"):
+        needs.add(("slugs",))
+    return tuple(sorted(needs))
+
+
+def _reads(facts: tuple, touched: set, names: set) -> bool:
+    """Tell whether a file's findings read something in ``touched`` (``names``: its name changes)."""
+    if not touched.isdisjoint(facts[NEEDS]):
+        return True
+    pairs = (("tags", facts[4]), ("authors", facts[5]))
+    return bool(names) and any((key, folded(name)) in names for key, listed in pairs for name in listed or ())
+
+
 def _fact_record(facts: tuple) -> Record:
-    """Return a stand-in ``Record`` of an unchanged file: its facts only, for ``Site`` and future-date."""
-    path, kind, slug, category, tags, authors, date, status, date_line, body_line = facts
+    """Return a stand-in ``Record`` of an unchanged file: its facts only, for future-date."""
+    path, kind, slug, category, tags, authors, date, status, date_line, body_line, _ = facts
     values = {
         "category": None if category is None else Section(*category),
         "tags": None if tags is None else list(tags),
@@ -256,67 +295,150 @@ def _after(facts: tuple, now: datetime) -> bool:
         return True
 
 
-def _listing(tree: Tree) -> tuple[list[tuple[str, str]], frozenset[str]]:
-    """Return ``(kind, path)`` of every ``.md`` file in ``read_tree``'s order, and ``Site.paths``."""
+def _listing(tree: Tree) -> tuple[list[tuple[str, str, str]], frozenset[str]]:
+    """Return ``(kind, path, absolute path)`` of each ``.md`` file in ``read_tree``'s order; the paths."""
     files = []
     for kind, folder in ((ARTICLE, tree.article_dir), (PAGE, tree.page_dir)):
+        top = str(tree.content / folder)
         found = []
-        for parent, _, names in os.walk(tree.content / folder):
+        for parent, _, names in os.walk(top):
             found.extend(os.path.join(parent, name) for name in names if name.endswith(".md"))
-        found.sort(key=lambda path: path.split(os.sep))  # the order of sorted ``Path`` objects
-        files.extend((kind, path) for path in found)
+        # The order of sorted ``Path`` objects (part by part): NUL sorts before any character of a name.
+        found.sort(key=lambda path: path.replace(os.sep, "\0"))
+        absolute = os.path.abspath(top)  # os.walk joins onto ``top``: swap the prefix, no abspath each
+        files.extend((kind, path, absolute + path[len(top) :]) for path in found)
     paths = set()
     for parent, folders, names in os.walk(os.path.abspath(tree.content)):
         paths.update(os.path.join(parent, name) for name in (*folders, *names))
     return files, frozenset(paths)
 
 
+def _provides(facts: tuple) -> tuple[str, str, dict]:
+    """Return what a file gives the site: its slug, its site path, the first spelling of each name."""
+    kind, slug, category = facts[1], facts[2], facts[3]
+    names: dict[tuple[str, str], str] = {}
+    for key, listed in (("tags", facts[4]), ("authors", facts[5])):
+        for name in listed or ():
+            names.setdefault((key, folded(name)), name)
+    return slug, f"/{category[0]}/{slug}/" if kind == ARTICLE and category else f"/{slug}/", names
+
+
+def _recount(counts: dict, gone: list, new: list, kind: str) -> set:
+    """Count ``gone`` out of and ``new`` into ``counts``; return ``(kind, item)`` of each new or lost item."""
+    touched = {*gone, *new}
+    present = {item for item in touched if item in counts}
+    for items, sign in ((gone, -1), (new, 1)):
+        for item in items:
+            counts[item] = counts.get(item, 0) + sign
+            if not counts[item]:
+                del counts[item]
+    return {(kind, item) for item in present.symmetric_difference(i for i in touched if i in counts)}
+
+
+def _respell(spellings: dict, gone: list[tuple], new: list[tuple], ordered) -> set:
+    """Update the first spelling of each name a file gone or new held; return those changed (``_needs``).
+
+    ``ordered()`` yields every file's facts in reading order: it is walked only when such a name
+    exists, and only up to the first file holding each.
+    """
+    spelled: Counter = Counter()
+    for group, sign in ((gone, 1), (new, -1)):
+        for facts in group:
+            for pair, name in _provides(facts)[2].items():
+                spelled[(*pair, name, facts[0])] += sign
+    names = {(key, fold) for (key, fold, _, _), count in spelled.items() if count}
+    if not names:
+        return set()
+    first: dict[tuple[str, str], tuple[str, str]] = {}
+    for facts in ordered():
+        for pair, name in _provides(facts)[2].items():
+            if pair in names and pair not in first:
+                first[pair] = (name, facts[0])
+        if len(first) == len(names):
+            break
+    changed = {("name", *pair) for pair in names if spellings.get(pair) != first.get(pair)}
+    for pair in names:
+        spellings.pop(pair, None)
+    spellings.update(first)
+    return changed
+
+
+def _changes(index: dict, gone: list[tuple], new: list[tuple], ordered, paths: frozenset) -> set:
+    """Update ``index`` for the files ``gone`` and ``new`` (their facts); return what changed (``_needs``).
+
+    ``index`` holds what ``Site`` derives from every document: how many files have each slug
+    and each site path, the first spelling of each folded name (with its file) and the content's
+    paths, so a build reads only the files that came or went.
+    """
+    changed = {("path", path) for path in paths.symmetric_difference(index["paths"] or ())}
+    index["paths"] = paths
+    given = [_provides(facts) for facts in gone], [_provides(facts) for facts in new]
+    for position, kind, counts in ((0, "slug", index["slugs"]), (1, "url", index["urls"])):
+        changed |= _recount(counts, *([item[position] for item in group] for group in given), kind)
+    if any(item[0] == "slug" for item in changed):
+        changed.add(("slugs",))
+    return changed | _respell(index["spellings"], gone, new, ordered)
+
+
+def _indexed_site(tree: Tree, now: datetime, index: dict) -> Site:
+    """Return a ``Site`` answering the cross-file rules from ``index``, without its documents."""
+    site = Site(tree.content, tree.sections, [], now, tree.document_section)
+    site.paths, site.spellings = index["paths"], index["spellings"]
+    site.slugs, site.article_urls = index["slugs"], index["urls"]  # counts: only their keys are read
+    site.url_roots = frozenset({section.slug for section in tree.sections} | index["slugs"].keys())
+    return site
+
+
 def incremental_findings(tree: Tree, now: datetime, cache: CheckCache, state: Path) -> list[Finding]:
     """Return what ``rules.run(make_site(tree, now, cache))`` returns, in proportion to what changed.
 
     ``state`` keeps, from the last build, each file's findings but future-date's (by the key of its
-    bytes) and every file's facts (``_facts``), the ones other files' findings read, with the set of
-    paths of the content folder. When these facts and paths are unchanged, an unchanged file's
-    findings are too: only changed files are checked, against stand-ins of the others, and
-    future-date (the clock) runs on every file dated after now. Otherwise every file is checked.
+    bytes), its facts (``_facts``: what other files' findings read of it, and what its own read of
+    the site, ``_needs``) and the site's index (``_changes``). Only files that are new or changed
+    are read; an unchanged file is checked again only when something it needs changed (a slug, a
+    site path, a content path, a name's first spelling); future-date (the clock) runs on every
+    file dated after now.
     """
     display = _displayer(tree.content)
     files, paths = _listing(tree)
     keys = []
-    for kind, path in files:
-        known = cache.hashes.get(os.path.abspath(path))
+    for kind, path, absolute in files:
+        known = cache.hashes.get(absolute)
         digest = hashlib.sha256(Path(path).read_bytes()).digest() if known is None else bytes.fromhex(known)
         keys.append((display(path), kind, digest))  # ``display`` reads ``str(path)`` only
-    located = dict(zip(keys, files, strict=True))
-    before = _load_state(state, cache.salt)
-    kept = before["files"]
-    unchanged = kept.keys() & set(keys)
-    records = _records([key for key in keys if key not in unchanged], located, tree, cache)
-    facts = [_facts(records[key]) if key in records else kept[key][0] for key in keys]
-    same = before["paths"] == paths and facts == before["facts"]
-    if same:
-        cache.kept.keep(kept[key][2] for key in unchanged)
-    else:  # other files' findings may change: every file is checked
-        records |= _records(list(unchanged), located, tree, cache)
-    future = [index for index, fact in enumerate(facts) if _after(fact, now)]
-    if records or future:  # a no-change build of past articles needs no site at all
-        documents = [records.get(key) or _fact_record(fact) for key, fact in zip(keys, facts, strict=True)]
-        site = Site(tree.content, tree.sections, documents, now, tree.document_section)
-        site.paths = paths
+    located = {key: (kind, path) for key, (kind, path, _) in zip(keys, files, strict=True)}
+    root = os.path.abspath(tree.content)
+    before = _load_state(state, cache.salt, root)
+    kept, index = before["files"], before["index"]
+    changed = [key for key in keys if key not in kept]
+    gone = [kept[key][0] for key in kept.keys() - located.keys()]
+    records = _records(changed, located, tree, cache)
+    facts = {key: _facts(records[key], root) for key in changed}
+    every = [facts.get(key) or kept[key][0] for key in keys]
+    touched = _changes(index, gone, [facts[key] for key in changed], lambda: iter(every), paths)
+    if touched:
+        names = {item[1:] for item in touched if item[0] == "name"}
+        affected = [key for key in keys if key not in facts and _reads(kept[key][0], touched, names)]
+        records |= _records(affected, located, tree, cache)
+    cache.kept.keep(kept[key][2] for key in keys if key not in records)
+    future = [number for number, fact in enumerate(every) if _after(fact, now)]
+    site = _indexed_site(tree, now, index) if records or future else None
     found, results = [], {}
-    for index, key in enumerate(keys):
+    for number, key in enumerate(keys):
         if key in records:
-            doc = documents[index]
+            doc = records[key]
             own = [astuple(f) for f in (*doc.local, *rules.site_findings(doc, site, FUTURE))]
-            results[key] = (facts[index], own, stored_key((cache.salt, *key)))
+            results[key] = (every[number], own, stored_key((cache.salt, *key)))
         else:
             results[key] = kept[key]
         found.extend(Finding(*finding) for finding in results[key][1])
-    for index in future:
-        found.extend(rules.site_findings(documents[index], site, rules.SITE_RULES - FUTURE))
+    for number in future:
+        doc = records.get(keys[number]) or _fact_record(every[number])
+        found.extend(rules.site_findings(doc, site, rules.SITE_RULES - FUTURE))
     PREPARED.clear()  # made for this build only
-    if not (same and len(unchanged) == len(keys) == len(kept)):
-        write_pickle(state, {"salt": cache.salt, "paths": paths, "facts": facts, "files": results})
+    if records or gone or touched:
+        kept = {"version": STATE_VERSION, "salt": cache.salt, "root": root, "files": results, "index": index}
+        write_pickle(state, kept)
     return sorted(found)
 
 
@@ -340,10 +462,16 @@ def _records(wanted: list[tuple], located: dict, tree: Tree, cache: CheckCache) 
     return records
 
 
-def _load_state(path: Path, salt: str) -> dict:
-    empty = {"salt": salt, "paths": None, "facts": None, "files": {}}
+def _load_state(path: Path, salt: str, root: str) -> dict:
     state = read_pickle(path)
-    return state if isinstance(state, dict) and state.get("salt") == salt else empty
+    if isinstance(state, dict) and (state.get("version"), state.get("salt"), state.get("root")) == (
+        STATE_VERSION,
+        salt,
+        root,
+    ):
+        return state
+    index = {"paths": None, "slugs": {}, "urls": {}, "spellings": {}}
+    return {"files": {}, "index": index}
 
 
 def media_findings(site: Site) -> list[Finding]:

@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 
 from PIL import Image, UnidentifiedImageError
 
-from .buildcache import BuildCache
+from .buildcache import read_pickle, write_pickle
 from .findings import ERROR, Finding
 
 IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}
@@ -122,32 +122,39 @@ class ReferenceCache:
 
     The key is the sha256 of the file's bytes (the reader's ``source_hash``) and the code of this
     module: a file whose hash is known is not read again. References of the header fields depend
-    on the typed metadata and are made on every call (cheap). A missing or damaged cache file only
-    costs the reading.
+    on the typed metadata and are made on every call (cheap). One pickle of every file's
+    references (mostly none), loaded whole: a lookup per article costs a dictionary's, not a
+    query's, and the file is written again only when a file was read or one went unused. A
+    missing or damaged cache file only costs the reading.
     """
 
     def __init__(self, path: str | os.PathLike | None) -> None:
-        self.kept = BuildCache(path)
+        self.path = path
         self.salt = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+        found = read_pickle(path)
+        kept = found.get("refs") if isinstance(found, dict) and found.get("salt") == self.salt else None
+        self.kept: dict[bytes, tuple] = kept if isinstance(kept, dict) else {}
+        self.used: dict[bytes, tuple] = {}
         self.read = 0  # files opened by this build (read by tests)
 
     def references(
         self, source_path: str, values: dict, field_lines: dict, source_hash: str | None = None
     ) -> list[Reference]:
         """Return what ``references`` returns for the file at ``source_path`` as it is now."""
-        found = self.kept.get((self.salt, source_hash), None) if source_hash else None
+        key = bytes.fromhex(source_hash) if source_hash else None
+        found = self.kept.get(key) if key else None
         if not isinstance(found, tuple):
             raw = Path(source_path).read_bytes()
             self.read += 1
             found = tuple(astuple(ref) for ref in text_references(read_source(raw)))
-            # Stored under the hash of the bytes read, which may be newer than the reader's.
-            self.kept.replace((self.salt, hashlib.sha256(raw).hexdigest()), found)
+            key = hashlib.sha256(raw).digest()  # stored under the hash of the bytes read
+        self.used[key] = found
         return field_references(values, field_lines) + [Reference(*ref) for ref in found]
 
     def save(self) -> None:
-        """Forget the files this build did not use, and close the file."""
-        self.kept.save()
-        self.kept.close()
+        """Keep what this build used (files it did not use are forgotten); unchanged, nothing is written."""
+        if self.path and (self.read or len(self.used) != len(self.kept)):
+            write_pickle(self.path, {"salt": self.salt, "refs": self.used})
 
 
 def sniff_image(head: bytes) -> str | None:

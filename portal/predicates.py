@@ -273,19 +273,34 @@ def _internal_path(url: str) -> tuple[str, bool] | None:
     return path, False
 
 
-def _target_exists(doc: Document, site: Site, url: str) -> bool | None:
-    """Whether an internal link target exists; ``None`` when the link is not internal."""
+def link_target(url: str, source_path: str, root: str) -> tuple[str, str, str] | None:
+    """Return what an internal link's existence is decided by; ``None`` when it is not internal.
+
+    ``("path", absolute path, "")``: a file or folder of the content (``site.paths``);
+    ``("url", first segment, site path)``: a site path, looked up only when its first segment
+    names content (``site.url_roots``), then in ``site.article_urls``. ``portal.check`` keeps
+    these per file to know whose findings a new, moved or deleted file can change.
+    """
     internal = _internal_path(url)
     if internal is None:
         return None
     path, pelican = internal
     if not pelican and path.startswith("/") and not path.startswith(("/images/", "/files/")):
         first = PurePosixPath(path).parts[1:2]
-        if not first or first[0] not in site.url_roots:
-            return None
-        return (path.rstrip("/") + "/") in site.article_urls
-    base = site.root if path.startswith("/") else os.path.dirname(os.path.abspath(doc.source.path))
-    return os.path.normpath(os.path.join(base, path.lstrip("/"))) in site.paths
+        return ("url", first[0], path.rstrip("/") + "/") if first else None
+    base = root if path.startswith("/") else os.path.dirname(os.path.abspath(source_path))
+    return "path", os.path.normpath(os.path.join(base, path.lstrip("/"))), ""
+
+
+def _target_exists(doc: Document, site: Site, url: str) -> bool | None:
+    """Whether an internal link target exists; ``None`` when the link is not internal."""
+    target = link_target(url, doc.source.path, site.root)
+    if target is None:
+        return None
+    kind, where, page = target
+    if kind == "url":
+        return page in site.article_urls if where in site.url_roots else None
+    return where in site.paths
 
 
 # When portal/media.py is merged, Markdown images and links to files/ are its rules

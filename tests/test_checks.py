@@ -468,6 +468,51 @@ def test_incremental_checks_follow_changes_other_files_read(tmp_path, monkeypatc
     assert {f.rule for f in found} == {"broken-link", "unknown-related"}
 
 
+def test_a_new_file_rechecks_only_the_files_whose_findings_it_can_change(tmp_path, monkeypatch):
+    content = _linked_site(tmp_path)
+    monkeypatch.chdir(content)
+    folder = content / "articles/thanh-tra/2024"
+    text_b = (folder / "bai-b.md").read_text("utf-8")
+    (folder / "bai-b.md").unlink()
+    first, _ = _incremental_run(tmp_path)
+    assert first == _fresh_at() and {f.rule for f in first} == {"broken-link", "unknown-related"}
+    # A new file with its own name and tag: only A is read again (its Related hint reads every slug).
+    (folder / "bai-c.md").write_text(text_b.replace("Bài B", "Bài C").replace("Thanh tra", "Kiểm tra"), "utf-8")
+    found, cache = _incremental_run(tmp_path)
+    assert found == _fresh_at() != first and cache.kept.hits == 1 and cache.kept.misses == 1
+    assert '"bai-c"?' in next(f.message for f in found if f.rule == "unknown-related")
+    # B comes back: A's links and Related resolve again, though A did not change.
+    (folder / "bai-b.md").write_text(text_b, "utf-8")
+    found, cache = _incremental_run(tmp_path)
+    assert found == _fresh_at() == [] and cache.kept.misses == 1
+    # A relative link to a folder that appears later, and a page whose slug a site path needs.
+    (folder / "bai-d.md").write_text(
+        text_b.replace("Bài B", "Bài D").replace("Thân bài.", "[Tệp](../../../files/moi/) và [trang](/gioi-thieu/)."),
+        "utf-8",
+    )
+    found, _ = _incremental_run(tmp_path)
+    assert found == _fresh_at() and {f.rule for f in found} == {"broken-link"}
+    (content / "files/moi").mkdir(parents=True)
+    (content / "pages").mkdir()
+    (content / "pages/gioi-thieu.md").write_text("Title: Giới thiệu\nSummary: Trang.\n\nNội dung.\n", "utf-8")
+    found, cache = _incremental_run(tmp_path)
+    assert found == _fresh_at() and not [f for f in found if f.rule == "broken-link"]
+
+
+def test_an_incremental_build_still_reports_a_new_file_that_takes_an_old_slug(tmp_path):
+    from conftest import run_pelican
+
+    content = _linked_site(tmp_path)
+    cache = f"CACHE_PATH={json.dumps(str(tmp_path / 'cache'))}"
+    assert run_pelican(content, tmp_path / "out", "publishconf.py", "-e", cache).returncode == 0
+    folder = content / "articles/thanh-tra/2024"
+    (folder / "bai-e.md").write_text(
+        (folder / "bai-b.md").read_text("utf-8").replace("Title: Bài B\n", "Title: Bài E\nSlug: bai-b\n"), "utf-8"
+    )
+    again = run_pelican(content, tmp_path / "out", "publishconf.py", "-e", cache)
+    assert again.returncode != 0 and "[duplicate-slug]" in again.log and "bai-e.md" in again.log
+
+
 def test_collisions_with_kept_facts_match_a_fresh_resolve(tmp_path, monkeypatch):
     from types import SimpleNamespace
 

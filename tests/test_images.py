@@ -823,3 +823,26 @@ def test_rebuild_sees_an_image_added_to_an_unchanged_cache(tmp_path):
     assert re.search(r"hoi-nghi-co-anh\.md:16: error: \[image-missing\] .*khong-co\.jpg", result.log), (
         result.log
     )
+
+
+def test_card_names_are_made_once_per_file_state_and_salt(tmp_path):
+    path = str(tmp_path / "card-names.pickle")
+    made = []
+
+    def run(keys, salt=b"a"):
+        names = cards.CardNames(path, salt)
+        found = [names.get(key, lambda key=key: made.append(key) or f"name-{key}") for key in keys]
+        names.save()
+        return found, names.made
+
+    assert run(["x", "y"]) == (["name-x", "name-y"], 2)
+    mtime = (tmp_path / "card-names.pickle").stat().st_mtime_ns
+    assert run(["x", "y"]) == (["name-x", "name-y"], 0)  # kept: nothing made, nothing written
+    assert (tmp_path / "card-names.pickle").stat().st_mtime_ns == mtime
+    assert run(["x"]) == (["name-x"], 0)  # y forgotten
+    assert run(["x", "y"]) == (["name-x", "name-y"], 1)
+    assert run(["x", None]) == (["name-x", "name-None"], 1)  # no key: made every time, never kept
+    assert run(["x"], salt=b"b") == (["name-x"], 1)  # new code, settings or fonts: made again
+    (tmp_path / "card-names.pickle").write_bytes(b"damaged")
+    assert run(["x"], salt=b"b") == (["name-x"], 1)
+    assert made == ["x", "y", "y", None, "x", "x"]

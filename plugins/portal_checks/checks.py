@@ -50,8 +50,9 @@ def site_findings(settings, hashes: dict[str, str] | None = None) -> list[Findin
     """Run the rule table over the content folder of this build.
 
     ``hashes`` (see ``source_hashes``) spares reading the files the reader already hashed: a file
-    whose record is cached is then not opened at all. With a cache folder, only changed files are
-    checked while the facts other files' findings read are unchanged (``incremental_findings``).
+    whose record is cached is then not opened at all. With a cache folder, only new and changed
+    files are checked, and the unchanged files whose findings read something those changed
+    (a slug, a site path, a content path, a name's first spelling: ``incremental_findings``).
     """
     tree = Tree(
         Path(settings["PATH"]),

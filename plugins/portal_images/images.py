@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import hashlib
 import json
 import logging
 import os
@@ -29,12 +30,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pelican
 from pelican import signals
 from pelican.contents import Article
 
 from portal import attachments, cards, imaging, media
 from portal.incremental import OUTPUTS
-from portal.output import target, write_output
+from portal.output import code_digest, settings_digest, target, write_output
 
 from .markup import picture, rewrite_body
 from .settings import validate
@@ -191,7 +193,7 @@ class MediaGenerator:
     def generate_context(self) -> None:
         """Check, derive and attach every image, attachment and social card."""
         items = contents(self.context)
-        cache = media.ReferenceCache(os.path.join(self.settings["CACHE_PATH"], "media-references.sqlite"))
+        cache = media.ReferenceCache(os.path.join(self.settings["CACHE_PATH"], "media-references.pickle"))
         uses = {id(c): self._references(c, cache) for c in items}
         cache.save()
         wanted = {r.target for refs in uses.values() for r in refs if self._derivable(r)}
@@ -277,36 +279,42 @@ class MediaGenerator:
             ]
         self.published.update(files)
 
+    def _salt(self, fonts_digest: str) -> bytes:
+        """Return what every card's key and name depend on besides the article's file and status."""
+        versions = f"{pelican.__version__}\0{SITE}\0{fonts_digest}".encode()
+        return hashlib.sha256(code_digest() + settings_digest(self.settings) + versions).digest()
+
     def _cards(self, items) -> int:
         """Give every published article its card: cached ones looked up, the others drawn.
 
-        A rebuild computes each card's key (its text, the fonts, the versions) and makes one
-        ``stat`` call per article; nothing is opened. ``og_image`` is known from the key alone
-        (its byte length is not part of it), so the pages need not wait for the drawing: from
-        ``BACKGROUND_MIN`` missing cards and two workers, ``CardDrawing`` draws them meanwhile.
+        A rebuild takes each article's card key and name from the last build (``cards.CardNames``,
+        by its file's path, bytes and status) and makes one ``stat`` call per article; nothing is
+        opened. ``og_image`` is known from the key alone (its byte length is not part of it), so
+        the pages need not wait for the drawing: from ``BACKGROUND_MIN`` missing cards and two
+        workers, ``CardDrawing`` draws them meanwhile.
         """
         fonts = cards.Fonts(str(FONTS / "NotoSans-Regular.ttf"), str(FONTS / "NotoSans-Bold.ttf"))
         folder = self.pipeline.cache_folder
         digest, cache = fonts.digest(), imaging.ImageCache(folder)
         agency = self.settings.get("AGENCY", {}).get("name", "")
+        kept = os.path.join(self.settings["CACHE_PATH"], "card-names.pickle")
+        names = cards.CardNames(kept, self._salt(digest))
         missing: list[tuple[cards.Card, str, str, str]] = []  # card, key, name, source path
         for content in items:
             if not isinstance(content, Article):
                 continue
-            save_as = content.save_as  # Pelican formats it again on every access
-            if not save_as:
+            found = names.get(_card_key_of(content), lambda c=content: _card_name(c, agency, digest))
+            if found is None:  # no page of its own
                 continue
-            date = content.date.strftime("%d/%m/%Y")
-            card = cards.Card(content.title, content.category.name, date, agency, SITE)
-            key = cards.card_key(card, digest)
-            name = f"images/og/{save_as.rsplit('/', 1)[0]}-{key[:12]}.jpg"
+            key, name = found
             content.og_image = og_image(name)
             cached = cache.card_file(key)
             length = cache.load_card(key, cached)
             if length is None:
-                missing.append((card, key, name, display_path(content.source_path)))
+                missing.append((_card(content, agency), key, name, display_path(content.source_path)))
             else:
                 self.published[name], self.lengths[name] = cached, length
+        names.save()
         workers = self.values["PORTAL_IMAGES_WORKERS"] or os.cpu_count() or 1
         if len(missing) >= BACKGROUND_MIN and workers > 1:
             jobs = [(card, key, str(target(self.output_path, name))) for card, key, name, _ in missing]
@@ -339,6 +347,28 @@ class MediaGenerator:
 def og_image(name: str) -> dict:
     """Return what the article's page reads of its card (``og:image`` and its type and size)."""
     return {"url": name, "width": cards.SIZE[0], "height": cards.SIZE[1], "type": "image/jpeg"}
+
+
+def _card(content, agency: str) -> cards.Card:
+    """Return what the article's card shows."""
+    return cards.Card(content.title, content.category.name, content.date.strftime("%d/%m/%Y"), agency, SITE)
+
+
+def _card_name(content, agency: str, fonts_digest: str) -> tuple[str, str] | None:
+    """Return the card's key and output name, or ``None`` for an article without a page."""
+    save_as = content.save_as  # Pelican formats it again on every access
+    if not save_as:
+        return None
+    key = cards.card_key(_card(content, agency), fonts_digest)
+    return key, f"images/og/{save_as.rsplit('/', 1)[0]}-{key[:12]}.jpg"
+
+
+def _card_key_of(content) -> tuple | None:
+    """Return what varies per article in its card's key and name: path, bytes, status, language."""
+    digest = content.metadata.get("source_hash")
+    if not digest:
+        return None
+    return content.source_path, digest, content.status, content.in_default_lang
 
 
 def _card_error(problems: list[str]) -> CardError:
