@@ -10,6 +10,10 @@ yet written. (The first version loaded one pickle of every value and wrote it wh
 10,000 articles that was hundreds of megabytes resident, and a whole rewrite for one edit.)
 Since every value is a pure function of its key, values are written as they come, in small
 transactions, even by a build that fails later; only the forgetting waits for a build's end.
+
+``Stamps`` keeps the hash of each source file with the file's identity (device, inode, size,
+mtime and ctime), as git's index does: a hash is taken back only while the file is provably
+untouched since it was hashed, and made again otherwise.
 """
 
 from __future__ import annotations
@@ -19,9 +23,11 @@ import hashlib
 import os
 import pickle
 import sqlite3
+import time
 
 MISSING = object()
 BATCH = 500  # values written per transaction
+RACY_NS = 2_000_000_000  # a file changed this close before a build started is hashed again
 _ERRORS = (pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError)
 
 
@@ -213,3 +219,39 @@ class BuildCache:
         if self._db is not None:
             self._db.close()
             self._db = None
+
+
+class Stamps:
+    """Files' keys (hashes of their bytes), each with the file's identity when it was hashed.
+
+    Reading and hashing every kept file was most of a rebuild's look at an unchanged archive. A
+    file whose identity (device, inode, size, mtime and ctime in nanoseconds) is the one recorded
+    holds the bytes it was hashed from: every write changes the ctime, which no program can set
+    back. The identity is taken before the bytes are read (a write in between leaves a stamp that
+    never matches again), and a file changed less than ``RACY_NS`` before the build started is
+    not recorded (a second write in the same clock tick could keep its identity): the next build
+    hashes it again. A stamp that differs only costs the hash.
+    """
+
+    def __init__(self, path: str | None, salt: bytes) -> None:
+        self.path, self.salt = path, salt
+        self.started = time.time_ns()
+        stored = read_pickle(path)  # (salt, {file: (identity, key)})
+        valid = isinstance(stored, tuple) and len(stored) == 2 and stored[0] == salt
+        self.known: dict = stored[1] if valid and isinstance(stored[1], dict) else {}
+        self.used: dict = {}
+
+    def key(self, filename: str, path: str, make) -> bytes:
+        """Return the key of ``filename`` (at ``path``): the recorded one, or ``make(path)``."""
+        st = os.stat(path)
+        stamp = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+        found = self.known.get(filename)
+        key = found[1] if found is not None and found[0] == stamp else make(path)
+        if max(st.st_mtime_ns, st.st_ctime_ns) < self.started - RACY_NS:
+            self.used[filename] = (stamp, key)
+        return key
+
+    def save(self) -> None:
+        """Keep this build's stamps (only), when they differ from the recorded ones."""
+        if self.path and self.used != self.known:
+            write_pickle(self.path, (self.salt, self.used))

@@ -113,10 +113,28 @@ def scan(output: Path, folders: dict[str, int] | None = None, suffix: str = "") 
 
 
 def list_files(root: Path) -> list[str]:
-    """Every file under ``root`` as an absolute path (no symlinked folders followed)."""
-    found = []
-    for folder, _, names in os.walk(root):
-        found.extend(os.path.join(folder, name) for name in names)
+    """Every file under ``root`` as an absolute path (no symlinked folders followed).
+
+    What ``os.walk`` lists as files (a symlink to a folder is neither walked nor listed), in one
+    ``scandir`` per folder without its generator and joins: a rebuild lists its whole output.
+    """
+    found: list[str] = []
+    pending = [os.fspath(root)]
+    while pending:
+        try:
+            entries = os.scandir(pending.pop())
+        except OSError:
+            continue
+        with entries:
+            for entry in entries:
+                try:
+                    is_dir = entry.is_dir()
+                except OSError:
+                    is_dir = False
+                if not is_dir:
+                    found.append(entry.path)
+                elif not entry.is_symlink():
+                    pending.append(entry.path)
     return found
 
 

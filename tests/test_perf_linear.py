@@ -50,3 +50,147 @@ def test_linear_translations_equal_pelicans_own():
         for mine, pelicans in zip(ours, theirs, strict=True):
             assert _numbers(mine.translations) == _numbers(pelicans.translations)
     assert linear_process_translations(_items(0), translation_id=None)[1] == []
+
+
+def test_a_files_key_is_hashed_again_whenever_its_identity_changed(tmp_path, monkeypatch):
+    import os
+
+    from portal.buildcache import RACY_NS, Stamps
+
+    path, record = tmp_path / "bai.md", tmp_path / "stamps.pickle"
+    path.write_text("Nội dung A\n", encoding="utf-8")
+    hashed = []
+
+    def make(name):
+        hashed.append(name)
+        return Path(name).read_bytes()
+
+    def build(salt=b"s", started=None):
+        stamps = Stamps(str(record), salt)
+        stamps.started = started or os.stat(path).st_ctime_ns + RACY_NS + 1  # long after the write
+        key = stamps.key("bai.md", str(path), make)
+        stamps.save()
+        return key
+
+    assert build() == "Nội dung A\n".encode() and len(hashed) == 1
+    assert build() == "Nội dung A\n".encode() and len(hashed) == 1  # same identity: not read
+    before = os.stat(path)
+    path.write_text("Nội dung B\n", encoding="utf-8")  # same size, mtime put back: the ctime moved
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert build() == "Nội dung B\n".encode() and len(hashed) == 2
+    assert build(salt=b"other") == "Nội dung B\n".encode() and len(hashed) == 3  # other reading inputs
+    # Written less than RACY_NS before the build started: hashed, but not recorded for the next one.
+    record.unlink()
+    build(started=os.stat(path).st_ctime_ns + RACY_NS // 2)
+    assert not record.exists() or not Stamps(str(record), b"s").known
+    assert len(hashed) == 4
+
+
+def test_the_collector_paused_for_loading_comes_back_as_it_was():
+    import gc
+
+    from portal_perf import article_cache
+
+    assert gc.isenabled()
+    article_cache._pause()
+    assert not gc.isenabled()
+    article_cache._resume()
+    article_cache._resume()
+    assert gc.isenabled()
+    gc.disable()  # paused by someone else: left paused
+    try:
+        article_cache._pause()
+        article_cache._resume()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_source_paths_are_pelicans_own_without_relpath(tmp_path):
+    import os
+    from types import SimpleNamespace
+
+    from pelican.contents import Article
+    from pelican.settings import read_settings
+    from portal_perf.article_cache import _source_paths
+
+    root = tmp_path / "content"
+    root.mkdir()
+    settings = read_settings(override={"PATH": str(root)})
+    context = {"generated_content": {}, "static_content": {}}
+    generator = SimpleNamespace(settings=settings, context=context)
+    theirs: dict = {}
+
+    def pelicans(content, static=False):
+        theirs[content.get_relative_source_path()] = content
+
+    generator.add_source_path = pelicans
+    fast = _source_paths(generator)
+    for name in ("articles/thanh-tra/2024/bai.md", "pages/gioi-thieu.md", "bai goc.md"):
+        article = Article("x", metadata={"title": "t"}, settings=settings, source_path=os.path.join(root, name))
+        fast(article)
+        pelicans(article)
+    outside = Article("x", metadata={"title": "t"}, settings=settings, source_path=str(tmp_path / "khac.md"))
+    fast(outside)  # not under PATH: Pelican's own way
+    assert context["generated_content"] == {k: v for k, v in theirs.items() if v is not outside}
+    assert "../khac.md" in theirs
+
+
+def test_listing_a_tree_finds_what_os_walk_finds(tmp_path):
+    import os
+
+    from portal.incremental import list_files
+
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    for name in ("x.html", "a/y.html", "a/b/z.html.gz"):
+        (tmp_path / name).write_text("x")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "w.html").write_text("x")
+    os.symlink(tmp_path / "elsewhere", tmp_path / "a" / "linked")  # a folder link: neither walked nor listed
+    os.symlink(tmp_path / "missing", tmp_path / "a" / "broken")  # a broken link: a file to os.walk
+    walked = sorted(os.path.join(folder, name) for folder, _, names in os.walk(tmp_path) for name in names)
+    assert sorted(list_files(tmp_path)) == walked
+    assert str(tmp_path / "a" / "broken") in walked
+
+
+def test_shared_lists_are_sorted_once_in_vietnamese_order():
+    from types import SimpleNamespace
+
+    from pelican.urlwrappers import Tag
+    from portal_content import content
+
+    from portal.text import vi_sorted
+
+    names = ["Đầu tư", "Dân sinh", "ăn uống", "An ninh", "Ấn phẩm", "đất đai", "Dự án", "an toàn"]
+    pairs = lambda: [(Tag(name, {}), [number]) for number, name in enumerate(names)]  # noqa: E731
+    shared = {"tags": pairs(), "authors": pairs()[::-1], "categories": "not a list"}
+    own = {"tags": pairs()[3:]}
+    generators = [SimpleNamespace(context=shared), SimpleNamespace(context=shared), SimpleNamespace(context=own)]
+    expected = {
+        "tags": vi_sorted(pairs(), key=lambda pair: pair[0].name),
+        "authors": vi_sorted(pairs()[::-1], key=lambda pair: pair[0].name),
+        "own": vi_sorted(pairs()[3:], key=lambda pair: pair[0].name),
+    }
+    content.sort_lists(generators)
+    order = lambda items: [(tag.name, numbers) for tag, numbers in items]  # noqa: E731
+    assert order(shared["tags"]) == order(expected["tags"])
+    assert order(shared["authors"]) == order(expected["authors"])
+    assert order(own["tags"]) == order(expected["own"])
+    assert shared["categories"] == "not a list"
+    assert [tag.name for tag, _ in shared["tags"]][:4] == ["An ninh", "an toàn", "ăn uống", "Ấn phẩm"]  # a < ă < â
+
+
+def test_included_paths_are_pelicans_own():
+    from types import SimpleNamespace
+
+    from pelican.generators import Generator
+    from portal_perf.article_cache import _include_path
+
+    names = ["a.md", ".an.md", "dir/b.md", "dir/.git", "c.MD", "d.md~", "e.txt", "f", "#g.md#", "x/.y/z.md"]
+    for ignores in (["**/.*"], [], ["*~", "#*#", "**/.*"], ["[ab].md"]):
+        readers = SimpleNamespace(extensions={"md": None, "markdown": None}.keys())
+        generator = SimpleNamespace(settings={"IGNORE_FILES": ignores}, readers=readers)
+        fast = _include_path(generator)
+        for extensions in (None, False, ("txt",)):
+            for name in names:
+                assert fast(name, extensions) == Generator._include_path(generator, name, extensions), (name, ignores)

@@ -56,7 +56,8 @@ def note_listing(generator) -> None:
 
     def listing(*args, **kwargs):
         files = get_files(*args, **kwargs)
-        generator._portal_listing = [os.path.abspath(os.path.join(generator.path, f)) for f in files]
+        root = os.path.abspath(generator.path)  # Pelican's files are relative to it, normalised
+        generator._portal_listing = [os.path.normpath(os.path.join(root, f)) for f in files]
         return files
 
     generator.get_files = listing
@@ -137,12 +138,26 @@ def stop_reading(sender) -> None:
 
 
 def sort_lists(generators) -> None:
-    """Order tags, authors and sections in Vietnamese order everywhere templates list them."""
+    """Order tags, authors and sections in Vietnamese order everywhere templates list them.
+
+    The generators share one context: each list is sorted once, each name's key made once.
+    """
+    keys: dict[str, tuple] = {}
+
+    def key(pair) -> tuple:
+        name = pair[0].name
+        found = keys.get(name)
+        if found is None:
+            found = keys[name] = text.collation_key(name)
+        return found
+
+    sorted_lists: set[int] = set()
     for generator in generators:
         for name in ("tags", "authors", "categories"):
             items = generator.context.get(name)
-            if isinstance(items, list):
-                generator.context[name] = text.vi_sorted(items, key=lambda pair: pair[0].name)
+            if isinstance(items, list) and id(items) not in sorted_lists:
+                items = generator.context[name] = sorted(items, key=key)
+                sorted_lists.add(id(items))
 
 
 def gate(generators) -> None:

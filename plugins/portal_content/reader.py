@@ -43,15 +43,17 @@ def warm_cache(settings, kept: frozenset[str] = frozenset(), order=()) -> int:
     """Start parsing every content file the build will read, on all cores, ahead of Pelican.
 
     ``kept``: absolute paths of files the build will not read (the articles kept between builds).
-    ``order``: absolute paths in the order the build reads them (the generator's listing); the
-    other files follow in path order. Returns how many files the pool prepares (0: none, the
-    build reads each file itself). See ``readahead``.
+    ``order``: absolute paths in the order the build reads them (the articles generator's
+    listing, which then stands for the article folders: they are not walked again); the other
+    files follow in path order. Returns how many files the pool prepares (0: none, the build
+    reads each file itself). See ``readahead``.
     """
     global _AHEAD, _AHEAD_SETTINGS  # noqa: PLW0603 (one read-ahead per build, taken by its readers)
     finish_reading()
     root = settings["PATH"]
-    folders = [*settings["ARTICLE_PATHS"], *settings["PAGE_PATHS"]]
-    found = {os.path.abspath(p) for f in folders for p in Path(root, f).rglob("*.md")} - kept
+    folders = [*([] if order else settings["ARTICLE_PATHS"]), *settings["PAGE_PATHS"]]
+    found = {os.path.abspath(p) for f in folders for p in Path(root, f).rglob("*.md")}
+    found = found.union(p for p in order if p.endswith(".md")).difference(kept)
     listed = [p for p in dict.fromkeys(order) if p in found]
     paths = [*listed, *sorted(found.difference(listed))]
     jobs = [Job(p, display_path(p), kind_of(p, settings)) for p in paths]
