@@ -302,17 +302,24 @@ class RenderCache:
         # code: the fingerprint).
         self.known_analyses = analyses.get(self.fingerprint, {})
 
-    def key(self, template, name: str, localcontext: dict) -> bytes | None:
-        """Return the key of a page, or ``None`` when it cannot be known (always render)."""
+    def key(self, template, name: str, localcontext: dict, base: dict | None = None) -> bytes | None:
+        """Return the key of a page, or ``None`` when it cannot be known (always render).
+
+        The page's context is ``localcontext``, or, with ``base``, ``base`` updated with
+        ``localcontext`` (the page's own values), without the copy.
+        """
         plan = self._plan(template)
         if plan is None:
             return None
         parts = [self.fingerprint, f"{template.name}\0{name}\0".encode()]  # hashed as one
         last, get = self._last, localcontext.get
+        fallback = base.get if base is not None else None
         try:
             for variable, label, absent in plan:
                 parts.append(label)
                 value = get(variable, _ABSENT)
+                if value is _ABSENT and fallback is not None:
+                    value = fallback(variable, _ABSENT)
                 if value is _ABSENT:  # a Jinja global or filter (code, in the fingerprint) or undefined
                     parts.append(absent)
                     continue
