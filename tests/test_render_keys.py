@@ -71,6 +71,21 @@ def test_a_neighbour_counts_by_what_pages_show_of_it():
     assert _key(article) != before
 
 
+def test_texts_count_by_their_own_bounds_and_a_text_subclass_by_its_text():
+    from markupsafe import Markup
+
+    before = _key(_article())
+    two, one = _article(), _article()
+    two.caption, two.credit = "Ảnh", "Thanh tra"
+    one.caption = "Ảnhcredit\0Thanh tra"  # the same characters in a row, as one text
+    assert before != _key(two) != _key(one) != before
+    plain, marked = _article(), _article()
+    plain.caption, marked.caption = "<em>Ảnh</em>", Markup("<em>Ảnh</em>")
+    assert _key(plain) == _key(marked) != before
+    marked.caption = Markup("<em>Ảnh mới</em>")
+    assert _key(marked) != _key(plain)
+
+
 def test_a_value_without_a_stable_repr_leaves_the_key_unknown():
     from portal_perf.render_cache import UnstableError
 

@@ -179,25 +179,32 @@ class Digester:
 
         Its metadata and URL come from its level-1 digest (computed once, shared with every page
         that lists it), and so do the attributes that are the very objects of its metadata (title,
-        date, tags, category…); texts are hashed, never repr'd; the articles it holds count by
-        their level-1 digests; every other value goes into one stable repr (an object whose repr
-        shows an address makes the key unknown).
+        date, tags, category…); texts go in whole (with their lengths, never repr'd), in one hash
+        update; the articles it holds count by their level-1 digests; every other value goes into
+        one stable repr (an object whose repr shows an address makes the key unknown).
         """
         hasher.update(self.digest(content, 1))
         metadata = content.metadata
-        plain = []
-        for name, value in sorted(vars(content).items()):
+        state = vars(content)
+        texts, plain = [], []
+        for name in sorted(state):
+            value = state[name]
             if name in WHOLE_SKIPPED:
                 continue
             if metadata.get(name, _ABSENT) is value and name not in BOOKKEEPING:
                 continue  # the very value of the metadata: in the level-1 digest already
-            if isinstance(value, str):
-                hasher.update(b"%b\0%d\0" % (name.encode(), len(value)))
-                hasher.update(value.encode("utf-8", "surrogatepass"))
+            kind = type(value)
+            if kind is str:
+                texts.append(f"{name}\0{len(value)}\0{value}")
+            elif kind in _PLAIN:
+                plain.append((name, value))
+            elif isinstance(value, str):  # a subclass of str (Markup): its text, as before
+                texts.append(f"{name}\0{len(value)}\0{value}")
             elif isinstance(value, Content) or (isinstance(value, list | tuple) and _holds_content(value)):
                 plain.append((name, self.digest(value, 1)))
             else:
                 plain.append((name, _flat(value)))
+        hasher.update("".join(texts).encode("utf-8", "surrogatepass"))
         hasher.update(_stable_repr(plain))
         if _resolves_links(content):  # ``content`` depends on other articles' URLs too
             hasher.update(b"content\0")
@@ -236,7 +243,10 @@ def _same_state(before: dict, now: dict) -> bool:
 
 def _shown(content: Content) -> bytes:
     """Digest what other pages show of an article: its metadata (not the reader's records) and URL."""
-    metadata = sorted((k, _flat(v)) for k, v in content.metadata.items() if k not in BOOKKEEPING)
+    metadata = [
+        (k, v if type(v) in _PLAIN else _flat(v)) for k, v in content.metadata.items() if k not in BOOKKEEPING
+    ]
+    metadata.sort()  # names are unique: only they are compared
     return _stable_repr((metadata, content.url))
 
 
@@ -302,17 +312,24 @@ class RenderCache:
         # code: the fingerprint).
         self.known_analyses = analyses.get(self.fingerprint, {})
 
-    def key(self, template, name: str, localcontext: dict) -> bytes | None:
-        """Return the key of a page, or ``None`` when it cannot be known (always render)."""
+    def key(self, template, name: str, localcontext: dict, base: dict | None = None) -> bytes | None:
+        """Return the key of a page, or ``None`` when it cannot be known (always render).
+
+        The page's context is ``localcontext``, or, with ``base``, ``base`` updated with
+        ``localcontext`` (the page's own values), without the copy.
+        """
         plan = self._plan(template)
         if plan is None:
             return None
         parts = [self.fingerprint, f"{template.name}\0{name}\0".encode()]  # hashed as one
         last, get = self._last, localcontext.get
+        fallback = base.get if base is not None else None
         try:
             for variable, label, absent in plan:
                 parts.append(label)
                 value = get(variable, _ABSENT)
+                if value is _ABSENT and fallback is not None:
+                    value = fallback(variable, _ABSENT)
                 if value is _ABSENT:  # a Jinja global or filter (code, in the fingerprint) or undefined
                     parts.append(absent)
                     continue

@@ -1,6 +1,8 @@
 """Pelican's writer, writing each file only when its bytes change, by rename (never in place).
 
-A page whose render key is unchanged (``render_cache``) is not rendered at all. While the articles
+A page whose render key is unchanged (``render_cache``) is not rendered at all; one that is not
+paginated (an article's page) is then settled without Pelican's ``write_file``, whose copy of the
+whole context, path work and ``makedirs`` cost more than the key at archive scale. While the articles
 generator writes its pages (``parallel``), the pages that must be rendered are not rendered at
 once but queued as ``Job``s, so that they can be rendered by two processes once their number is
 known: a rebuild that renders a handful of pages never forks.
@@ -8,14 +10,14 @@ known: a rebuild that renders a handful of pages never forks.
 
 from __future__ import annotations
 
-import inspect
 import io
 import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from pelican.utils import sanitised_join
+from pelican import signals
+from pelican.utils import get_relative_path, path_to_url, posixize_path, sanitised_join
 from pelican.writers import FileOverwriteFailedError, Writer
 
 from portal.incremental import OUTPUTS, replace_if_changed
@@ -28,7 +30,6 @@ ALWAYS_OWN = ("output_file", "localsiteurl")  # values Pelican sets for each pag
 # Besides the call's keywords and its paginated names, the context values Pelican sets per page.
 SET_BY_PELICAN = ("SITEURL", *ALWAYS_OWN)
 PAGINATED_NAMES = ("paginator", "page", "previous_page", "next_page")  # each ``{key}_{name}``
-_WRITE_FILE = inspect.signature(Writer.write_file)
 
 
 class _Pending(io.StringIO):
@@ -99,7 +100,12 @@ class _PageTemplate:
         if name:
             path = sanitised_join(writer.output_path, name)
             cache = writer.render_cache
-            if cache is not None and cache.unchanged(path, cache.key(self._template, name, localcontext)):
+            known, writer.known_key = writer.known_key, None
+            if known is not None and known[0] == path:  # the key ``_skip_single`` found changed
+                key = known[1]
+            else:
+                key = None if cache is None else cache.key(self._template, name, localcontext)
+            if cache is not None and cache.unchanged(path, key):
                 writer.decided = (path, None)
                 cache.skipped += 1
                 return ""
@@ -126,6 +132,8 @@ class IncrementalWriter(Writer):
     render_cache: RenderCache | None = None
     deferred: list[Job] | None = None
     decided: tuple[str, Job | None] | None = None  # the page render just skipped or deferred
+    known_key: tuple[str, bytes | None] | None = None  # a single page's key, to render it
+    _base: str | None = None  # the output folder, as ``sanitised_join`` compares with it
     last: IncrementalWriter | None = None  # the writer of the running build
 
     def __init__(self, output_path, settings=None):
@@ -161,16 +169,87 @@ class IncrementalWriter(Writer):
         output = self.render(job.template, localcontext, localcontext.get("output_file"))
         replace_if_changed(job.path, output.encode(job.encoding))
 
-    def write_file(self, name, template, context, *args, **kwargs):
-        """Pelican's ``write_file``, with the template's rendering skipped or deferred."""
-        if template is not None:
-            call = _WRITE_FILE.bind(self, name, template, context, *args, **kwargs).arguments
-            paginated = call.get("paginated")
-            keys = paginated if paginated is not None else ("articles", "dates")  # Pelican's default
-            names = {*SET_BY_PELICAN, *call.get("kwargs", ())}
-            names.update(f"{key}_{suffix}" for key in keys for suffix in PAGINATED_NAMES)
+    def write_file(  # noqa: PLR0913, PLR0917 (Pelican's ``Writer.write_file``, argument for argument)
+        self,
+        name,
+        template,
+        context,
+        relative_urls=False,
+        paginated=None,
+        template_name=None,
+        override_output=False,
+        url=None,
+        **kwargs,
+    ):
+        """Pelican's ``write_file``, with the template's rendering skipped or deferred.
+
+        A page that is not paginated and whose key is unchanged is settled here, without
+        Pelican's copy of the whole context, its path work and its ``makedirs``.
+        """
+        if template is not None and name:
+            lists = paginated
+            if lists is None:  # Pelican's default
+                lists = {key: kwargs[key] for key in ("articles", "dates") if key in kwargs}
+            single = not (lists and template_name in self.settings["PAGINATED_TEMPLATES"])
+            own = self._own(name, context, relative_urls, kwargs) if single else None
+            if own is not None and self._skip_single(name, template, context, own, override_output):
+                return None
+            names = {*SET_BY_PELICAN, *kwargs}
+            names.update(f"{key}_{suffix}" for key in lists for suffix in PAGINATED_NAMES)
             template = _PageTemplate(template, self, context, tuple(sorted(names)))
-        return super().write_file(name, template, context, *args, **kwargs)
+        return super().write_file(
+            name, template, context, relative_urls, paginated, template_name, override_output, url, **kwargs
+        )
+
+    def _own(self, name: str, context: dict, relative_urls: bool, kwargs: dict) -> dict | None:
+        """Return the values a page that is not paginated has besides ``context``, as Pelican sets them.
+
+        ``None`` without a render cache: the page then goes through Pelican's ``write_file``.
+        """
+        if self.render_cache is None:
+            return None
+        own = {"localsiteurl": context.get("localsiteurl")}
+        if relative_urls:
+            own["SITEURL"] = own["localsiteurl"] = path_to_url(get_relative_path(name))
+        own["output_file"] = name
+        own.update(kwargs)
+        return own
+
+    def _skip_single(self, name: str, template, context: dict, own: dict, override: bool) -> bool:
+        """Settle a page that is not paginated when its key is unchanged; tell whether it was.
+
+        Does what Pelican's ``write_file`` does for such a page, but rendering: the key is
+        computed from the very values Pelican would have put in the page's context (``own``
+        over ``context``); the same overwrite rules, record of the file and signal. Otherwise
+        the key is kept for ``render`` to reuse.
+        """
+        cache = self.render_cache
+        path = self._join(name)
+        key = cache.key(template, name, own, context)
+        if not cache.unchanged(path, key):
+            self.known_key = (path, key)
+            return False
+        if own["localsiteurl"]:
+            context["localsiteurl"] = own["localsiteurl"]
+        cache.skipped += 1
+        self.decided = (path, None)
+        with self._open_w(path, "utf-8", override=override):
+            pass
+        if signals.content_written.receivers:
+            localcontext = context.copy()
+            localcontext.update(own)
+            signals.content_written.send(path, context=localcontext)
+        return True
+
+    def _join(self, name: str) -> str:
+        """Pelican's ``sanitised_join(output_path, name)``, with the output folder's part made once."""
+        base = self._base
+        if base is None:
+            base = self._base = posixize_path(os.path.abspath(self.output_path))
+        joined = posixize_path(os.path.abspath(os.path.join(self.output_path, name)))
+        if not joined.startswith(base):
+            raise RuntimeError(f"Attempted to break out of output directory to {joined}")
+        return joined
 
     def _open_w(self, filename, encoding, override=False):
         decided, self.decided = self.decided, None
