@@ -23,7 +23,7 @@ from PIL import Image, ImageColor, ImageDraw, ImageFont
 
 from .buildcache import read_pickle, write_pickle
 from .imaging import ImageCache, Variant
-from .incremental import replace_if_changed
+from .incremental import link_from_cache
 
 VERSION = "3"  # 2: baseline JPEG (progressive tripled the encoding time for 8 % fewer bytes)
 # 3: standard Huffman tables (optimising them doubled the encoding time for 10 % fewer bytes)
@@ -280,11 +280,11 @@ def serve(order_path: str) -> int:
     """Draw the cards of an order (:func:`write_order`) into the cache; the body of a card process.
 
     Nothing goes into the output before the build says so: one byte on standard input once the
-    build gate has passed. From then on every card drawn (and each one drawn before) is also
-    written to its output file. The end of standard input without that byte means the build
-    stopped: the process ends, the cache keeps what was drawn. The last line on standard output
-    is the report, JSON: ``{"drawn": n}``, or ``{"failed": index, "error": "…"}`` for the first
-    card that could not be drawn.
+    build gate has passed. From then on every card drawn (and each one drawn before) is also put
+    at its output name, as a hard link of the cache's file (``link_from_cache``). The end of
+    standard input without that byte means the build stopped: the process ends, the cache keeps
+    what was drawn. The last line on standard output is the report, JSON: ``{"drawn": n}``, or
+    ``{"failed": index, "error": "…"}`` for the first card that could not be drawn.
     """
     order = json.loads(Path(order_path).read_text(encoding="utf-8"))
     fonts, cache = Fonts(*order["fonts"]), ImageCache(order["cache"])
@@ -298,7 +298,7 @@ def serve(order_path: str) -> int:
                 raise SystemExit(0)  # the build stopped before its gate: write nothing
             published = True
             for key, output in waiting:
-                replace_if_changed(output, Path(cache.card_file(key)).read_bytes())
+                link_from_cache(cache.card_file(key), output)
             waiting.clear()
 
     drawn = 0
@@ -308,7 +308,7 @@ def serve(order_path: str) -> int:
             cache.store_card(key, data)
             listen(block=False)
             if published:
-                replace_if_changed(output, data)
+                link_from_cache(cache.card_file(key), output)
             else:
                 waiting.append((key, output))
             drawn += 1

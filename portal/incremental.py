@@ -172,6 +172,27 @@ def replace_if_changed(path: str | os.PathLike, payload: bytes) -> bool:
     return True
 
 
+def link_from_cache(cached: str | os.PathLike, path: str | os.PathLike) -> None:
+    """Put the bytes of ``cached`` (a cache's file, never changed in place) at ``path``, unwritten.
+
+    A hard link (a temporary link, then a rename): the output and the cache share the file, so a
+    share card or a photo is written once, not twice. Where they cannot share one (another
+    filesystem, links not allowed) the bytes are copied, as ``replace_if_changed`` does.
+    """
+    OUTPUTS.record(path)
+    path = os.fspath(path)
+    folder, name = os.path.split(path)
+    os.makedirs(folder, exist_ok=True)
+    temporary = os.path.join(folder, f".{name}.{os.getpid()}.link")
+    try:
+        os.link(cached, temporary)
+    except OSError:
+        with open(cached, "rb") as handle:
+            replace_if_changed(path, handle.read())
+        return
+    os.replace(temporary, path)
+
+
 def replace_file(path: str | os.PathLike, payload: bytes) -> os.stat_result:
     """Write ``payload`` to ``path`` (its folder exists) by a temporary file and a rename.
 

@@ -829,11 +829,17 @@ def read_manifest(output: Path) -> dict:
 
 
 def tarball(output: Path, target: Path, epoch: int) -> Path:
-    """Write a deterministic ``.tar.gz`` of ``output`` (sorted, fixed owner and mtime) to ``target``."""
+    """Write a deterministic ``.tar.gz`` of ``output`` (sorted, fixed owner and mtime) to ``target``.
+
+    Every file is a regular member with its bytes, even one that shares its inode with another
+    (share cards are hard links of the cache's files, and two articles may have the same card):
+    the archive depends on the bytes, never on which names a build happened to link.
+    """
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as archive:
         for relative in files_of(output):
-            info = archive.gettarinfo(output / relative, arcname=relative)
+            info = tarfile.TarInfo(relative)
+            info.size = (output / relative).stat().st_size
             info.uid = info.gid = 0
             info.uname = info.gname = ""
             info.mtime = epoch

@@ -6,6 +6,7 @@ run time; only a tiny golden thumbnail is committed.
 
 import dataclasses
 import io
+import os
 import re
 import shutil
 import subprocess
@@ -437,6 +438,7 @@ def test_cards_drawn_beside_the_build_equal_those_drawn_in_it_and_are_recorded(t
     for card, key, output in jobs:
         assert Path(output).read_bytes() == cards.encode(card, fonts)
         assert Path(imaging.ImageCache(cache).card_file(key)).read_bytes() == cards.encode(card, fonts)
+        assert os.path.samefile(output, imaging.ImageCache(cache).card_file(key))  # linked, not written again
         assert output in OUTPUTS.produced  # or portal_perf would prune it
     assert all(process.returncode == 0 for process, _, _ in drawing.processes)
     assert not list(cache.glob(".cards-*"))  # the order files are removed
@@ -846,3 +848,24 @@ def test_card_names_are_made_once_per_file_state_and_salt(tmp_path):
     (tmp_path / "card-names.pickle").write_bytes(b"damaged")
     assert run(["x"], salt=b"b") == (["name-x"], 1)
     assert made == ["x", "y", "y", None, "x", "x"]
+
+
+def test_a_file_linked_from_the_cache_is_copied_where_no_link_can_be_made(tmp_path, monkeypatch):
+    from portal.incremental import OUTPUTS, link_from_cache
+
+    cached = tmp_path / "cache" / "the.jpg"
+    cached.parent.mkdir()
+    cached.write_bytes("\xff\xd8 thẻ chia sẻ".encode())
+    linked, copied = tmp_path / "out" / "a" / "linked.jpg", tmp_path / "out" / "copied.jpg"
+    link_from_cache(cached, linked)
+    assert os.path.samefile(linked, cached)
+
+    def no_link(*args, **kwargs):
+        raise OSError(18, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "link", no_link)  # the cache on another filesystem
+    link_from_cache(cached, copied)
+    assert copied.read_bytes() == cached.read_bytes()
+    assert not os.path.samefile(copied, cached)
+    assert {str(linked), str(copied)} <= OUTPUTS.produced
+    assert sorted(p.name for p in copied.parent.iterdir()) == ["a", "copied.jpg"]  # no temporary left

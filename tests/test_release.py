@@ -181,6 +181,19 @@ def test_a_release_tarball_unpacks_to_the_same_files_and_mtimes(minimal, tmp_pat
         assert _snapshot(folder) == _snapshot(minimal.output)
 
 
+def test_a_release_tarball_does_not_depend_on_which_files_share_an_inode(tmp_path):
+    from portal.release import tarball
+
+    output = tmp_path / "output"
+    (output / "the").mkdir(parents=True)
+    (output / "the" / "a.jpg").write_bytes(b"\xff" * 300)
+    os.link(output / "the" / "a.jpg", output / "the" / "b.jpg")  # two articles, one share card
+    linked = tarball(output, tmp_path / "linked.tar.gz", 1767225600).read_bytes()
+    (output / "the" / "b.jpg").unlink()
+    (output / "the" / "b.jpg").write_bytes(b"\xff" * 300)
+    assert tarball(output, tmp_path / "copied.tar.gz", 1767225600).read_bytes() == linked
+
+
 def _page(index: int, words: str = "Thanh tra Chính phủ ") -> bytes:
     return f"<p>{words * 40}{index}</p>".encode()
 

@@ -35,8 +35,8 @@ from pelican import signals
 from pelican.contents import Article
 
 from portal import attachments, cards, imaging, media
-from portal.incremental import OUTPUTS
-from portal.output import code_digest, settings_digest, target, write_output
+from portal.incremental import OUTPUTS, link_from_cache
+from portal.output import code_digest, settings_digest, target
 
 from .markup import picture, rewrite_body
 from .settings import validate
@@ -331,7 +331,7 @@ class MediaGenerator:
         return len(missing)
 
     def generate_output(self, writer) -> None:
-        """Copy every derivative and card the published pages use from the cache.
+        """Put every derivative and card the published pages use in the output, linked from the cache.
 
         Their names carry the hash of what made them, so an output file of that name and of the
         cached file's size already holds those bytes (a rebuild then reads neither file).
@@ -341,7 +341,7 @@ class MediaGenerator:
             if _same_size(path, cached, self.lengths.get(relative)):
                 OUTPUTS.record(path)
             else:
-                write_output(self.output_path, relative, Path(cached).read_bytes())
+                link_from_cache(cached, path)
 
 
 def og_image(name: str) -> dict:
