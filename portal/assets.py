@@ -1,22 +1,31 @@
 """Fingerprinted asset names and Subresource Integrity for the theme's own CSS, JS and fonts.
 
-``portal.css`` becomes ``portal.3f9a1c0b2d.css`` (the first ten hex digits of its sha256), every
-page's reference is rewritten, and ``<link rel="stylesheet">`` / ``<script src>`` tags get an
-``integrity="sha384-…"`` attribute. A fingerprinted file never changes, so nginx may cache it for a
-year (``immutable``) and a deploy can keep old ones for pages of the previous release.
+``portal.css`` becomes ``portal.3f9a1c0b2d.css`` (the first ten hex digits of its sha256), and
+``<link rel="stylesheet">`` / ``<script src>`` tags carry an ``integrity="sha384-…"`` attribute.
+A fingerprinted file never changes, so nginx may cache it for a year (``immutable``) and a deploy
+can keep old ones for pages of the previous release.
+
+The names and digests depend only on the theme's static files (a stylesheet's on its bytes once
+its ``url()``s point at the fingerprinted fonts and images), so they are known before any page is
+rendered: ``AssetMap.of_theme`` reads them from the theme's folders as Pelican's static generator
+will copy them, the templates write the fingerprinted URLs and ``integrity`` attributes through
+the map, and no page is read or rewritten afterwards. ``fingerprint_tree`` and ``rewrite_html``
+do the same for files already in an output folder and for a page rendered without the map.
 """
 
 from __future__ import annotations
 
 import base64
+import fnmatch
+import functools
 import hashlib
-import json
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from portal.incremental import OUTPUTS, Key, identity, read_record, replace_file, scan
+from portal.incremental import identity
 from portal.output import write_output
 
 FINGERPRINTED = re.compile(r"\.[0-9a-f]{10}\.[A-Za-z0-9]+$")
@@ -42,6 +51,10 @@ _TAG = re.compile(r"<(link|script)\b[^>]*>", re.IGNORECASE)
 _ATTR = re.compile(r'\s(href|src)="([^"]*)"')
 
 
+class AssetError(LookupError):
+    """A template named a file that is not one of the theme's assets."""
+
+
 @dataclass(frozen=True)
 class Asset:
     """One fingerprinted file: where it came from, where it is now, and its SRI digest."""
@@ -63,29 +76,121 @@ def integrity(data: bytes) -> str:
     return "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode("ascii")
 
 
-def fingerprint_tree(output: Path, folder: str = "theme") -> dict[str, Asset]:
-    """Write a fingerprinted copy of every asset under ``output/folder``; return them by original.
+def is_asset(name: str) -> bool:
+    """Whether a file of this name is fingerprinted: an asset's suffix, not already fingerprinted."""
+    return name.lower().endswith(ASSET_SUFFIXES) and not FINGERPRINTED.search(name)
 
-    CSS goes last, after its ``url()`` references are rewritten to fingerprinted fonts and images.
+
+@dataclass(frozen=True)
+class AssetMap:
+    """Assets by their output name, and the bytes each fingerprinted name holds."""
+
+    assets: dict[str, Asset]
+    files: dict[str, bytes]  # fingerprinted name → bytes (a stylesheet's with its url()s rewritten)
+
+    @classmethod
+    def of_files(cls, files: dict[str, bytes]) -> AssetMap:
+        """Fingerprint ``files`` (bytes by output name, such as ``theme/css/portal.css``).
+
+        CSS goes last, after its ``url()`` references are rewritten to fingerprinted fonts and images.
+        """
+        assets: dict[str, Asset] = {}
+        made: dict[str, bytes] = {}
+        for relative in sorted(files, key=lambda name: (name.endswith(".css"), PurePosixPath(name))):
+            data = files[relative]
+            if relative.endswith(".css"):
+                data = rewrite_css(data.decode("utf-8"), relative, assets).encode("utf-8")
+            name = fingerprint_name(relative, data)
+            made[name] = data
+            assets[relative] = Asset(relative, name, integrity(data))
+        return cls(assets, made)
+
+    def fingerprinted(self, name: str) -> str:
+        """Return the fingerprinted name of ``name`` (the templates' ``fingerprinted`` filter)."""
+        return self._asset(name).fingerprinted
+
+    def integrity(self, name: str) -> str:
+        """Return the SRI digest of ``name``'s fingerprinted file (the templates' ``integrity`` filter)."""
+        return self._asset(name).integrity
+
+    def write(self, output: str | os.PathLike) -> None:
+        """Write every fingerprinted file into ``output`` (files with the same bytes are left alone)."""
+        for name, data in self.files.items():
+            write_output(output, name, data)
+
+    def _asset(self, name: str) -> Asset:
+        asset = self.assets.get(name)
+        if asset is None:
+            known = ", ".join(sorted(self.assets)) or "không có"
+            raise AssetError(
+                f"portal_assets: {name!r} không phải tệp tài nguyên của giao diện "
+                f"(CSS, JS, phông chữ, ảnh trong THEME_STATIC_PATHS); các tệp có: {known}"
+            )
+        return asset
+
+
+def theme_files(
+    theme: str | os.PathLike, paths: Iterable[str], folder: str = "theme", ignores: Iterable[str] = ()
+) -> dict[str, Path]:
+    """Return the theme's asset files by the output name Pelican's static generator copies them to.
+
+    As ``StaticGenerator._copy_paths`` does with ``THEME_STATIC_PATHS``: each of ``paths`` (relative
+    to ``theme``) is a file copied to ``folder/<its name>`` or a folder whose tree is copied into
+    ``folder``, a later one replacing an earlier one's file of the same name; a file or folder whose
+    name matches one of ``ignores`` (``IGNORE_FILES``) is not copied.
     """
+    ignores = list(ignores)
+
+    def ignored(name: str) -> bool:
+        return any(fnmatch.fnmatch(name, pattern) for pattern in ignores)
+
+    found: dict[str, Path] = {}
+    for entry in paths:
+        source = Path(theme, entry)
+        if ignored(source.name):
+            continue
+        if source.is_file():
+            found[f"{folder}/{source.name}"] = source
+            continue
+        for top, folders, names in os.walk(source, followlinks=True):
+            folders[:] = sorted(name for name in folders if not ignored(name))
+            relative = PurePosixPath(folder, Path(top).relative_to(source).as_posix())
+            for name in sorted(names):
+                if not ignored(name) and os.path.isfile(os.path.join(top, name)):
+                    found[str(relative / name)] = Path(top, name)
+    return {name: path for name, path in found.items() if is_asset(PurePosixPath(name).name)}
+
+
+def theme_assets(
+    theme: str | os.PathLike, paths: Iterable[str], folder: str = "theme", ignores: Iterable[str] = ()
+) -> AssetMap:
+    """Return the map of the theme's assets (see ``theme_files``).
+
+    Every generator of a build asks for it: the files are read and hashed again only when one of
+    them changed (one ``stat`` each otherwise), so a long-lived process sees an edited theme.
+    """
+    sources = theme_files(theme, paths, folder, ignores)
+    return _read_map(tuple((name, str(path), identity(os.stat(path))) for name, path in sources.items()))
+
+
+@functools.lru_cache(maxsize=4)
+def _read_map(sources: tuple[tuple[str, str, tuple], ...]) -> AssetMap:
+    return AssetMap.of_files({name: Path(path).read_bytes() for name, path, _ in sources})
+
+
+def fingerprint_tree(output: Path, folder: str = "theme") -> dict[str, Asset]:
+    """Write a fingerprinted copy of every asset under ``output/folder``; return them by original."""
     root = output / folder
     if not root.is_dir():
         return {}
-    files = sorted(
-        p
-        for p in root.rglob("*")
-        if p.is_file() and p.suffix.lower() in ASSET_SUFFIXES and not FINGERPRINTED.search(p.name)
-    )
-    assets: dict[str, Asset] = {}
-    for path in sorted(files, key=lambda p: p.suffix == ".css"):
-        relative = path.relative_to(output).as_posix()
-        data = path.read_bytes()
-        if path.suffix == ".css":
-            data = rewrite_css(data.decode("utf-8"), relative, assets).encode("utf-8")
-        name = fingerprint_name(relative, data)
-        write_output(output, name, data)
-        assets[relative] = Asset(relative, name, integrity(data))
-    return assets
+    files = {
+        path.relative_to(output).as_posix(): path.read_bytes()
+        for path in root.rglob("*")
+        if path.is_file() and is_asset(path.name)
+    }
+    assets = AssetMap.of_files(files)
+    assets.write(output)
+    return assets.assets
 
 
 def rewrite_css(css: str, relative: str, assets: dict[str, Asset]) -> str:
@@ -119,37 +224,12 @@ def _normalise(path: str) -> str:
     return "/".join(parts)
 
 
-def rewrite_html(
-    html: str, siteurl: str, assets: dict[str, Asset], memo: dict[str, str] | None = None
-) -> str:
-    """Point ``<link>``/``<script>`` at fingerprinted files; add ``integrity`` to CSS and JS.
+def rewrite_html(html: str, siteurl: str, assets: dict[str, Asset]) -> str:
+    """Point a page's ``<link>``/``<script>`` at fingerprinted files; add ``integrity`` to CSS and JS.
 
-    ``memo`` (empty at first, then kept for the same ``siteurl`` and ``assets``) remembers the
-    rewriting of each tag text: the pages of a site repeat the same few dozen tags (the first
-    ``MEMO_LIMIT`` different ones are kept; a page's own links, such as its canonical URL, would
-    fill it for nothing).
+    What the templates write through ``AssetMap``, for a page rendered without it; a page that
+    already points at the fingerprinted files is returned unchanged.
     """
-    if memo is None:
-        return _TAG.sub(_tag_rewriter(siteurl, assets), html)
-    rewrite = _tag_rewriter(siteurl, assets)
-
-    def tag(match: re.Match) -> str:
-        text = match.group(0)
-        found = memo.get(text)
-        if found is None:
-            found = rewrite(match)
-            if len(memo) < MEMO_LIMIT:
-                memo[text] = found
-        return found
-
-    return _TAG.sub(tag, html)
-
-
-MEMO_LIMIT = 4096
-
-
-def _tag_rewriter(siteurl: str, assets: dict[str, Asset]):
-    """Return the function that rewrites one ``<link>``/``<script>`` tag match."""
     prefixes = sorted({f"{siteurl}/", "/"}, key=len, reverse=True)
 
     def tag(match: re.Match) -> str:
@@ -168,131 +248,4 @@ def _tag_rewriter(siteurl: str, assets: dict[str, Asset]):
             text = f'{text[:end]} integrity="{asset.integrity}"{text[end:]}'
         return text
 
-    return tag
-
-
-def asset_map_digest(siteurl: str, assets: dict[str, Asset]) -> str:
-    """Return a digest of everything a page's rewriting depends on: the assets, the site URL, this code."""
-    digest = hashlib.sha256(Path(__file__).read_bytes())
-    rows = sorted((a.original, a.fingerprinted, a.integrity) for a in assets.values())
-    digest.update(json.dumps([siteurl, rows]).encode())
-    return digest.hexdigest()
-
-
-class PageCache:
-    """The pages the last build left pointing at its assets, by identity, and the assets they point at.
-
-    Every writer replaces a page by a rename (a new inode), and after the build the release gives
-    it the build's epoch as mtime. A page with the device, inode and size recorded here and with the
-    mtime recorded or that epoch is the page this step left, so while the assets are the same it
-    needs no reading. Kept in Pelican's cache folder; a missing or unreadable cache only costs the
-    reading of every page.
-    """
-
-    FORMAT = 1
-
-    def __init__(self, path: Path | None = None) -> None:
-        self.path = path
-        self.assets: str | None = None
-        self.epoch: int | None = None
-        self.pages: dict[str, list] = {}
-        data = read_record(path, self.FORMAT)
-        if data is None:
-            return
-        if isinstance(data.get("assets"), str) and isinstance(data.get("pages"), dict):
-            self.assets, self.pages = data["assets"], data["pages"]
-            self.epoch = data.get("epoch") if isinstance(data.get("epoch"), int) else None
-
-    def current(self, relative: str, key: Key) -> bool:
-        """Whether ``relative`` is still the page recorded here (its mtime may be the epoch's)."""
-        entry = self.pages.get(relative)
-        if not isinstance(entry, list) or len(entry) != 4 or entry[:3] != list(key[:3]):
-            return False
-        return key[3] in (entry[3], self.epoch)
-
-    def save(self, assets: str, epoch: int | None, pages: dict[str, Key]) -> None:
-        """Remember this build's pages and assets; an unchanged record is not written again."""
-        if self.path is None:
-            return
-        entries = {relative: list(key) for relative, key in pages.items()}
-        if (assets, epoch, entries) == (self.assets, self.epoch, self.pages) and self.path.is_file():
-            return
-        self.assets, self.epoch, self.pages = assets, epoch, entries
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_name(self.path.name + ".tmp")
-        data = {"format": self.FORMAT, "assets": assets, "epoch": epoch, "pages": entries}
-        temporary.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
-        os.replace(temporary, self.path)
-
-
-def rewrite_pages(  # noqa: PLR0913 (``pages`` is keyword-only: what the build knows, optional)
-    output: Path,
-    siteurl: str,
-    assets: dict[str, Asset],
-    cache: Path | None = None,
-    epoch: int | None = None,
-    *,
-    pages: list[str] | None = None,
-) -> int:
-    """Point every page of ``output`` at the fingerprinted assets; return how many pages were read.
-
-    With ``cache`` (a file), a page this step already rewrote for the same assets, untouched since,
-    is not read again; ``epoch`` is the mtime the release gives every file after this build.
-    ``pages`` (relative names) are the HTML files the build made, when it knows them: only they are
-    looked at, one ``stat`` each, instead of a walk of the whole output (90,000 files at 10,000
-    articles, a tenth of them pages).
-    """
-    known = PageCache(cache)
-    digest = asset_map_digest(siteurl, assets)
-    same = known.assets == digest
-    # Pages are rewritten as bytes read one Latin-1 character each: the ASCII markup the rewriting
-    # looks for is found as it is and the rest is copied byte for byte, without decoding and
-    # encoding the Vietnamese text (twice as fast); names are mapped the same way.
-    site, mapped = _latin1(siteurl), {_latin1(name): _latin1_asset(asset) for name, asset in assets.items()}
-    found = scan(output, suffix=".html") if pages is None else _identities(output, pages)
-    read, memo, prefix = 0, {}, os.path.join(output, "")
-    for relative, key in sorted(found.items()):
-        if same and known.current(relative, key):
-            found[relative] = tuple(known.pages[relative])  # as recorded: an unchanged cache is not written
-            continue
-        read += 1
-        path = prefix + relative
-        with open(path, "rb") as handle:
-            html = handle.read()
-        rewritten = rewrite_html(html.decode("latin-1"), site, mapped, memo).encode("latin-1")
-        if rewritten != html:
-            found[relative] = _replace(output, relative, path, rewritten)
-    known.save(digest, None if epoch is None else epoch * 1_000_000_000, found)
-    return read
-
-
-def _replace(output: Path, relative: str, path: str, data: bytes) -> Key:
-    """Replace the page at ``path`` (a file of the output just read) by ``data``; return its identity.
-
-    A temporary file and a rename, as every writer of the build (a hard-linked stage keeps the
-    live page), without ``write_output``'s checks: the page is in the output and its folder exists,
-    and its bytes differ. A page that is a symlink goes through ``write_output``.
-    """
-    if os.path.islink(path):
-        return identity(write_output(output, relative, data).stat())
-    OUTPUTS.record(path)
-    return identity(replace_file(path, data))
-
-
-def _identities(output: Path, names: list[str]) -> dict[str, Key]:
-    """Return the identity of each of ``names`` (relative to ``output``) that is a file."""
-    found, prefix = {}, os.path.join(output, "")
-    for name in names:
-        try:
-            found[name] = identity(os.stat(prefix + name))
-        except FileNotFoundError:
-            continue
-    return found
-
-
-def _latin1(text: str) -> str:
-    return text.encode("utf-8").decode("latin-1")
-
-
-def _latin1_asset(asset: Asset) -> Asset:
-    return Asset(_latin1(asset.original), _latin1(asset.fingerprinted), asset.integrity)
+    return _TAG.sub(tag, html)

@@ -1,193 +1,130 @@
-"""Pages rewritten to fingerprinted assets: once, and again only when a page or an asset changed."""
+"""The map of the theme's assets: the names and digests the templates write, known before any page."""
 
 import os
+from pathlib import Path
 
 import pytest
 
-from portal.assets import fingerprint_tree, rewrite_html, rewrite_pages
-from portal.incremental import replace_if_changed
+from portal.assets import AssetError, AssetMap, fingerprint_tree, rewrite_html, theme_assets, theme_files
 
 SITEURL = "https://thanhtra.gov.vn"
-EPOCH = 1767225600
+CSS = (
+    "@font-face{font-family:Noto;src:url(../fonts/noto.woff2) format('woff2')}"
+    ".logo{background:url('/theme/images/biểu-trưng.svg?v=1')}.x{background:url(data:image/png;base64,AA)}"
+)
 PAGE = (
     '<!doctype html><html lang="vi"><head><link rel="stylesheet" href="{site}/theme/css/portal.css">'
-    '<link rel="icon" href="/theme/img/biểu-trưng.svg"></head><body><h1>Thanh tra Chính phủ {n}</h1>'
+    '<link rel="icon" href="/theme/images/biểu-trưng.svg"></head><body><h1>Thanh tra Chính phủ</h1>'
     '<script src="{site}/theme/js/portal.js" defer></script></body></html>'
 )
 
 
-def _page(number: int) -> bytes:
-    return PAGE.format(site=SITEURL, n=number).encode("utf-8")
-
-
 @pytest.fixture
-def site(tmp_path):
-    output = tmp_path / "output"
+def theme(tmp_path):
+    """A theme with two static folders, as the preview has (``static`` and ``preview``)."""
+    root = tmp_path / "theme"
     files = {
-        "theme/css/portal.css": b"body{font-family:Noto}",
-        "theme/js/portal.js": b"document.documentElement.classList.add('js');",
-        "theme/img/biểu-trưng.svg": b"<svg xmlns='http://www.w3.org/2000/svg'/>",
+        "static/css/portal.css": CSS.encode(),
+        "static/fonts/noto.woff2": b"wOF2 stand-in",
+        "static/fonts/OFL.txt": b"SIL Open Font License",
+        "static/images/biểu-trưng.svg": b"<svg xmlns='http://www.w3.org/2000/svg'/>",
+        "static/js/portal.js": b"document.documentElement.classList.add('js');",
+        "static/js/.#portal.js": b"an editor's lock file",
+        "preview/js/preview.js": b"new EventSource('/_preview/events');",
     }
     for name, data in files.items():
-        replace_if_changed(output / name, data)
-    for number in range(4):
-        replace_if_changed(output / "tin" / f"bai-{number}" / "index.html", _page(number))
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(data)
+    return root
+
+
+def _copied(theme: Path, output: Path, paths=("static", "preview")) -> Path:
+    """The theme's static folders copied into ``output/theme`` as Pelican's static generator does."""
+    from pelican.utils import copy
+
+    for path in paths:
+        copy(str(theme / path), str(output / "theme" / "."), [".#*"])
     return output
 
 
-def _publish(output, cache, epoch=EPOCH):
-    """The assets step, then the release's mtimes (every file gets the epoch)."""
-    read = rewrite_pages(output, SITEURL, fingerprint_tree(output), cache, epoch)
-    for path in output.rglob("*"):
-        os.utime(path, (epoch, epoch))
-    return read
+def test_the_map_is_what_fingerprinting_the_copied_theme_gives(theme, tmp_path):
+    output = _copied(theme, tmp_path / "output")
+    assets = theme_assets(theme, ["static", "preview"], "theme", [".#*"])
+    assert fingerprint_tree(output) == assets.assets
+    assert sorted(assets.assets) == [
+        "theme/css/portal.css",
+        "theme/fonts/noto.woff2",
+        "theme/images/biểu-trưng.svg",
+        "theme/js/portal.js",
+        "theme/js/preview.js",
+    ]
+    for name, data in assets.files.items():
+        assert (output / name).read_bytes() == data
 
 
-def _pages(output):
-    return {p.relative_to(output).as_posix(): p.read_bytes() for p in sorted(output.rglob("*.html"))}
+def test_a_stylesheet_points_at_the_fingerprinted_fonts_and_images(theme):
+    assets = theme_assets(theme, ["static"])
+    css = assets.files[assets.fingerprinted("theme/css/portal.css")].decode()
+    font = Path(assets.fingerprinted("theme/fonts/noto.woff2")).name
+    image = Path(assets.fingerprinted("theme/images/biểu-trưng.svg")).name
+    assert f"url(../fonts/{font})" in css
+    assert f"url('/theme/images/{image}?v=1')" in css
+    assert "url(data:image/png;base64,AA)" in css
 
 
-def _identities(output):
-    return {p: (p.stat().st_ino, p.stat().st_size) for p in sorted(output.rglob("*.html"))}
+def test_a_later_static_path_replaces_a_file_and_ignored_files_are_left_out(theme, tmp_path):
+    (theme / "preview" / "js" / "portal.js").write_bytes(b"console.log('preview');")
+    sources = theme_files(theme, ["static", "preview"], "theme", [".#*"])
+    assert sources["theme/js/portal.js"] == theme / "preview" / "js" / "portal.js"
+    assert not any(".#" in name or name.endswith(".txt") for name in sources)
+    assert "theme/js/.#portal.js" in theme_files(theme, ["static"], "theme", [])
+    assert sorted(theme_files(theme, ["static/js/portal.js"], "assets")) == ["assets/portal.js"]
 
 
-def _cold(output, tmp_path):
-    """What a cold build gives for the same pages: the expected result."""
-    assets = fingerprint_tree(output)
-    return {
-        name: rewrite_html(_unfingerprinted(data, assets).decode(), SITEURL, assets).encode()
-        for name, data in _pages(output).items()
-    }
+def test_the_filters_give_the_names_and_digests_a_page_rewrite_gives(theme):
+    assets = theme_assets(theme, ["static"])
+    written = (
+        f'<!doctype html><html lang="vi"><head><link rel="stylesheet" '
+        f'href="{SITEURL}/{assets.fingerprinted("theme/css/portal.css")}" '
+        f'integrity="{assets.integrity("theme/css/portal.css")}">'
+        f'<link rel="icon" href="/{assets.fingerprinted("theme/images/biểu-trưng.svg")}"></head>'
+        "<body><h1>Thanh tra Chính phủ</h1>"
+        f'<script src="{SITEURL}/{assets.fingerprinted("theme/js/portal.js")}" defer '
+        f'integrity="{assets.integrity("theme/js/portal.js")}"></script></body></html>'
+    )
+    assert rewrite_html(PAGE.format(site=SITEURL), SITEURL, assets.assets) == written
+    assert rewrite_html(written, SITEURL, assets.assets) == written  # nothing left to rewrite
 
 
-def _unfingerprinted(data, assets):
-    for asset in assets.values():
-        data = data.replace(asset.fingerprinted.encode(), asset.original.encode())
-        data = data.replace(f' integrity="{asset.integrity}"'.encode(), b"")
-    return data
+def test_an_unknown_asset_is_an_error_naming_it(theme):
+    assets = theme_assets(theme, ["static"])
+    with pytest.raises(AssetError, match="theme/css/khong-co.css"):
+        assets.fingerprinted("theme/css/khong-co.css")
+    with pytest.raises(AssetError, match="theme/fonts/OFL.txt"):
+        assets.integrity("theme/fonts/OFL.txt")  # copied as it is, never fingerprinted
 
 
-def test_pages_are_rewritten_byte_for_byte_as_text_would_be(site, tmp_path):
-    assets = fingerprint_tree(site)
-    expected = {
-        name: rewrite_html(data.decode(), SITEURL, assets).encode() for name, data in _pages(site).items()
-    }
-    assert rewrite_pages(site, SITEURL, assets) == 4
-    assert _pages(site) == expected
-    icon = assets["theme/img/biểu-trưng.svg"].fingerprinted
-    assert f'href="/{icon}"'.encode() in _pages(site)["tin/bai-0/index.html"]
+def test_an_edited_theme_file_gives_a_new_map_in_the_same_process(theme):
+    before = theme_assets(theme, ["static"])
+    assert theme_assets(theme, ["static"]) is before  # unchanged files: not read again
+    stylesheet = theme / "static" / "css" / "portal.css"
+    replacement = stylesheet.with_name("new.css")
+    replacement.write_bytes(CSS.replace("Noto", "Noto Serif").encode())
+    os.replace(replacement, stylesheet)  # as editors and git replace files
+    after = theme_assets(theme, ["static"])
+    assert after.fingerprinted("theme/css/portal.css") != before.fingerprinted("theme/css/portal.css")
+    assert after.assets["theme/js/portal.js"] == before.assets["theme/js/portal.js"]
 
 
-def test_a_second_build_reads_no_unchanged_page(site, tmp_path):
-    cache = tmp_path / "cache" / "asset-pages.json"
-    assert _publish(site, cache) == 4
-    before, cached = _identities(site), cache.stat().st_mtime_ns
-    assert _publish(site, cache) == 0
-    assert _identities(site) == before
-    assert cache.stat().st_mtime_ns == cached  # nothing changed: not written again
-    assert (
-        _publish(site, cache, EPOCH + 60) == 0
-    )  # a new commit: the pages keep the last epoch until the release
-    assert _publish(site, cache, EPOCH + 60) == 0
-    assert _identities(site) == before
+def test_writing_the_files_again_leaves_them_alone(theme, tmp_path):
+    assets = theme_assets(theme, ["static"])
+    assets.write(tmp_path / "output")
+    inodes = {name: (tmp_path / "output" / name).stat().st_ino for name in assets.files}
+    assets.write(tmp_path / "output")
+    assert {name: (tmp_path / "output" / name).stat().st_ino for name in assets.files} == inodes
 
 
-def test_a_page_written_again_or_edited_in_place_is_read_again(site, tmp_path):
-    cache = tmp_path / "asset-pages.json"
-    _publish(site, cache)
-    replace_if_changed(site / "tin" / "bai-1" / "index.html", _page(1))  # the writer: a new inode
-    edited = site / "tin" / "bai-2" / "index.html"
-    data = edited.read_bytes()
-    with edited.open("r+b") as handle:  # same inode, same size: only the mtime tells
-        handle.write(data.replace(b"<h1>", b"<H1>", 1)[:64])
-    assert _publish(site, cache) == 2
-    assert _pages(site) == _cold(site, tmp_path)
-
-
-def test_a_changed_asset_gives_the_pages_a_cold_build_gives(site, tmp_path):
-    cache = tmp_path / "asset-pages.json"
-    _publish(site, cache)
-    replace_if_changed(site / "theme" / "css" / "portal.css", b"body{font-family:Noto Serif}")
-    for number in range(4):  # the theme changed: every page is rendered and written again
-        replace_if_changed(site / "tin" / f"bai-{number}" / "index.html", _page(number))
-    assert _publish(site, cache) == 4
-    pages = _pages(site)
-    assert pages == _cold(site, tmp_path)
-    new = fingerprint_tree(site)["theme/css/portal.css"].fingerprinted
-    assert all(new.encode() in data for data in pages.values())
-
-
-def test_a_new_asset_rewrites_pages_that_did_not_change(site, tmp_path):
-    cache = tmp_path / "asset-pages.json"
-    script = site / "theme" / "js" / "portal.js"
-    data = script.read_bytes()
-    script.unlink()
-    _publish(site, cache)
-    assert all(b'src="https://thanhtra.gov.vn/theme/js/portal.js"' in page for page in _pages(site).values())
-    replace_if_changed(script, data)
-    assert _publish(site, cache) == 4  # no page changed, the assets did
-    pages = _pages(site)
-    assert pages == _cold(site, tmp_path)
-    assert not any(b"/theme/js/portal.js" in page for page in pages.values())
-
-
-@pytest.mark.parametrize(
-    "damage",
-    [
-        "{not json",
-        "[]",
-        '{"format": 1, "assets": 3, "pages": {}}',
-        '{"format": 1, "assets": "x", "pages": {"a": 1}}',
-    ],
-    ids=["not-json", "wrong-type", "wrong-assets", "wrong-entry"],
-)
-def test_a_damaged_page_cache_is_ignored(site, tmp_path, damage):
-    cache = tmp_path / "asset-pages.json"
-    _publish(site, cache)
-    replace_if_changed(site / "theme" / "css" / "portal.css", b"body{color:#222}")
-    cache.write_text(damage, encoding="utf-8")
-    assert _publish(site, cache) == 4
-    assert _pages(site) == _cold(site, tmp_path)
-    assert _publish(site, cache) == 0  # written again, whole
-
-
-def test_only_the_pages_a_build_made_are_looked_at(site, tmp_path):
-    assets, before = fingerprint_tree(site), _pages(site)
-    made = ["tin/bai-1/index.html", "tin/bai-9/index.html"]  # bai-9 was made, then pruned
-    assert rewrite_pages(site, SITEURL, assets, tmp_path / "pages.json", EPOCH, pages=made) == 1
-    after = _pages(site)
-    assert after["tin/bai-1/index.html"] == rewrite_html(_page(1).decode(), SITEURL, assets).encode()
-    assert {name: after[name] for name in before if name != "tin/bai-1/index.html"} == {
-        name: data for name, data in before.items() if name != "tin/bai-1/index.html"
-    }
-
-
-def test_tag_rewrites_remembered_across_pages_give_each_page_its_own_rewriting(site, monkeypatch):
-    import portal.assets
-
-    assets = fingerprint_tree(site)
-    monkeypatch.setattr(portal.assets, "MEMO_LIMIT", 2)  # a full memo still rewrites every tag
-    memo: dict[str, str] = {}
-    for number in range(4):
-        page = _page(number).decode("latin-1")
-        canonical = f'<link rel="canonical" href="{SITEURL}/tin/bai-{number}/">'
-        page = page.replace("</head>", canonical + "</head>")
-        assert rewrite_html(page, SITEURL, assets, memo) == rewrite_html(page, SITEURL, assets)
-    assert len(memo) == 2
-
-
-def test_a_rewritten_page_is_a_new_file_and_its_recorded_identity_is_its_own(site, tmp_path):
-    live = tmp_path / "live"  # a hard-linked copy, as a publish's stage shares its files with the live output
-    for path in site.rglob("*"):
-        if path.is_file():
-            (live / path.relative_to(site)).parent.mkdir(parents=True, exist_ok=True)
-            os.link(path, live / path.relative_to(site))
-    cache = tmp_path / "pages.json"
-    assert rewrite_pages(site, SITEURL, fingerprint_tree(site), cache, EPOCH) == 4
-    for number in range(4):
-        page = f"tin/bai-{number}/index.html"
-        assert (live / page).read_bytes() == _page(number)  # the live copy is untouched
-        assert b"integrity=" in (site / page).read_bytes()
-    assert (
-        rewrite_pages(site, SITEURL, fingerprint_tree(site), cache, EPOCH) == 0
-    )  # identities recorded right
+def test_no_theme_folder_gives_no_assets(tmp_path):
+    assert AssetMap.of_files({}).files == {}
+    assert theme_assets(tmp_path / "missing", ["static"]).assets == {}
+    assert fingerprint_tree(tmp_path) == {}
