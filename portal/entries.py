@@ -159,6 +159,8 @@ def plain_name(value) -> str:
 def sanitise(body: str, site: Site) -> str:
     """Return the body as sanitised HTML (nh3) with root-relative links made absolute."""
     cleaned = nh3.clean(clean_text(body), link_rel="noopener noreferrer")
+    if 'href="/' not in cleaned and 'src="/' not in cleaned:  # what the pattern needs, found fast
+        return cleaned
     return _ROOT_RELATIVE.sub(lambda m: f"{m.group(1)}{site.url}/", cleaned)
 
 
