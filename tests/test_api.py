@@ -260,7 +260,7 @@ def test_an_index_page_reads_only_the_records_whose_summary_is_not_kept(tmp_path
     asked = []
 
     class Built:
-        def entries(self, batch):
+        def entries(self, batch, store=True):
             asked.extend(head.slug for head in batch)
             return [entries[head.slug] for head in batch]
 

@@ -91,7 +91,7 @@ def _summaries(built, chunk, keys: dict, texts: dict, summaries: BuildCache, rea
     read[0] += len(missing)
     for start in range(0, len(missing), BATCH):
         batch = missing[start : start + BATCH]
-        for head, entry in zip(batch, built.entries(batch), strict=True):
+        for head, entry in zip(batch, built.entries(batch, store=False), strict=True):
             texts[keys[id(head)]] = text = api.summary_json(entry, built.site)
             summaries.put(keys[id(head)], text)
     return [texts[keys[id(head)]] for head in chunk]
@@ -105,7 +105,7 @@ def _write_articles(built, heads, keys: dict, outputs: KeyedOutputs, summaries: 
     texts = {}
     for start in range(0, len(heads), BATCH):
         batch = heads[start : start + BATCH]
-        for head, entry in zip(batch, built.entries(batch), strict=True):
+        for head, entry in zip(batch, built.entries(batch, store=False), strict=True):
             key = keys[id(head)]
             texts[key] = text = api.summary_json(entry, built.site)
             summaries.put(key, text)
