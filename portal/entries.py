@@ -159,6 +159,8 @@ def plain_name(value) -> str:
 def sanitise(body: str, site: Site) -> str:
     """Return the body as sanitised HTML (nh3) with root-relative links made absolute."""
     cleaned = nh3.clean(clean_text(body), link_rel="noopener noreferrer")
+    if 'href="/' not in cleaned and 'src="/' not in cleaned:  # what the pattern needs, found fast
+        return cleaned
     return _ROOT_RELATIVE.sub(lambda m: f"{m.group(1)}{site.url}/", cleaned)
 
 
@@ -457,8 +459,9 @@ class Records:
     Feeds, API and sitemaps share one instance (``records``): each article's key is computed once
     a build, a record is made only when no build made one from the same inputs, and whole records
     (with their bodies) are read from the cache only for what an output writes again. A record
-    the cache lacks is made when an output first asks for it (then stored): a cold build makes
-    each record once, in the batch that uses it, and never reads it back.
+    the cache lacks is made when an output first asks for it (then stored, except the API's:
+    ``entries``): a cold build makes each record once, in the batch that uses it, and never reads
+    it back (the sitemap's few news records excepted, made again after the API's).
     """
 
     def __init__(self, articles, site: Site, settings, cache: BuildCache) -> None:
@@ -499,17 +502,22 @@ class Records:
         """The heads newest first, ties broken by slug (the order of ``newest_first``)."""
         return sorted(self.heads, key=lambda h: (-h.date.timestamp(), h.slug))
 
-    def entries(self, heads) -> list[Entry]:
+    def entries(self, heads, store: bool = True) -> list[Entry]:
         """Return the whole records of ``heads``, in order, read in one query.
 
-        A record the cache lacks (or holds damaged) is made from the article and stored.
+        A record the cache lacks (or holds damaged) is made from the article and, unless ``store``
+        is false, stored. An output that asks for records no later build reads back (the API's
+        documents: a document is made again only when its record's key changed, and the index
+        keeps its own summaries) passes ``store=False``: pickling and writing a record with its
+        body (most of the store) costs more than making it again on the rare build that needs it.
         """
         heads = list(heads)
         found = self.cache.get_many(head.key for head in heads if head.key in self.cache)
         for head in heads:
             if not isinstance(found.get(head.key), Entry):
                 found[head.key] = from_article(head.article, self.site, self._urls)
-                self.cache.replace(head.key, found[head.key])
+                if store:
+                    self.cache.replace(head.key, found[head.key])
         return [found[head.key] for head in heads]
 
 

@@ -2,6 +2,7 @@
 
 import importlib
 from datetime import datetime
+from types import SimpleNamespace
 
 import jsonschema
 import pytest
@@ -9,7 +10,9 @@ from conftest import run_pelican
 from headless_support import PUBLISHED, SECTIONS, SITE, SITEURL, load_json, publish_once
 
 from portal import api
-from portal.entries import Site
+from portal.buildcache import BuildCache
+from portal.entries import Attachment, Entry, Picture, Site
+from portal.text import TIMEZONE
 
 
 @pytest.fixture(scope="module")
@@ -171,3 +174,99 @@ def test_an_edit_remakes_its_document_and_page_as_a_cold_build_would(site_copy, 
     assert "api/v1/articles/ket-qua-thanh-tra-dat-dai.json" in changed
     document = load_json(again.output / "api/v1/articles/ket-qua-thanh-tra-dat-dai.json")
     assert "Đoạn bổ sung mới." in document["body_html"]
+
+
+def _entry(slug: str, **fields) -> Entry:
+    moment = datetime(2026, 11, 25, 9, 0, tzinfo=TIMEZONE)
+    values = {
+        "id": f"tag:thanhtra.gov.vn,2026-11-25:articles/{slug}",
+        "slug": slug,
+        "url": f"{SITEURL}/thanh-tra/{slug}/",
+        "title": 'Kết luận thanh tra "đất đai"',
+        "summary": "Sapo có ký tự đặc biệt: \\ / \u2028 và \t.",
+        "section_slug": "thanh-tra",
+        "section_name": "Thanh tra",
+        "section_url": f"{SITEURL}/thanh-tra/",
+        "date": moment,
+        "modified": moment,
+        "body": '<p>Nội dung <a href="https://thanhtra.gov.vn/x/" rel="noopener noreferrer">liên kết</a></p>',
+        "source_path": f"articles/{slug}.md",
+        "tags": (("dat-dai", "Đất đai", f"{SITEURL}/chu-de/dat-dai/"),),
+        "authors": ("Phương Anh",),
+    }
+    return Entry(**(values | fields))
+
+
+def test_documents_joined_from_serialised_summaries_equal_the_whole_documents():
+    """The generator splices kept summaries into pages and documents: the bytes of ``dumps`` of the dicts."""
+    site = Site(SITEURL, "Cổng", "", "/none")
+    picture = Picture(f"{SITEURL}/images/a.jpg", "image/jpeg", 10, 4, 3, "Ảnh", "Chú thích", "Tác giả")
+    attached = (Attachment(f"{SITEURL}/files/a.pdf", "application/pdf", 7, "a.pdf"),)
+    entries = [
+        _entry("mot"),
+        _entry(
+            "hai", image=picture, attachments=attached, legacy_url="/web/guest/cu", doc={"doc_number": "15"}
+        ),
+        _entry("ba", tags=(), authors=()),
+    ]
+    for entry in entries:
+        summary = api.summary_json(entry, site)
+        assert summary == api.dumps(api.summary_of(entry, site)).rstrip(b"\n")
+        assert api.article_json(entry, site, summary) == api.dumps(api.article_of(entry, site))
+    texts = [api.summary_json(entry, site) for entry in entries]
+    for number, items in [(1, texts[:2]), (2, texts[2:]), (1, [])]:
+        whole = api.index_page_of(
+            number, 3, [api.summary_of(e, site) for e in entries[2 * (number - 1) :][:2]], site, 2
+        )
+        if not items:
+            whole = api.index_page_of(1, 0, [], site, 2)
+            assert api.index_json(1, 0, [], site, 2) == api.dumps(whole)
+            continue
+        assert api.index_json(number, 3, items, site, 2) == api.dumps(whole)
+
+
+def test_a_new_article_remakes_every_page_from_kept_summaries_as_a_cold_build_would(site_copy, tmp_path):
+    """Every index page shifts by one: they are made from the kept summaries, reading only the new record."""
+    site = site_copy("headless")
+    options = ("-v", "-e", "PORTAL_API_PAGE_SIZE=2", f'CACHE_PATH="{tmp_path / "cache"}"')
+    first = run_pelican(site, tmp_path / "out", "publishconf.py", *options)
+    assert first.returncode == 0, first.log
+    newest = site / "articles/thanh-tra/2026/bai-moi-nhat.md"
+    newest.write_text(
+        "Title: Bài mới nhất\nDate: 2026-11-26 10:00\nCategory: thanh-tra\nAuthors: Phương Anh\n"
+        "Summary: Sapo của bài mới nhất.\n\nNội dung bài mới nhất.\n",
+        encoding="utf-8",
+    )
+    again = run_pelican(site, tmp_path / "out", "publishconf.py", *options)
+    cold = run_pelican(site, tmp_path / "cold", "publishconf.py", "-e", "PORTAL_API_PAGE_SIZE=2")
+    assert again.returncode == cold.returncode == 0, again.log + cold.log
+    api_files = sorted(p.relative_to(cold.output) for p in (cold.output / "api").rglob("*.json"))
+    assert sorted(p.relative_to(again.output) for p in (again.output / "api").rglob("*.json")) == api_files
+    for relative in api_files:
+        assert (again.output / relative).read_bytes() == (cold.output / relative).read_bytes(), relative
+    assert load_json(again.output / "api/v1/articles.json")["items"][0]["slug"] == "bai-moi-nhat"
+
+
+def test_an_index_page_reads_only_the_records_whose_summary_is_not_kept(tmp_path):
+    from plugins.portal_api.api import _summaries
+
+    site = Site(SITEURL, "Cổng", "", "/none")
+    entries = {slug: _entry(slug) for slug in ("mot", "hai", "ba")}
+    heads = [SimpleNamespace(slug=slug) for slug in entries]
+    keys = {id(head): bytes([n]) * 32 for n, head in enumerate(heads)}
+    kept = BuildCache(tmp_path / "summaries.sqlite")
+    kept.put(keys[id(heads[0])], api.summary_json(entries["mot"], site))
+    kept.close()
+    asked = []
+
+    class Built:
+        def entries(self, batch, store=True):
+            asked.extend(head.slug for head in batch)
+            return [entries[head.slug] for head in batch]
+
+    Built.site = site
+    made_now = {keys[id(heads[1])]: api.summary_json(entries["hai"], site)}
+    read = [0]
+    items = _summaries(Built(), heads, keys, made_now, BuildCache(tmp_path / "summaries.sqlite"), read)
+    assert items == [api.summary_json(entry, site) for entry in entries.values()]
+    assert asked == ["ba"] and read == [1]
