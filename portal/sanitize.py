@@ -191,6 +191,10 @@ class SanitizeCache:
 
     def clean(self, html: str, site_host: str = "") -> str:
         """Return ``sanitize_html(html, site_host)``, from the cache when an earlier build made it."""
+        return self.clean_keyed(html, site_host)[0]
+
+    def clean_keyed(self, html: str, site_host: str = "") -> tuple[str, bytes]:
+        """Return what ``clean`` returns and the key the body is kept under (for ``keep``)."""
         data = self._salt + site_host.encode() + b"\0" + html.encode("utf-8", "surrogatepass")
         key = hashlib.sha256(data).digest()
         kept = self.kept.get(key)
@@ -199,7 +203,15 @@ class SanitizeCache:
             cleaned = sanitize_html(html, site_host) if offered is None else offered
             kept = None if cleaned == html else cleaned
             self.kept.put(key, kept)
-        return html if kept is None else kept
+        return (html if kept is None else kept), key
+
+    def keep(self, keys) -> None:
+        """Count the bodies of ``keys`` as used by this build, without cleaning them again.
+
+        For articles another cache gives back whole (``portal_perf``'s article cache): their
+        bodies are not cleaned by this build, but are still the site's.
+        """
+        self.kept.keep(keys)
 
     def save(self) -> None:
         """Keep this build's bodies (others are forgotten); nothing is written when unchanged."""

@@ -217,3 +217,24 @@ def test_sanitize_cache_gives_what_the_sanitiser_gives_build_after_build(tmp_pat
     assert len(cache.kept) == 3 and cache.kept.hits == 3 and not cache.kept.misses
     assert cache.clean(bodies[1], "other.example") == sanitize_html(bodies[1], "other.example")
     assert "<script" not in cache.clean(bodies[1] + "<script>x</script>", "thanhtra.gov.vn")
+
+
+def test_a_rebuild_keeps_the_cleaned_bodies_of_the_articles_it_did_not_read_again(tmp_path):
+    import sqlite3
+
+    from conftest import SITES, run_pelican
+
+    cache = tmp_path / "cache"
+    settings = ("-e", f"CACHE_PATH={json.dumps(str(cache))}")
+
+    def kept_bodies() -> set[bytes]:
+        with sqlite3.connect(cache / "sanitized.sqlite") as db:
+            return {key for (key,) in db.execute("SELECT key FROM kv")}
+
+    built = run_pelican(SITES / "headless", tmp_path / "output", "publishconf.py", *settings)
+    assert built.returncode == 0, built.log
+    cold = kept_bodies()
+    assert cold
+    built = run_pelican(SITES / "headless", tmp_path / "output", "publishconf.py", *settings)
+    assert built.returncode == 0, built.log
+    assert kept_bodies() == cold  # the article cache gave every article back; none was forgotten

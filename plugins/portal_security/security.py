@@ -50,7 +50,7 @@ def sanitize_content(instance) -> None:
     """Clean the body with the allowlist and make every metadata string plain text."""
     host = own_host(instance.settings)
     if getattr(instance, "_content", None):
-        instance._content = SANITIZED.clean(instance._content, host)
+        instance._content, instance._portal_sanitized_key = SANITIZED.clean_keyed(instance._content, host)
     for key, value in list(instance.metadata.items()):
         cleaned = _plain(value)
         if cleaned is not value:
@@ -60,6 +60,35 @@ def sanitize_content(instance) -> None:
     summary = instance.metadata.get("summary")
     if isinstance(summary, str):
         instance._summary = summary
+
+
+CONTENT_LISTS = (
+    "articles",
+    "translations",
+    "drafts",
+    "drafts_translations",
+    "hidden_articles",
+    "hidden_translations",
+    "pages",
+    "hidden_pages",
+    "draft_pages",
+    "draft_translations",
+)
+
+
+def keep_sanitized(generator) -> None:
+    """Keep the cleaned bodies of the contents an earlier build's article cache gave back whole.
+
+    Those are not read (nor cleaned) again, so without this the body cache would forget them at
+    the end of the build and clean them all again once that cache no longer holds them (another
+    version of the code). Each content carries its body's key (``_portal_sanitized_key``).
+    """
+    SANITIZED.keep(
+        key
+        for name in CONTENT_LISTS
+        for content in getattr(generator, name, ())
+        if (key := vars(content).get("_portal_sanitized_key")) is not None
+    )
 
 
 def _plain(value):
@@ -111,6 +140,8 @@ def register() -> None:
     """Connect the handlers; this plugin is first in ``PLUGINS``."""
     signals.initialized.connect(check_settings)
     signals.content_object_init.connect(sanitize_content)
+    signals.article_generator_finalized.connect(keep_sanitized)
+    signals.page_generator_finalized.connect(keep_sanitized)
     signals.generator_init.connect(add_filters)
     signals.finalized.connect(write_security_txt)
     signals.finalized.connect(save_sanitized)
