@@ -220,3 +220,16 @@ def test_a_queued_page_gets_the_very_context_pelican_built(tmp_path, relative_ur
             assert built[name] is value or (made and type(built[name]) is type(value)), name
             assert getattr(built[name], "number", None) == getattr(value, "number", None), name
             assert not isinstance(value, str) or built[name] == value, name
+
+
+def test_a_failure_in_this_process_still_waits_for_the_other(tmp_path):
+    import gc
+
+    from portal_perf.parallel import write_in_two
+
+    from portal.incremental import OUTPUTS
+
+    OUTPUTS.start(tmp_path)
+    with pytest.raises(ValueError, match="trang 2 hỏng"):  # even jobs are this process's
+        write_in_two(_Writer(tmp_path, fail_on=2), list(range(9)))
+    assert gc.get_freeze_count() == 0  # the child was reaped and the collector given back

@@ -24,20 +24,17 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import gc
 import hashlib
 import logging
 import os
-import pickle
-import tempfile
 import time
-import traceback
 from pathlib import Path
 
 from pelican import signals
 from pelican.generators import Generator
 
 from portal.buildcache import BuildCache, read_pickle, write_pickle
+from portal.forked import ChildError, Forked
 from portal.incremental import OUTPUTS
 from portal.output import target, write_output
 from portal.search import (
@@ -239,10 +236,10 @@ def make_index(settings, output_path: str, articles) -> dict:
 
 
 class _Job:
-    """The index being built by a forked process: its id and the file its result comes back in."""
+    """The index being built by a forked process (``portal.forked.Forked``), for one build's context."""
 
-    def __init__(self, context: dict, pid: int, result) -> None:
-        self.context, self.pid, self.result = context, pid, result
+    def __init__(self, context: dict, child: Forked) -> None:
+        self.context, self.child = context, child
 
 
 _PENDING: list[_Job] = []  # at most one: the job of the build running in this process
@@ -254,10 +251,9 @@ def start_index(generator, writer=None) -> None:
     The pages, feeds, API and sitemaps that follow are written by this process alone: the index
     (a fifth of a cold build's main process at 10,000 articles) is built meanwhile on the other
     core. Every value the index reads is final by then (intrasite links in summaries were
-    resolved, images rewritten), and the child shares the parent's memory copy-on-write;
-    ``gc.freeze()`` before the fork keeps both collectors from touching (and copying) the shared
-    objects until the child is collected (the parent's would otherwise copy every page of the
-    heap holding a tracked object while it writes the feeds and the API).
+    resolved, images rewritten), and the child shares the parent's memory copy-on-write; its
+    frozen collector (``portal.forked``) keeps the parent's from copying every page of the heap
+    holding a tracked object while it writes the feeds and the API.
     ``SearchGenerator.generate_output`` collects the result. Without ``os.fork`` or a second
     core, the index is built there instead.
     """
@@ -266,54 +262,27 @@ def start_index(generator, writer=None) -> None:
         return
     context = generator.context
     articles = list(context.get("articles", []))
-    settings, output_path = generator.settings, generator.output_path
-    result = tempfile.TemporaryFile()  # noqa: SIM115 (closed by ``_collect`` or ``_reap``)
-    gc.freeze()  # unfrozen once the child is waited for (``_collect``, ``_reap``)
-    pid = os.fork()
-    if pid == 0:  # the child: build, report, leave without any cleanup
-        status = 0
-        try:
-            produced = set(OUTPUTS.produced)
-            value = make_index(settings, output_path, articles)
-            payload = pickle.dumps(("ok", value, OUTPUTS.produced - produced), pickle.HIGHEST_PROTOCOL)
-        except BaseException as error:  # noqa: BLE001 (everything goes back to the parent)
-            status = 1
-            payload = pickle.dumps(("error", f"{type(error).__name__}: {error}", traceback.format_exc()))
-        try:
-            result.write(payload)
-            result.flush()
-        finally:
-            os._exit(status)
-    _PENDING.append(_Job(context, pid, result))
+    child = Forked(make_index, generator.settings, generator.output_path, articles)
+    _PENDING.append(_Job(context, child))
 
 
 def _collect(job: _Job) -> dict:
     """Wait for a forked index build; record the files it produced; raise ``IndexBuildError`` on failure."""
-    _, status = os.waitpid(job.pid, 0)
-    gc.unfreeze()
-    with job.result as result:
-        result.seek(0)
-        data = result.read()
-    if not data:
-        raise IndexBuildError(
-            f"portal_search: tiến trình dựng chỉ mục tìm kiếm dừng mà không trả kết quả (trạng thái {status})"
-        )
-    kind, value, extra = pickle.loads(data)  # noqa: S301 (our own child)
-    if kind != "ok":
-        logger.debug("portal_search: tiến trình dựng chỉ mục tìm kiếm:\n%s", extra)
-        raise IndexBuildError(f"portal_search: không dựng được chỉ mục tìm kiếm: {value}")
-    OUTPUTS.produced |= extra
-    return value
+    try:
+        return job.child.wait()
+    except ChildError as error:
+        if not error.details:
+            raise IndexBuildError(
+                f"portal_search: tiến trình dựng chỉ mục tìm kiếm dừng mà không trả kết quả ({error.summary})"
+            ) from None
+        logger.debug("portal_search: tiến trình dựng chỉ mục tìm kiếm:\n%s", error.details)
+        raise IndexBuildError(f"portal_search: không dựng được chỉ mục tìm kiếm: {error.summary}") from None
 
 
 def _reap() -> None:
     """Wait for a job an earlier build in this process left uncollected (it failed before the search page)."""
     while _PENDING:
-        job = _PENDING.pop()
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(job.pid, 0)
-        gc.unfreeze()
-        job.result.close()
+        _PENDING.pop().child.abandon()
 
 
 class SearchGenerator(Generator):
