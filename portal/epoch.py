@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from weakref import WeakKeyDictionary
 
+from .incremental import tree_entries
+
 
 def git(folder: str | os.PathLike, *args: str) -> str:
     """Return git's output for ``folder``'s repository, or "" outside one (or without git)."""
@@ -46,19 +48,7 @@ def source_date_epoch(folder: str | os.PathLike) -> int:
 
 def newest_mtime(folder: str | os.PathLike) -> int:
     """Return the mtime (whole seconds) of the newest file under ``folder``, 0 without any."""
-    newest = 0
-    pending = [os.fspath(folder)]
-    while pending:
-        try:
-            entries = os.scandir(pending.pop())
-        except OSError:
-            continue
-        with entries:
-            for entry in entries:
-                if entry.is_dir(follow_symlinks=False):
-                    pending.append(entry.path)
-                elif entry.is_file():
-                    newest = max(newest, entry.stat().st_mtime_ns)
+    newest = max((entry.stat().st_mtime_ns for entry in tree_entries(folder) if entry.is_file()), default=0)
     return newest // 1_000_000_000
 
 

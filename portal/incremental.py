@@ -14,6 +14,7 @@ removed, so an incremental publish equals a cold one.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 CHUNK = 1 << 20
@@ -112,13 +113,12 @@ def scan(output: Path, folders: dict[str, int] | None = None, suffix: str = "") 
     return found
 
 
-def list_files(root: Path) -> list[str]:
-    """Every file under ``root`` as an absolute path (no symlinked folders followed).
+def tree_entries(root: str | os.PathLike) -> Iterator[os.DirEntry]:
+    """Every entry under ``root`` that is not a folder, walking real folders only.
 
     What ``os.walk`` lists as files (a symlink to a folder is neither walked nor listed), in one
-    ``scandir`` per folder without its generator and joins: a rebuild lists its whole output.
+    ``scandir`` per folder without its generator and joins; a folder that cannot be read is skipped.
     """
-    found: list[str] = []
     pending = [os.fspath(root)]
     while pending:
         try:
@@ -132,10 +132,14 @@ def list_files(root: Path) -> list[str]:
                 except OSError:
                     is_dir = False
                 if not is_dir:
-                    found.append(entry.path)
+                    yield entry
                 elif not entry.is_symlink():
                     pending.append(entry.path)
-    return found
+
+
+def list_files(root: Path) -> list[str]:
+    """Every file under ``root`` as an absolute path (``tree_entries``): a rebuild lists its whole output."""
+    return [entry.path for entry in tree_entries(root)]
 
 
 def _remove_empty_parents(folder: Path, root: Path | None) -> None:
