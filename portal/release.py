@@ -721,13 +721,15 @@ def finish(  # noqa: PLR0913
             if relative in keys:
                 key = keys[relative]
                 keys[relative] = (key[0], key[1], key[2], stamp)
-        last = _last_entries(output, known, keys, plan.moved) if plan.moved is not None else {}
         for relative, digest, key in rows:
             digests[relative] = digest
             if key is not None:
                 keys[relative] = key
                 touched.add(_parent(relative))
                 written.add(relative)
+    # The last manifest's entries (tens of megabytes at 10,000 articles) are read once the pool
+    # has ended: read while it works, they added to its memory at the release's peak.
+    last = _last_entries(output, known, keys, plan.moved) if plan.moved is not None else {}
     version = Version(build_id(output, epoch, commit, digests), commit, built_at)
     text = version.to_json()
     write_output(output, VERSION, text)

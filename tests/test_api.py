@@ -163,13 +163,7 @@ def test_an_edit_remakes_its_document_and_page_as_a_cold_build_would(site_copy, 
     before = {p: p.read_bytes() for p in (tmp_path / "out" / "api").rglob("*.json")}
     article = site / "articles/thanh-tra/2026/ket-qua-thanh-tra-dat-dai.md"
     article.write_text(article.read_text(encoding="utf-8") + "\nĐoạn bổ sung mới.\n", encoding="utf-8")
-    again = run_pelican(site, tmp_path / "out", "publishconf.py", *options)
-    cold = run_pelican(site, tmp_path / "cold", "publishconf.py", "-e", "PORTAL_API_PAGE_SIZE=2")
-    assert again.returncode == cold.returncode == 0, again.log + cold.log
-    api_files = sorted(p.relative_to(cold.output) for p in (cold.output / "api").rglob("*.json"))
-    assert sorted(p.relative_to(again.output) for p in (again.output / "api").rglob("*.json")) == api_files
-    for relative in api_files:
-        assert (again.output / relative).read_bytes() == (cold.output / relative).read_bytes(), relative
+    again = _rebuild_equals_cold_api(site, tmp_path, options)
     changed = {p.relative_to(first.output).as_posix() for p in before if p.read_bytes() != before[p]}
     assert "api/v1/articles/ket-qua-thanh-tra-dat-dai.json" in changed
     document = load_json(again.output / "api/v1/articles/ket-qua-thanh-tra-dat-dai.json")
@@ -237,13 +231,7 @@ def test_a_new_article_remakes_every_page_from_kept_summaries_as_a_cold_build_wo
         "Summary: Sapo của bài mới nhất.\n\nNội dung bài mới nhất.\n",
         encoding="utf-8",
     )
-    again = run_pelican(site, tmp_path / "out", "publishconf.py", *options)
-    cold = run_pelican(site, tmp_path / "cold", "publishconf.py", "-e", "PORTAL_API_PAGE_SIZE=2")
-    assert again.returncode == cold.returncode == 0, again.log + cold.log
-    api_files = sorted(p.relative_to(cold.output) for p in (cold.output / "api").rglob("*.json"))
-    assert sorted(p.relative_to(again.output) for p in (again.output / "api").rglob("*.json")) == api_files
-    for relative in api_files:
-        assert (again.output / relative).read_bytes() == (cold.output / relative).read_bytes(), relative
+    again = _rebuild_equals_cold_api(site, tmp_path, options)
     assert load_json(again.output / "api/v1/articles.json")["items"][0]["slug"] == "bai-moi-nhat"
 
 
@@ -270,3 +258,15 @@ def test_an_index_page_reads_only_the_records_whose_summary_is_not_kept(tmp_path
     items = _summaries(Built(), heads, keys, made_now, BuildCache(tmp_path / "summaries.sqlite"), read)
     assert items == [api.summary_json(entry, site) for entry in entries.values()]
     assert asked == ["ba"] and read == [1]
+
+
+def _rebuild_equals_cold_api(site, tmp_path, options):
+    """Rebuild ``site`` into ``tmp_path/out`` with its cache; assert its API equals a cold build's; return it."""
+    again = run_pelican(site, tmp_path / "out", "publishconf.py", *options)
+    cold = run_pelican(site, tmp_path / "cold", "publishconf.py", "-e", "PORTAL_API_PAGE_SIZE=2")
+    assert again.returncode == cold.returncode == 0, again.log + cold.log
+    api_files = sorted(p.relative_to(cold.output) for p in (cold.output / "api").rglob("*.json"))
+    assert sorted(p.relative_to(again.output) for p in (again.output / "api").rglob("*.json")) == api_files
+    for relative in api_files:
+        assert (again.output / relative).read_bytes() == (cold.output / relative).read_bytes(), relative
+    return again
