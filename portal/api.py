@@ -5,7 +5,7 @@ Paths (DESIGN.md): ``api/v1/articles.json`` (page 1 of the index), ``api/v1/arti
 Every document is UTF-8 without ASCII escapes, keys in a fixed order, entries newest first with
 ties broken by slug, so two publishes of the same content give the same bytes.
 
-The bytes of a document are the compact JSON of its dict (``dumps``). The generator writes them
+The bytes of a document are the compact JSON of its dict (``portal.feeds.dumps``). The generator writes them
 from an article's summary already serialised (``summary_json``): an article's document is that
 text with the other fields appended (``article_json``), and a page of the index joins its
 articles' summaries (``index_json``), the same bytes as serialising the whole dict, so a summary
@@ -14,9 +14,8 @@ kept from an earlier build makes an index page without reading the article's rec
 
 from __future__ import annotations
 
-import json
-
 from .entries import Entry, Site, iso, newest_first
+from .feeds import dumps
 
 VERSION = "v1"
 ROOT = f"api/{VERSION}"
@@ -36,28 +35,19 @@ def index_path(number: int) -> str:
     return INDEX if number == 1 else f"{ROOT}/articles/page/{number}.json"
 
 
-# Compact UTF-8 JSON, as ``portal.feeds.dumps``: a dict is ``{"k":v,...}``, a list ``[a,b]``.
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-
-
-def dumps(document) -> bytes:
-    """Serialise one document: compact UTF-8 JSON without ASCII escapes, a final newline."""
-    return (_ENCODER.encode(document) + "\n").encode("utf-8")
-
-
 def summary_json(entry: Entry, site: Site) -> bytes:
     """Return ``summary_of(entry, site)`` serialised (no newline): an index item, kept between builds."""
-    return _ENCODER.encode(summary_of(entry, site)).encode("utf-8")
+    return dumps(summary_of(entry, site))[:-1]
 
 
 def article_json(entry: Entry, site: Site, summary: bytes) -> bytes:
     """Return ``dumps(article_of(entry, site))`` from the article's ``summary_json``.
 
     The document's fields are the summary's, then the rest: its serialised form is the summary's
-    without the closing brace, a comma, and the rest's without the opening one.
+    without the closing brace, a comma, and the rest's without the opening one (``dumps`` is
+    compact: a dict is ``{"k":v,...}``).
     """
-    rest = article_of(entry, site, {})
-    return b"".join((summary[:-1], b",", _ENCODER.encode(rest)[1:].encode("utf-8"), b"\n"))
+    return b"".join((summary[:-1], b",", dumps(article_of(entry, site, {}))[1:]))
 
 
 def index_json(number: int, total: int, items: list[bytes], site: Site, page_size: int) -> bytes:
@@ -65,8 +55,7 @@ def index_json(number: int, total: int, items: list[bytes], site: Site, page_siz
     document = index_page_of(number, total, [], site, page_size)
     schema = document.pop("schema")
     del document["items"]  # the last two fields: "items", then "schema"
-    head = _ENCODER.encode(document)[:-1].encode("utf-8")
-    tail = _ENCODER.encode(schema).encode("utf-8")
+    head, tail = dumps(document)[:-2], dumps(schema)[:-1]  # without "}\n", without "\n"
     return b"".join((head, b',"items":[', b",".join(items), b'],"schema":', tail, b"}\n"))
 
 
