@@ -468,26 +468,9 @@ def _type_of(relative: str) -> str:
     return found
 
 
-def manifest(output: Path, version: Version, digests: dict | None = None, keys: dict | None = None) -> dict:
-    """Return the manifest of ``output``: path, sha256, size and content type of every file but itself."""
-    keys = scan(output) if keys is None else keys
-    digests = dict(digests or {})
-    for relative in keys.keys() - digests.keys():
-        digests[relative] = sha256_of(output / relative)
-    return {
-        "build_id": version.build_id,
-        "commit": version.commit,
-        "built_at": version.built_at,
-        "files": [
-            {"path": rel, "sha256": digests[rel], "size": keys[rel][2], "type": _type_of(rel)}
-            for rel in sorted(keys)
-            if rel != MANIFEST
-        ],
-    }
-
-
-# How ``manifest_text`` lays out the list of files: the entries' text, found again in the last
-# release's manifest, is reused for every file that did not change.
+# How ``_manifest_of`` lays out the list of files (as ``json.dumps(..., indent=1, sort_keys=True)``
+# would): the entries' text, found again in the last release's manifest, is reused for every file
+# that did not change.
 FILES_OPEN = ',\n "files": [\n'
 ENTRY_SEPARATOR = "\n  },\n"
 FILES_CLOSE = "\n  }\n ]\n}\n"
@@ -508,25 +491,11 @@ def _files_text(entries) -> str:
     return f"[\n{text}\n  }}\n ]" if text else "[]"
 
 
-def manifest_text(listing: dict) -> str:
-    """Return ``json.dumps(listing, indent=1, sort_keys=True)`` and a newline, faster.
-
-    The standard encoder takes its pure-Python path with ``indent`` (a second per 100,000 files).
-    """
-    text = json.dumps(
-        {key: value for key, value in listing.items() if key != "files"}, indent=1, sort_keys=True
-    )
-    files = listing.get("files")
-    if files is None:
-        return text + "\n"
-    rows = _files_text(_entry(e["path"], e["sha256"], e["size"], e["type"]) for e in files)
-    if text == "{}":
-        return f'{{\n "files": {rows}\n}}\n'
-    return f'{text[:-2]},\n "files": {rows}\n}}\n'
-
-
 def _manifest_of(version: Version, entries: dict[str, str]) -> str:
     """Return the text of a release's manifest, given every file's entry by path (``_entry``).
+
+    The text of ``json.dumps(manifest, indent=1, sort_keys=True)`` and a newline, made faster: the
+    standard encoder takes its pure-Python path with ``indent`` (a second per 100,000 files).
 
     Empties ``entries``: their 90,000 strings are in the text, and are not kept beside it and its bytes.
     """

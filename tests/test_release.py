@@ -273,20 +273,19 @@ def test_compressing_on_several_processes_gives_the_same_release(tmp_path, monke
 
 
 def test_the_manifest_text_is_json_dumps_with_indent_one_and_sorted_keys():
-    from portal.release import manifest_text
+    from portal.release import Version, _entry, _manifest_of
 
+    version = Version("b", "c", "2026-11-27T00:00:00Z")
     entry = {
         "path": "tin/đảng-ủy/index.html",
         "sha256": "ab" * 32,
         "size": 12,
         "type": "text/html; charset=utf-8",
     }
-    for listing in (
-        {},
-        {"build_id": "x", "files": []},
-        {"commit": "c", "build_id": "b", "files": [entry, entry]},
-    ):
-        assert manifest_text(listing) == json.dumps(listing, indent=1, sort_keys=True) + "\n"
+    for files in ([], [entry, entry | {"path": "tin/đảng-ủy/index.json", "type": "application/json"}]):
+        entries = {e["path"]: _entry(e["path"], e["sha256"], e["size"], e["type"]) for e in files}
+        listing = {"build_id": "b", "commit": "c", "built_at": "2026-11-27T00:00:00Z", "files": files}
+        assert _manifest_of(version, entries) == json.dumps(listing, indent=1, sort_keys=True) + "\n"
 
 
 def test_content_types_remembered_per_suffix_are_those_of_each_name():
