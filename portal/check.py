@@ -17,7 +17,7 @@ from pathlib import Path
 
 from . import collisions, rules
 from .buildcache import BuildCache, read_pickle, stored_key, write_pickle
-from .document import RECORD_VALUES, Document, Record, Site, folded
+from .document import RECORD_VALUES, Document, Record, Site, folded, site_path
 from .findings import Finding
 from .metadata import ARTICLE, PAGE, Section, parse_metadata
 from .predicates import followed_links, link_target
@@ -320,7 +320,7 @@ def _provides(facts: tuple) -> tuple[str, str, dict]:
     for key, listed in (("tags", facts[4]), ("authors", facts[5])):
         for name in listed or ():
             names.setdefault((key, folded(name)), name)
-    return slug, f"/{category[0]}/{slug}/" if kind == ARTICLE and category else f"/{slug}/", names
+    return slug, site_path(kind, category[0] if category else None, slug), names
 
 
 def _recount(counts: dict, gone: list, new: list, kind: str) -> set:
@@ -385,7 +385,6 @@ def _indexed_site(tree: Tree, now: datetime, index: dict) -> Site:
     site = Site(tree.content, tree.sections, [], now, tree.document_section)
     site.paths, site.spellings = index["paths"], index["spellings"]
     site.slugs, site.article_urls = index["slugs"], index["urls"]  # counts: only their keys are read
-    site.url_roots = frozenset({section.slug for section in tree.sections} | index["slugs"].keys())
     return site
 
 

@@ -148,6 +148,11 @@ def _unpickle_record(fields, values, links, findings) -> Record:
     )
 
 
+def site_path(kind: str, section: str | None, slug: str) -> str:
+    """Return a site path: ``/<section>/<slug>/`` for an article in a section, else ``/<slug>/``."""
+    return f"/{section}/{slug}/" if kind == ARTICLE and section else f"/{slug}/"
+
+
 @dataclass
 class Site:
     """What rules that look beyond one file need: every document, the content folder, now."""
@@ -190,8 +195,7 @@ class Site:
         urls = set()
         for doc in self.documents:
             section = doc.values.get("category")
-            prefix = f"/{section.slug}" if doc.kind == ARTICLE and section else ""
-            urls.add(f"{prefix}/{doc.slug}/")
+            urls.add(site_path(doc.kind, section.slug if section else None, doc.slug))
         return urls
 
     @cached_property
