@@ -5,7 +5,7 @@ build gate (``all_generators_finalized``), so its findings can stop a strict pub
 every ``Image`` field, inline ``![alt](…)`` image and attachment; reports problems as findings;
 encodes cache misses on every core (``portal.imaging``); rewrites bodies' ``<img>`` into
 ``<picture>``; gives each content object ``portal_image``, ``portal_attachments`` and ``og_image``;
-and has the missing social cards drawn. ``generate_output`` copies the cached files into the output.
+and has the missing social cards drawn. ``generate_output`` links the cached files into the output.
 Originals are never published: ``images/`` is not a static path.
 
 A card's name is its content hash, known without drawing it, so pages are rendered while the
