@@ -10,7 +10,8 @@ its ``url()``s point at the fingerprinted fonts and images), so they are known b
 rendered: ``AssetMap.of_theme`` reads them from the theme's folders as Pelican's static generator
 will copy them, the templates write the fingerprinted URLs and ``integrity`` attributes through
 the map, and no page is read or rewritten afterwards. ``fingerprint_tree`` and ``rewrite_html``
-do the same for files already in an output folder and for a page rendered without the map.
+do the same for files already in an output folder and for a page rendered without the map (the
+tests use them to check that nothing is left to rewrite in a built site).
 """
 
 from __future__ import annotations

@@ -99,16 +99,11 @@ class FastRenderer:
             blog=True,
             relative_urls=self.settings["RELATIVE_URLS"],
         )
-        page = (scratch / article.save_as).read_text(encoding="utf-8")
-        if "portal_assets" in self.settings["PLUGINS"]:  # fingerprinted theme files, as a build has
-            from portal_assets.settings import validate  # noqa: PLC0415 (on PLUGIN_PATHS)
-
-            from portal.assets import fingerprint_tree, rewrite_html  # noqa: PLC0415
-
-            assets = fingerprint_tree(self.output, validate(self.settings)["PORTAL_ASSETS_FOLDER"])
-            page = rewrite_html(page, self.settings.get("SITEURL", ""), assets)
+        # The templates wrote the fingerprinted theme URLs and their SRI (portal_assets' filters),
+        # as in a build: the page is final as rendered.
+        page = (scratch / article.save_as).read_bytes()
         written = self.output / article.save_as
-        replace_if_changed(written, page.encode("utf-8"))
+        replace_if_changed(written, page)
         return str(written)
 
     def findings(self, path: Path) -> tuple[str, list[dict]]:
