@@ -7,8 +7,6 @@ publishes of one commit give the same files, the same mtimes and so the same ETa
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import gzip
 import hashlib
 import heapq
@@ -20,7 +18,7 @@ import os
 import tarfile
 import zlib
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -117,13 +115,25 @@ SIBLINGS = (".gz", ".br")
 def _brotli(data: bytes) -> bytes:
     # Quality 8: measured on 200 article pages, 54x faster than 11 for 6 % more bytes; at
     # archive scale quality 11 made precompression most of a publish. Quality 9 (2,000-article
-    # output) saves 0.3 % for about 8 % more CPU, and only with glibc tuned (``_tune_malloc``:
-    # untuned, ten times the CPU); 10 costs 16 times the CPU for 4 %. The window (lgwin) changes
-    # nothing on files this size.
-    return brotli.compress(data, quality=BROTLI_QUALITY)
+    # output) saves 0.3 % for about 8 % more CPU, and only with glibc tuned (untuned, ten times
+    # the CPU: brotli's large buffers were mapped and unmapped per file); 10 costs 16 times the
+    # CPU for 4 %.
+    return brotli.compress(data, quality=BROTLI_QUALITY, lgwin=_window(len(data)))
+
+
+def _window(size: int) -> int:
+    """Return brotli's window (lgwin) for ``size`` bytes: the smallest that holds them, within bounds.
+
+    A window larger than the file finds nothing more. With 16 or less, brotli picks a small
+    hasher: on 1,180 output files (25 MB) 18 % less CPU than its default of 22, 0.2 % fewer bytes,
+    and about 1 MB of buffers instead of 16 MB.
+    """
+    smallest, largest = BROTLI_WINDOWS
+    return max(smallest, min(largest, (size - 1).bit_length()))
 
 
 BROTLI_QUALITY = 8
+BROTLI_WINDOWS = (16, 22)
 COMPRESSORS = ((".gz", gzip_bytes, gzip.decompress), (".br", _brotli, brotli.decompress))
 
 
@@ -228,11 +238,14 @@ class _Plan:
     # Names whose digest, size or identity may differ from the last release's (every name when the
     # cache is not trusted: ``None``); all others are as that release listed them.
     moved: set[str] | None = None
+    # Whether the compressed copies found were made under this code's rules (the last release's
+    # were): only then is a copy that expands to its file's bytes kept rather than made again.
+    keep: bool = False
 
 
 def _rules() -> tuple:
     """Return what decides which copies a file has and their bytes (a cache of other rules is not trusted)."""
-    return (COMPRESSIBLE, MIN_COMPRESS_SIZE, SIBLINGS, GZIP_LEVEL, BROTLI_QUALITY)
+    return (COMPRESSIBLE, MIN_COMPRESS_SIZE, SIBLINGS, GZIP_LEVEL, BROTLI_QUALITY, BROTLI_WINDOWS)
 
 
 def _plan(keys: dict[str, Key], known: DigestCache | None, compress: bool) -> _Plan:
@@ -256,7 +269,7 @@ def _plan(keys: dict[str, Key], known: DigestCache | None, compress: bool) -> _P
         plan.digests = dict(digests)
         for rel in (digests.keys() - keys.keys()) | moved | todo | {MANIFEST, VERSION}:
             plan.digests.pop(rel, None)
-        plan.moved = moved | todo
+        plan.moved, plan.keep = moved | todo, True
     else:
         todo = keys.keys()
     for relative in sorted(todo):
@@ -290,11 +303,12 @@ def _plan_file(
         plan.others.append(relative)
 
 
-def _compress_batch(output: str, stamp: int | None, items: list[tuple[str, bool]]) -> list[tuple]:
+def _compress_batch(output: str, stamp: int | None, keep: bool, items: list[tuple[str, bool]]) -> list[tuple]:
     """Digest each file of a batch; compress those marked so. Returns ``(relative, sha256, key)`` rows.
 
     ``key`` is the identity of a compressed copy written here (``None`` for a file left as it was);
-    with ``stamp``, a written copy gets it as mtime.
+    with ``stamp``, a written copy gets it as mtime. With ``keep``, an existing copy that expands
+    to the file's bytes is kept: it was made under the same rules, so it has a cold build's bytes.
     """
     rows = []
     for relative, source in items:
@@ -307,7 +321,7 @@ def _compress_batch(output: str, stamp: int | None, items: list[tuple[str, bool]
         rows.append((relative, hashlib.sha256(data).hexdigest(), None))
         for suffix, compress, expand in COMPRESSORS:
             sibling = path + suffix
-            packed = _held(sibling, expand, data)  # an existing copy that is still right is kept
+            packed = _held(sibling, expand, data) if keep else None
             key = None
             if packed is None:
                 packed = compress(data)
@@ -327,24 +341,6 @@ def _held(sibling: str, expand, data: bytes) -> bytes | None:
         return packed if expand(packed) == data else None
     except (OSError, EOFError, gzip.BadGzipFile, brotli.error, zlib.error):
         return None
-
-
-def _tune_malloc() -> None:
-    """Keep glibc from returning brotli's large buffers to the kernel after every file.
-
-    With glibc's default, allocations of a few MB are mmap'ed and unmapped per call, and every
-    call pays page faults again (brotli quality 9: ten times the CPU, in the kernel). Runs in each
-    compressing worker only, never in the build's own process. Not glibc: nothing to do.
-    """
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.mallopt(M_MMAP_THRESHOLD, 64 << 20)
-        libc.mallopt(M_TRIM_THRESHOLD, 256 << 20)
-    except (OSError, AttributeError):
-        pass
-
-
-M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's malloc.h
 
 
 def _batches(items: list, weights: list[int], count: int) -> list[list]:
@@ -369,17 +365,19 @@ def _digest_and_compress(
 def _compression(  # noqa: PLR0913
     output: Path, keys: dict[str, Key], plan: _Plan, stamp: int | None, workers: int | None, *, stack
 ) -> Iterable[tuple]:
-    """Start ``_compress_batch`` over the plan: in this process when little, else on every core.
+    """Start ``_compress_batch`` over the plan: in this thread when little, else on every core.
 
     Returns its rows as they come: the pool (kept open by ``stack``, a ``contextlib.ExitStack``)
     works from this call on, so the caller can do its own work before reading them; in this
-    process the work is done before it returns.
+    thread the work is done before it returns.
 
-    How many processes is decided by the bytes to compress, not the number of files: one edit's
-    few pages, or a few large JSON files, stay in this process; a new article's ~730 listing
-    pages (about 25 MB) go to every core. Batches are balanced by estimated cost (compressing a
-    byte costs about 30 times hashing it) and few (four per worker), so a worker receives a list
-    of names and returns digests: no file contents cross processes.
+    The pool is of threads: zlib, brotli and hashlib release the GIL while they work on a buffer,
+    which is most of the work. Forked processes (until stop 18) were the peak of memory of a
+    rebuild: each dirtied some 65 MB of its own beside the build's 340 MB. How many threads is
+    decided by the bytes to compress, not the number of files: one edit's few pages, or a few
+    large JSON files, stay in this thread; a new article's ~730 listing pages (about 25 MB) go to
+    every core. Batches are balanced by estimated cost (compressing a byte costs about 30 times
+    hashing it).
     """
     items = [(relative, True) for relative in plan.sources] + [(relative, False) for relative in plan.others]
     if not items:
@@ -388,15 +386,15 @@ def _compression(  # noqa: PLR0913
     packed = sum(keys[relative][2] for relative in plan.sources)
     workers = min(workers or os.cpu_count() or 1, max(1, packed // PARALLEL_MIN))
     if workers <= 1:
-        return _compress_batch(str(output), stamp, items)
-    pool = stack.enter_context(ProcessPoolExecutor(workers, initializer=_tune_malloc))
-    found = pool.map(partial(_compress_batch, str(output), stamp), _batches(items, weights, workers * 4))
+        return _compress_batch(str(output), stamp, plan.keep, items)
+    pool = stack.enter_context(ThreadPoolExecutor(workers, thread_name_prefix="portal-release"))
+    work = partial(_compress_batch, str(output), stamp, plan.keep)
+    found = pool.map(work, _batches(items, weights, workers * 4))
     return itertools.chain.from_iterable(found)
 
 
-# Bytes to compress per worker below which starting processes costs more than it saves: about
-# 0.15 s of gzip and brotli (an article page of 33 KB takes 2.5-3 ms), where forking the build
-# and starting a pool costs some 0.05 s of CPU.
+# Bytes to compress per worker below which a second core saves little: about 0.15 s of gzip and
+# brotli (an article page of 33 KB takes 2.5-3 ms).
 PARALLEL_MIN = 2_000_000
 COMPRESS_COST = 30
 
@@ -404,11 +402,11 @@ COMPRESS_COST = 30
 def precompress(output: Path, known: DigestCache | None = None, workers: int | None = None) -> int:
     """Write ``.gz`` and ``.br`` beside every text file above ``MIN_COMPRESS_SIZE``; drop stale ones.
 
-    A copy that already expands to the file's bytes is kept (an incremental publish compresses only
-    what changed); with ``known`` (the last release's file identities), a file whose copies are all
-    untouched since then is not even read. The rest is spread over ``workers`` processes. After
-    changing ``BROTLI_QUALITY`` or the compressors, publish into an empty folder once: kept copies
-    would otherwise differ in bytes from a cold build's. Returns how many files were read.
+    With ``known`` (the last release's file identities, made under this code's rules), a file whose
+    copies are all untouched since then is not even read, and a copy that already expands to its
+    file's bytes is kept; without, every copy is made again (one made under other rules, such as
+    another ``BROTLI_QUALITY``, would differ in bytes from a cold build's). The rest is spread over
+    ``workers`` threads. Returns how many files were read.
     """
     keys = scan(output)
     plan = _plan(keys, known, compress=True)

@@ -257,7 +257,7 @@ def test_a_damaged_digest_cache_is_ignored(tmp_path, damage):
     assert DigestCache(cache).entries  # written again, whole
 
 
-def test_compressing_on_several_processes_gives_the_same_release(tmp_path, monkeypatch):
+def test_compressing_on_several_threads_gives_the_same_release(tmp_path, monkeypatch):
     import portal.release
 
     epoch = 1767225600
@@ -374,6 +374,43 @@ def test_a_cache_made_under_other_compression_rules_trusts_no_kept_copy(tmp_path
     finish(output, epoch, "abc", cache=cache)
     assert not any(name.endswith((".gz", ".br")) for name in _release_files(output))
     assert _release_files(output) == _cold_release_of(output, tmp_path / "fresh", epoch)
+
+
+def test_a_cache_made_under_another_brotli_window_keeps_no_copy_made_with_it(tmp_path, monkeypatch):
+    import portal.release
+
+    output, cache, epoch = tmp_path / "output", tmp_path / "digests.pickle", 1767225600
+    replace_if_changed(output / "p0.html", _page(0) * 50)
+    monkeypatch.setattr(portal.release, "BROTLI_WINDOWS", (22, 22))  # a release of other code
+    finish(output, epoch, "abc", cache=cache)
+    old = (output / "p0.html.br").read_bytes()
+    monkeypatch.undo()
+    (output / "p0.html").unlink()  # a file written again with the same bytes: its copies are read
+    replace_if_changed(output / "p0.html", _page(0) * 50)
+    finish(output, epoch, "abc", cache=cache)
+    assert _release_files(output) == _cold_release_of(output, tmp_path / "fresh", epoch)
+    assert (output / "p0.html.br").read_bytes() != old  # the window is part of the bytes
+
+
+def test_brotli_window_holds_the_file_within_its_bounds():
+    from portal.release import _window
+
+    assert [_window(size) for size in (1, 256, 65_536, 65_537, 1 << 22, (1 << 22) + 1)] == [
+        16,
+        16,
+        16,
+        17,
+        22,
+        22,
+    ]
+    page = _page(1) * 3000  # 280 KB: a window of 19
+    assert brotli.decompress(portal_brotli(page)) == page
+
+
+def portal_brotli(data):
+    from portal.release import _brotli
+
+    return _brotli(data)
 
 
 def _release_publish(output, cache, epoch, change):
