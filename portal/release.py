@@ -17,7 +17,7 @@ import mimetypes
 import os
 import tarfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -27,7 +27,7 @@ import brotli
 
 from portal.buildcache import read_pickle, write_pickle
 from portal.epoch import as_datetime
-from portal.incremental import Key, identity, replace_if_changed, scan
+from portal.incremental import OUTPUTS, Key, identity, replace_if_changed, scan
 from portal.output import write_output
 from portal.publish import CHANGES_FORMAT, read_changes, root_of
 
@@ -573,17 +573,22 @@ def _entries(
     return entries, samples, same
 
 
-def _scan_and_stamp(output: Path, folders: dict[str, int], stamp: int) -> tuple[dict[str, Key], list[str]]:
+def _scan_and_stamp(
+    output: Path, folders: dict[str, int], stamp: int, orphan: Callable[[str], bool] | None = None
+) -> tuple[dict[str, Key], list[str], list[str]]:
     """Every file of ``output`` with its identity as found (as ``scan``), given ``stamp`` as mtime on the way.
 
-    Returns the identities found (before the stamp: what the last release is compared with) and the
-    names whose mtime was changed; fills in ``folders`` as ``scan`` does (they are stamped last,
-    once this step has written into them). Each folder is read through its descriptor, so a file's
-    ``stat`` and ``utime`` resolve one name, not its path: a release of a new commit stamps all
-    90,000 files, and one pass over them costs less than a walk and then a second loop.
+    Returns the identities found (before the stamp: what the last release is compared with), the
+    names whose mtime was changed and the names deleted; fills in ``folders`` as ``scan`` does
+    (they are stamped last, once this step has written into them). With ``orphan`` (a build's
+    prune, ``portal.incremental.Outputs.take_prune``), a file or symlink it names is deleted, not
+    listed: the build needs no walk of its own. Each folder is read through its descriptor, so a
+    file's ``stat`` and ``utime`` resolve one name, not its path: a release of a new commit stamps
+    all 90,000 files, and one pass over them costs less than a walk and then a second loop.
     """
     found: dict[str, Key] = {}
     stamped: list[str] = []
+    deleted: list[str] = []
     times = (stamp, stamp)
     folders[""] = os.stat(output).st_mtime_ns
     root = os.open(output, DIRECTORY)
@@ -599,6 +604,9 @@ def _scan_and_stamp(output: Path, folders: dict[str, int], stamp: int) -> tuple[
                         if entry.is_dir(follow_symlinks=False):
                             pending.append(prefix + name + "/")
                             folders[prefix + name + "/"] = entry.stat(follow_symlinks=False).st_mtime_ns
+                        elif orphan is not None and not entry.is_dir() and orphan(prefix + name):
+                            os.unlink(name, dir_fd=here)
+                            deleted.append(prefix + name)
                         elif entry.is_file():
                             st = entry.stat()
                             found[prefix + name] = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
@@ -609,7 +617,27 @@ def _scan_and_stamp(output: Path, folders: dict[str, int], stamp: int) -> tuple[
                 os.close(here)
     finally:
         os.close(root)
-    return found, stamped
+    return found, stamped, deleted
+
+
+def _remove_emptied(output: Path, deleted: list[str], folders: dict[str, int]) -> set[str]:
+    """Remove the folders that deleting ``deleted`` left empty, deepest first (never the output).
+
+    Returns the folders whose entries changed; a removed folder leaves ``folders``.
+    """
+    touched = {_parent(relative) for relative in deleted}
+    for emptied in sorted(touched, key=len, reverse=True):
+        folder = emptied
+        while folder and folder in folders:
+            try:
+                os.rmdir(os.path.join(output, folder))
+            except OSError:  # not empty
+                break
+            del folders[folder]
+            touched.discard(folder)
+            folder = _parent(folder[:-1])
+            touched.add(folder)
+    return touched
 
 
 DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0)
@@ -667,13 +695,14 @@ def finish(  # noqa: PLR0913
     built_at = as_datetime(epoch).strftime("%Y-%m-%dT%H:%M:%SZ")
     write_output(output, HEALTHZ, "ok\n")
     folders: dict[str, int] = {}
-    keys, stamped = _scan_and_stamp(output, folders, stamp)
-    if _same_release(known, keys, folders, (stamp, commit, compress, _rules())):
+    keys, stamped, deleted = _scan_and_stamp(output, folders, stamp, OUTPUTS.take_prune(output))
+    touched = _remove_emptied(output, deleted, folders)  # folders whose entries this step changes
+    OUTPUTS.removed.extend(os.path.join(output, relative) for relative in deleted)
+    if not deleted and _same_release(known, keys, folders, (stamp, commit, compress, _rules())):
         record_changes(
             changes, output, before, keys=keys, folders=folders, build_id=known.build_id, token=known.token
         )
         return Version(known.build_id, commit, built_at)
-    touched: set[str] = set()  # folders whose entries this step changes
     written = {VERSION, MANIFEST}  # names this step may replace
     plan = _plan(keys, known, compress)
     for relative in plan.stale:

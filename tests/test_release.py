@@ -413,6 +413,28 @@ def portal_brotli(data):
     return _brotli(data)
 
 
+def test_a_release_deletes_the_orphans_of_a_deferred_prune_on_its_walk(tmp_path, monkeypatch):
+    import portal.incremental
+    from portal.incremental import OUTPUTS
+
+    output, cache, epoch = tmp_path / "output", tmp_path / "digests.pickle", 1767225600
+    for index in range(3):
+        replace_if_changed(output / "tin" / f"bai-{index}" / "index.html", _page(index))
+    finish(output, epoch, "abc", cache=cache)
+    OUTPUTS.start(output)
+    for index in (0, 2):  # bai-1 is no longer made: its page and copies are orphans
+        replace_if_changed(output / "tin" / f"bai-{index}" / "index.html", _page(index))
+    replace_if_changed(output / "tin" / "bai-2" / "index.html", _page(7))
+    OUTPUTS.defer_prune(keep=("healthz", "version.json", "manifest.json"))
+    monkeypatch.setattr(portal.incremental, "list_files", None)  # no walk but the release's
+    finish(output, epoch, "abc", cache=cache)
+    removed = sorted(os.path.relpath(path, output) for path in OUTPUTS.prune_pending())
+    assert removed == [f"tin/bai-1/index.html{suffix}" for suffix in ("", ".br", ".gz")]
+    assert not (output / "tin" / "bai-1").exists()
+    assert {p.stat().st_mtime_ns for p in [output, *output.rglob("*")]} == {epoch * 10**9}
+    assert _release_files(output) == _cold_release_of(output, tmp_path / "fresh", epoch)
+
+
 def _release_publish(output, cache, epoch, change):
     """Publish as ``invoke publish`` does, with the release's record of changes, on a plain tree."""
     from portal.publish import stage, swap_in
