@@ -6,6 +6,8 @@ publishes of one commit give the same files, the same mtimes and so the same ETa
 
 from __future__ import annotations
 
+import array
+import bisect
 import contextlib
 import ctypes
 import ctypes.util
@@ -19,7 +21,7 @@ import mimetypes
 import os
 import tarfile
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -498,34 +500,68 @@ def _entry(relative: str, digest: str, size: int, kind: str) -> str:
     )
 
 
-def _files_text(entries) -> str:
-    """Return the text of the manifest's list of files from its entries' (``_entry``), in order."""
-    text = ENTRY_SEPARATOR.join(entries)
-    return f"[\n{text}\n  }}\n ]" if text else "[]"
+def _manifest_chunks(version: Version, entries: Iterable[bytes | memoryview]) -> Iterator[bytes | memoryview]:
+    """Yield the bytes of a release's manifest in order, given its files' entries (``_entry``) in order.
 
-
-def _manifest_of(version: Version, entries: dict[str, str]) -> str:
-    """Return the text of a release's manifest, given every file's entry by path (``_entry``).
-
-    The text of ``json.dumps(manifest, indent=1, sort_keys=True)`` and a newline, made faster: the
-    standard encoder takes its pure-Python path with ``indent`` (a second per 100,000 files).
-
-    Empties ``entries``: their 90,000 strings are in the text, and are not kept beside it and its bytes.
+    An item of ``entries`` may also be a run of consecutive entries as a manifest holds them
+    (joined by ``ENTRY_SEPARATOR``). The text is that of ``json.dumps(manifest, indent=1,
+    sort_keys=True)`` and a newline, made faster: the standard encoder takes its pure-Python path
+    with ``indent`` (a second per 100,000 files).
     """
     head = json.dumps(
         {"build_id": version.build_id, "commit": version.commit, "built_at": version.built_at},
         indent=1,
         sort_keys=True,
     )
-    files = _files_text(map(entries.__getitem__, sorted(entries)))
-    entries.clear()
-    return f'{head[:-2]},\n "files": {files}\n}}\n'
+    yield f'{head[:-2]},\n "files": '.encode()
+    first = True
+    for piece in entries:
+        yield b"[\n" if first else SEPARATOR
+        first = False
+        yield piece
+    yield b"[]\n}\n" if first else FILES_CLOSE.encode()
 
 
-def _last_entries(output: Path, known: DigestCache, keys: dict[str, Key], moved: set[str]) -> dict[str, str]:
-    """Return the entries, by path, of the manifest the last release wrote, if the output still holds it.
+SEPARATOR = ENTRY_SEPARATOR.encode()
 
-    Empty unless that manifest was found with the identity the release left (``moved`` does not
+
+def _manifest_of(version: Version, entries: dict[str, str]) -> str:
+    """Return the text of a release's manifest, given every file's entry by path (``_entry``)."""
+    ordered = (entries[name].encode() for name in sorted(entries))
+    return b"".join(_manifest_chunks(version, ordered)).decode()
+
+
+@dataclass
+class _LastManifest:
+    """The last release's manifest as found in the output: its bytes and where each entry starts.
+
+    The entries, in the order of ``names``, are kept as one buffer, not as 90,000 strings: the
+    next manifest copies the runs of them that did not change (``_runs``).
+    """
+
+    data: bytes
+    names: list[str]
+    starts: array.array  # offset of each entry, then that of the end of the last one plus a separator
+
+    def entry(self, index: int) -> memoryview:
+        """Return the bytes of entry ``index``."""
+        return self.run(index, index + 1)
+
+    def run(self, first: int, end: int) -> memoryview:
+        """Return the bytes of entries ``first`` to ``end`` (excluded), with their separators."""
+        return memoryview(self.data)[self.starts[first] : self.starts[end] - len(SEPARATOR)]
+
+    def find(self, name: str, low: int = 0) -> int:
+        """Return where ``name`` is or would be among ``names``, from ``low`` on."""
+        return bisect.bisect_left(self.names, name, low)
+
+
+def _last_manifest(
+    output: Path, known: DigestCache, keys: dict[str, Key], moved: set[str]
+) -> _LastManifest | None:
+    """Return the manifest the last release wrote, if the output still holds it as that release left it.
+
+    ``None`` unless that manifest was found with the identity the release left (``moved`` does not
     name it), every content type it gave is still this code's, and it is laid out as ``_entry``
     lays out (its first and last entries are made again to see): then the caller makes every entry.
     """
@@ -538,54 +574,95 @@ def _last_entries(output: Path, known: DigestCache, keys: dict[str, Key], moved:
         or MANIFEST not in known.entries
         or any(content_type(name) != kind for name, kind in known.release[4])
     ):
-        return {}
+        return None
     try:
-        text = (output / MANIFEST).read_bytes().decode("ascii")
-    except (OSError, UnicodeDecodeError):
-        return {}
-    start = text.find(FILES_OPEN)
-    if start < 0 or not text.endswith(FILES_CLOSE):
-        return {}
-    entries = text[start + len(FILES_OPEN) : -len(FILES_CLOSE)].split(ENTRY_SEPARATOR)
-    if len(entries) != len(names):
-        return {}
+        data = (output / MANIFEST).read_bytes()
+    except OSError:
+        return None
+    opening, closing = FILES_OPEN.encode(), FILES_CLOSE.encode()
+    start = data.find(opening)
+    if start < 0 or not data.endswith(closing) or not data.isascii():
+        return None
+    starts, end, found = (
+        array.array("q", [start + len(opening)]),
+        len(data) - len(closing),
+        start + len(opening),
+    )
+    while (found := data.find(SEPARATOR, found, end)) >= 0:
+        found += len(SEPARATOR)
+        starts.append(found)
+    starts.append(end + len(SEPARATOR))
+    if len(starts) != len(names) + 1:
+        return None
+    last = _LastManifest(data, names, starts)
     for index in (0, -1):
         name = names[index]
         made = _entry(name, known.digests.get(name, ""), known.entries[name][2], _type_of(name))
-        if entries[index] != made:
-            return {}
-    return dict(zip(names, entries, strict=True))
+        if last.entry(index % len(names)) != made.encode():
+            return None
+    return last
 
 
 def _entries(
-    entries: dict[str, str],
+    last: _LastManifest | None,
     known: DigestCache,
     keys: dict[str, Key],
     digests: dict[str, str],
     moved: set[str] | None,
-) -> tuple[dict[str, str], dict[str, tuple[str, str]], bool]:
-    """Return the manifest's entries by path, one name per suffix with its type, whether nothing changed.
+) -> tuple[Iterable[bytes | memoryview], dict[str, tuple[str, str]], bool]:
+    """Return the manifest's entries in order, one name per suffix with its type, whether nothing changed.
 
-    ``entries`` are the last manifest's (``_last_entries``, changed here): those of files that
-    ``moved`` does not name are kept, only the others are made, so the release of one edit formats
-    a few entries, not 90,000. Without them, every entry is made.
+    With ``last`` (``_last_manifest``), the entries of files that ``moved`` does not name are the
+    last manifest's, copied in runs: only the others are made, so the release of one edit formats
+    a few entries, not 90,000. Without, every entry is made.
     """
-    if not entries or moved is None:
+    if last is None or moved is None:
         names = sorted(digests.keys() - {MANIFEST})
-        made = {rel: _entry(rel, digests[rel], keys[rel][2], _type_of(rel)) for rel in names}
+        made = (_entry(rel, digests[rel], keys[rel][2], _type_of(rel)).encode() for rel in names)
         return made, _samples(names), False
     samples = {_type_key(name): (name, kind) for name, kind in known.release[4]}
-    fresh = ((digests.keys() - entries.keys()) | (moved & digests.keys()) | {VERSION}) - {MANIFEST}
-    gone = entries.keys() - digests.keys() - {MANIFEST}
+    old = known.entries.keys() - {MANIFEST}
+    fresh = ((digests.keys() - old) | (moved & digests.keys()) | {VERSION}) - {MANIFEST}
+    gone = old - digests.keys()
+    made: dict[str, bytes] = {}
     same = not gone
     for rel in sorted(fresh):
-        made = _entry(rel, digests[rel], keys[rel][2], _type_of(rel))
-        same = same and entries.get(rel) == made
-        entries[rel] = made
+        made[rel] = _entry(rel, digests[rel], keys[rel][2], _type_of(rel)).encode()
+        if same:
+            index = last.find(rel)
+            same = index < len(last.names) and last.names[index] == rel and last.entry(index) == made[rel]
         samples.setdefault(_type_key(rel), (rel, _type_of(rel)))
-    for rel in gone:
-        del entries[rel]
-    return entries, samples, same
+    return _runs(last, made, gone), samples, same
+
+
+def _runs(last: _LastManifest, made: dict[str, bytes], gone: set[str]) -> Iterator[bytes | memoryview]:
+    """Yield the entries of the next manifest in order: ``made`` ones, and runs of ``last`` between them.
+
+    A name of ``made`` replaces its entry in ``last``, if any; a name of ``gone`` drops it.
+    """
+    index, count = 0, len(last.names)
+    for name in sorted(made.keys() | gone):
+        found = last.find(name, index)
+        if found > index:
+            yield last.run(index, found)
+        index = found + 1 if found < count and last.names[found] == name else found
+        if name in made:
+            yield made[name]
+    if index < count:
+        yield last.run(index, count)
+
+
+def _write_manifest(output: Path, chunks: Iterable[bytes | memoryview]) -> str:
+    """Write the manifest from its bytes in order, by a temporary file and a rename; return its sha256."""
+    path = output / MANIFEST
+    temporary = output / f".{MANIFEST}.{os.getpid()}.tmp"
+    digest = hashlib.sha256()
+    with open(temporary, "wb") as handle:
+        for chunk in chunks:
+            digest.update(chunk)
+            handle.write(chunk)
+    os.replace(temporary, path)
+    return digest.hexdigest()
 
 
 def _scan_and_stamp(
@@ -740,7 +817,7 @@ def finish(  # noqa: PLR0913
                 written.add(relative)
     # The last manifest's entries (tens of megabytes at 10,000 articles) are read once the pool
     # has ended: read while it works, they added to its memory at the release's peak.
-    last = _last_entries(output, known, keys, plan.moved) if plan.moved is not None else {}
+    last = _last_manifest(output, known, keys, plan.moved) if plan.moved is not None else None
     version = Version(build_id(output, epoch, commit, digests), commit, built_at)
     text = version.to_json()
     write_output(output, VERSION, text)
@@ -749,10 +826,9 @@ def finish(  # noqa: PLR0913
     entries, samples, same = _entries(last, known, keys, digests, plan.moved)
     digests[MANIFEST] = (known.digests.get(MANIFEST) if same else None) or ""  # ``same``: found as left
     if not digests[MANIFEST]:
-        data = _manifest_of(version, entries).encode()
-        write_output(output, MANIFEST, data)
+        digests[MANIFEST] = _write_manifest(output, _manifest_chunks(version, entries))
         keys[MANIFEST] = identity(os.stat(output / MANIFEST))
-        digests[MANIFEST] = hashlib.sha256(data).hexdigest()
+    del last, entries
     touched.add("")  # version.json or manifest.json may have been replaced (one utime)
     _stamp_files(output, keys, written, stamp)
     _stamp_folders(output, folders, touched, stamp)

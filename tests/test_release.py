@@ -569,6 +569,31 @@ def test_a_release_of_a_new_commit_makes_manifest_entries_only_for_what_changed(
     assert _release_files(output) == fresh
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"0.html": "changed", "z.html": "changed"},
+        {"0.html": "removed", "1.html": "removed", "y.html": "added"},
+        {"00.html": "added", "zz.html": "added", "m5.html": "removed", "m6.html": "changed"},
+    ],
+    ids=["first-and-last-changed", "first-removed-one-added", "added-at-both-ends"],
+)
+def test_the_manifest_copies_the_unchanged_entries_of_the_last_one_as_a_cold_release_writes_them(
+    tmp_path, change
+):
+    output, cache, epoch = tmp_path / "output", tmp_path / "digests.pickle", 1767225600
+    for index, name in enumerate(["0.html", "1.html", *(f"m{i}.html" for i in range(10)), "z.html"]):
+        replace_if_changed(output / name, _page(index))
+    finish(output, epoch, "abc", cache=cache)
+    for name, what in change.items():
+        if what == "removed":
+            (output / name).unlink()
+        else:
+            replace_if_changed(output / name, _page(99, "Đảng ủy "))
+    finish(output, epoch, "abc", cache=cache)
+    assert _release_files(output) == _cold_release_of(output, tmp_path / "fresh", epoch)
+
+
 @pytest.mark.parametrize("damage", ["removed", "rewritten-in-place"])
 def test_a_manifest_missing_or_not_as_the_last_release_wrote_it_is_made_whole_again(tmp_path, damage):
     output, cache, epoch = tmp_path / "output", tmp_path / "digests.pickle", 1767225600
