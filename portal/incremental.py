@@ -101,9 +101,16 @@ class Outputs:
         """
         if self.pending is None or self.root is None or self.root != Path(root).resolve():
             return None
-        keep, prefix, self.pending = self.pending, os.path.join(self.root, ""), None
-        self.removed = []
-        return lambda relative: relative not in keep and self.is_orphan(prefix + relative)
+        keep, prefix, produced = self.pending, os.path.join(self.root, ""), self.produced
+        self.pending, self.removed = None, []
+
+        def orphan(relative: str) -> bool:  # ``is_orphan`` written out: asked of every file
+            if relative in keep:
+                return False
+            path = prefix + relative
+            return path not in produced and not (path.endswith(PRECOMPRESSED) and path[:-3] in produced)
+
+        return orphan
 
     def prune_pending(self) -> list[str]:
         """Prune now if a deferred prune was not taken over; return what the prune deleted."""

@@ -621,9 +621,10 @@ def _entries(
         made = (_entry(rel, digests[rel], keys[rel][2], _type_of(rel)).encode() for rel in names)
         return made, _samples(names), False
     samples = {_type_key(name): (name, kind) for name, kind in known.release[4]}
-    old = known.entries.keys() - {MANIFEST}
-    fresh = ((digests.keys() - old) | (moved & digests.keys()) | {VERSION}) - {MANIFEST}
-    gone = old - digests.keys()
+    fresh = (digests.keys() - known.entries.keys()) | (moved & digests.keys()) | {VERSION}
+    gone = known.entries.keys() - digests.keys()
+    fresh.discard(MANIFEST)
+    gone.discard(MANIFEST)
     made: dict[str, bytes] = {}
     same = not gone
     for rel in sorted(fresh):
