@@ -6,15 +6,17 @@ whole until the swap. Files whose bytes are unchanged are left alone (mtime and 
 which keeps a no-change publish cheap and lets rsync/ETags see only real changes.
 
 Every writer of the build (Pelican's writer through portal_perf, ``portal.output.write_output``,
-static copies) records the paths it produced here; files that were in the output before the
-build and were not produced again are orphans (a deleted article, a vanished tag page) and are
-removed, so an incremental publish equals a cold one.
+static copies) records the paths it produced here; once the build has written everything, files
+of the output that it did not produce are orphans (a deleted article, a vanished tag page) and are
+removed, so an incremental publish equals a cold one. The output is not listed when the build
+starts: the orphans are found by the one walk of the whole output at the end, the release's when
+it runs (``Outputs.defer_prune``), else ``Outputs.prune``'s own.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 CHUNK = 1 << 20
@@ -22,18 +24,19 @@ PRECOMPRESSED = (".gz", ".br")
 
 
 class Outputs:
-    """The files one build produced, and the files the output held before it started."""
+    """The files one build produced, and whether the orphans it leaves are still to be deleted."""
 
     def __init__(self) -> None:
-        self.before: set[str] = set()
         self.produced: set[str] = set()
         self.root: Path | None = None
+        self.pending: frozenset[str] | None = None  # a prune left to the next walk: names it keeps
+        self.removed: list[str] = []  # what the last prune deleted
 
     def start(self, root: str | os.PathLike) -> None:
-        """Begin a build into ``root``: remember what is there, forget what earlier builds made."""
+        """Begin a build into ``root``: forget what earlier builds made (nothing is listed yet)."""
         self.root = Path(root).resolve()
         self.produced = set()
-        self.before = set(list_files(self.root)) if self.root.is_dir() else set()
+        self.pending, self.removed = None, []
 
     def made(self, root: str | os.PathLike, suffix: str = "") -> list[str] | None:
         """Return the files this build produced under ``root`` ending with ``suffix``, relative (POSIX).
@@ -51,17 +54,20 @@ class Outputs:
         """Note that this build produced ``path`` (written or found unchanged)."""
         self.produced.add(os.path.abspath(path))
 
-    def orphans(self) -> list[str]:
-        """Files that were there before this build and that it did not produce.
+    def is_orphan(self, path: str) -> bool:
+        """Whether the file at ``path`` (absolute, under the root) was not produced by this build.
 
         A precompressed sibling (``x.html.gz``) of a produced file is not an orphan: the step that
         compresses runs after pruning and keeps or replaces it.
         """
-        return sorted(
-            path
-            for path in self.before - self.produced
-            if not (path.endswith(PRECOMPRESSED) and os.path.splitext(path)[0] in self.produced)
-        )
+        produced = self.produced
+        return path not in produced and not (path.endswith(PRECOMPRESSED) and path[:-3] in produced)
+
+    def orphans(self) -> list[str]:
+        """Files of the output (listed now) that this build did not produce."""
+        if self.root is None or not self.root.is_dir():
+            return []
+        return sorted(path for path in list_files(self.root) if self.is_orphan(path))
 
     def prune(self, keep: tuple[str, ...] = ()) -> list[str]:
         """Delete the orphans and the folders they leave empty; return what was deleted.
@@ -76,7 +82,41 @@ class Outputs:
             except FileNotFoundError:
                 continue
             _remove_empty_parents(Path(path).parent, self.root)
+        self.pending, self.removed = None, removed
         return removed
+
+    def defer_prune(self, keep: tuple[str, ...] = ()) -> None:
+        """Leave this build's prune to the next walk of the whole output (``take_prune``).
+
+        Whoever walks the output anyway (the release) deletes the orphans on its way; if nobody
+        does, ``prune_pending`` deletes them with a walk of its own.
+        """
+        self.pending = frozenset(keep)
+
+    def take_prune(self, root: str | os.PathLike) -> Callable[[str], bool] | None:
+        """Take over a deferred prune of ``root``: return its test of a relative name, or ``None``.
+
+        The caller deletes every file of ``root`` for which the test is true (and the folders
+        that leaves empty) and puts the absolute paths in ``removed``.
+        """
+        if self.pending is None or self.root is None or self.root != Path(root).resolve():
+            return None
+        keep, prefix, produced = self.pending, os.path.join(self.root, ""), self.produced
+        self.pending, self.removed = None, []
+
+        def orphan(relative: str) -> bool:  # ``is_orphan`` written out: asked of every file
+            if relative in keep:
+                return False
+            path = prefix + relative
+            return path not in produced and not (path.endswith(PRECOMPRESSED) and path[:-3] in produced)
+
+        return orphan
+
+    def prune_pending(self) -> list[str]:
+        """Prune now if a deferred prune was not taken over; return what the prune deleted."""
+        if self.pending is not None:
+            return self.prune(tuple(self.pending))
+        return self.removed
 
 
 OUTPUTS = Outputs()

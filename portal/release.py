@@ -6,6 +6,8 @@ publishes of one commit give the same files, the same mtimes and so the same ETa
 
 from __future__ import annotations
 
+import array
+import bisect
 import contextlib
 import ctypes
 import ctypes.util
@@ -19,8 +21,8 @@ import mimetypes
 import os
 import tarfile
 import zlib
-from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -29,7 +31,7 @@ import brotli
 
 from portal.buildcache import read_pickle, write_pickle
 from portal.epoch import as_datetime
-from portal.incremental import Key, identity, replace_if_changed, scan
+from portal.incremental import OUTPUTS, Key, identity, replace_if_changed, scan
 from portal.output import write_output
 from portal.publish import CHANGES_FORMAT, read_changes, root_of
 
@@ -117,13 +119,25 @@ SIBLINGS = (".gz", ".br")
 def _brotli(data: bytes) -> bytes:
     # Quality 8: measured on 200 article pages, 54x faster than 11 for 6 % more bytes; at
     # archive scale quality 11 made precompression most of a publish. Quality 9 (2,000-article
-    # output) saves 0.3 % for about 8 % more CPU, and only with glibc tuned (``_tune_malloc``:
-    # untuned, ten times the CPU); 10 costs 16 times the CPU for 4 %. The window (lgwin) changes
-    # nothing on files this size.
-    return brotli.compress(data, quality=BROTLI_QUALITY)
+    # output) saves 0.3 % for about 8 % more CPU, and only with glibc tuned (untuned, ten times
+    # the CPU: brotli's large buffers were mapped and unmapped per file); 10 costs 16 times the
+    # CPU for 4 %.
+    return brotli.compress(data, quality=BROTLI_QUALITY, lgwin=_window(len(data)))
+
+
+def _window(size: int) -> int:
+    """Return brotli's window (lgwin) for ``size`` bytes: the smallest that holds them, within bounds.
+
+    A window larger than the file finds nothing more. With 16 or less, brotli picks a small
+    hasher: on 1,180 output files (25 MB) 18 % less CPU than its default of 22, 0.2 % fewer bytes,
+    and about 1 MB of buffers instead of 16 MB.
+    """
+    smallest, largest = BROTLI_WINDOWS
+    return max(smallest, min(largest, (size - 1).bit_length()))
 
 
 BROTLI_QUALITY = 8
+BROTLI_WINDOWS = (16, 22)
 COMPRESSORS = ((".gz", gzip_bytes, gzip.decompress), (".br", _brotli, brotli.decompress))
 
 
@@ -228,11 +242,14 @@ class _Plan:
     # Names whose digest, size or identity may differ from the last release's (every name when the
     # cache is not trusted: ``None``); all others are as that release listed them.
     moved: set[str] | None = None
+    # Whether the compressed copies found were made under this code's rules (the last release's
+    # were): only then is a copy that expands to its file's bytes kept rather than made again.
+    keep: bool = False
 
 
 def _rules() -> tuple:
     """Return what decides which copies a file has and their bytes (a cache of other rules is not trusted)."""
-    return (COMPRESSIBLE, MIN_COMPRESS_SIZE, SIBLINGS, GZIP_LEVEL, BROTLI_QUALITY)
+    return (COMPRESSIBLE, MIN_COMPRESS_SIZE, SIBLINGS, GZIP_LEVEL, BROTLI_QUALITY, BROTLI_WINDOWS)
 
 
 def _plan(keys: dict[str, Key], known: DigestCache | None, compress: bool) -> _Plan:
@@ -256,7 +273,7 @@ def _plan(keys: dict[str, Key], known: DigestCache | None, compress: bool) -> _P
         plan.digests = dict(digests)
         for rel in (digests.keys() - keys.keys()) | moved | todo | {MANIFEST, VERSION}:
             plan.digests.pop(rel, None)
-        plan.moved = moved | todo
+        plan.moved, plan.keep = moved | todo, True
     else:
         todo = keys.keys()
     for relative in sorted(todo):
@@ -290,11 +307,12 @@ def _plan_file(
         plan.others.append(relative)
 
 
-def _compress_batch(output: str, stamp: int | None, items: list[tuple[str, bool]]) -> list[tuple]:
+def _compress_batch(output: str, stamp: int | None, keep: bool, items: list[tuple[str, bool]]) -> list[tuple]:
     """Digest each file of a batch; compress those marked so. Returns ``(relative, sha256, key)`` rows.
 
     ``key`` is the identity of a compressed copy written here (``None`` for a file left as it was);
-    with ``stamp``, a written copy gets it as mtime.
+    with ``stamp``, a written copy gets it as mtime. With ``keep``, an existing copy that expands
+    to the file's bytes is kept: it was made under the same rules, so it has a cold build's bytes.
     """
     rows = []
     for relative, source in items:
@@ -307,7 +325,7 @@ def _compress_batch(output: str, stamp: int | None, items: list[tuple[str, bool]
         rows.append((relative, hashlib.sha256(data).hexdigest(), None))
         for suffix, compress, expand in COMPRESSORS:
             sibling = path + suffix
-            packed = _held(sibling, expand, data)  # an existing copy that is still right is kept
+            packed = _held(sibling, expand, data) if keep else None
             key = None
             if packed is None:
                 packed = compress(data)
@@ -329,22 +347,16 @@ def _held(sibling: str, expand, data: bytes) -> bytes | None:
         return None
 
 
-def _tune_malloc() -> None:
-    """Keep glibc from returning brotli's large buffers to the kernel after every file.
+def _return_memory() -> None:
+    """Give back to the kernel the memory malloc keeps free, in every arena (glibc's ``malloc_trim``).
 
-    With glibc's default, allocations of a few MB are mmap'ed and unmapped per call, and every
-    call pays page faults again (brotli quality 9: ten times the CPU, in the kernel). Runs in each
-    compressing worker only, never in the build's own process. Not glibc: nothing to do.
+    Each compressing thread has an arena of its own, where brotli's buffers for the largest files
+    (a window of 4 MB: some 16 MB of buffers) stay allocated once freed: about 40 MB of a new
+    article's release at 10,000 articles, held while the manifest is read and written. Not glibc:
+    nothing to do.
     """
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.mallopt(M_MMAP_THRESHOLD, 64 << 20)
-        libc.mallopt(M_TRIM_THRESHOLD, 256 << 20)
-    except (OSError, AttributeError):
-        pass
-
-
-M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's malloc.h
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
 
 
 def _batches(items: list, weights: list[int], count: int) -> list[list]:
@@ -369,17 +381,19 @@ def _digest_and_compress(
 def _compression(  # noqa: PLR0913
     output: Path, keys: dict[str, Key], plan: _Plan, stamp: int | None, workers: int | None, *, stack
 ) -> Iterable[tuple]:
-    """Start ``_compress_batch`` over the plan: in this process when little, else on every core.
+    """Start ``_compress_batch`` over the plan: in this thread when little, else on every core.
 
     Returns its rows as they come: the pool (kept open by ``stack``, a ``contextlib.ExitStack``)
     works from this call on, so the caller can do its own work before reading them; in this
-    process the work is done before it returns.
+    thread the work is done before it returns.
 
-    How many processes is decided by the bytes to compress, not the number of files: one edit's
-    few pages, or a few large JSON files, stay in this process; a new article's ~730 listing
-    pages (about 25 MB) go to every core. Batches are balanced by estimated cost (compressing a
-    byte costs about 30 times hashing it) and few (four per worker), so a worker receives a list
-    of names and returns digests: no file contents cross processes.
+    The pool is of threads: zlib, brotli and hashlib release the GIL while they work on a buffer,
+    which is most of the work. Forked processes (until stop 18) were the peak of memory of a
+    rebuild: each dirtied some 65 MB of its own beside the build's 340 MB. How many threads is
+    decided by the bytes to compress, not the number of files: one edit's few pages, or a few
+    large JSON files, stay in this thread; a new article's ~730 listing pages (about 25 MB) go to
+    every core. Batches are balanced by estimated cost (compressing a byte costs about 30 times
+    hashing it).
     """
     items = [(relative, True) for relative in plan.sources] + [(relative, False) for relative in plan.others]
     if not items:
@@ -388,15 +402,16 @@ def _compression(  # noqa: PLR0913
     packed = sum(keys[relative][2] for relative in plan.sources)
     workers = min(workers or os.cpu_count() or 1, max(1, packed // PARALLEL_MIN))
     if workers <= 1:
-        return _compress_batch(str(output), stamp, items)
-    pool = stack.enter_context(ProcessPoolExecutor(workers, initializer=_tune_malloc))
-    found = pool.map(partial(_compress_batch, str(output), stamp), _batches(items, weights, workers * 4))
+        return _compress_batch(str(output), stamp, plan.keep, items)
+    stack.callback(_return_memory)  # once the pool has ended
+    pool = stack.enter_context(ThreadPoolExecutor(workers, thread_name_prefix="portal-release"))
+    work = partial(_compress_batch, str(output), stamp, plan.keep)
+    found = pool.map(work, _batches(items, weights, workers * 4))
     return itertools.chain.from_iterable(found)
 
 
-# Bytes to compress per worker below which starting processes costs more than it saves: about
-# 0.15 s of gzip and brotli (an article page of 33 KB takes 2.5-3 ms), where forking the build
-# and starting a pool costs some 0.05 s of CPU.
+# Bytes to compress per worker below which a second core saves little: about 0.15 s of gzip and
+# brotli (an article page of 33 KB takes 2.5-3 ms).
 PARALLEL_MIN = 2_000_000
 COMPRESS_COST = 30
 
@@ -404,11 +419,11 @@ COMPRESS_COST = 30
 def precompress(output: Path, known: DigestCache | None = None, workers: int | None = None) -> int:
     """Write ``.gz`` and ``.br`` beside every text file above ``MIN_COMPRESS_SIZE``; drop stale ones.
 
-    A copy that already expands to the file's bytes is kept (an incremental publish compresses only
-    what changed); with ``known`` (the last release's file identities), a file whose copies are all
-    untouched since then is not even read. The rest is spread over ``workers`` processes. After
-    changing ``BROTLI_QUALITY`` or the compressors, publish into an empty folder once: kept copies
-    would otherwise differ in bytes from a cold build's. Returns how many files were read.
+    With ``known`` (the last release's file identities, made under this code's rules), a file whose
+    copies are all untouched since then is not even read, and a copy that already expands to its
+    file's bytes is kept; without, every copy is made again (one made under other rules, such as
+    another ``BROTLI_QUALITY``, would differ in bytes from a cold build's). The rest is spread over
+    ``workers`` threads. Returns how many files were read.
     """
     keys = scan(output)
     plan = _plan(keys, known, compress=True)
@@ -485,34 +500,68 @@ def _entry(relative: str, digest: str, size: int, kind: str) -> str:
     )
 
 
-def _files_text(entries) -> str:
-    """Return the text of the manifest's list of files from its entries' (``_entry``), in order."""
-    text = ENTRY_SEPARATOR.join(entries)
-    return f"[\n{text}\n  }}\n ]" if text else "[]"
+def _manifest_chunks(version: Version, entries: Iterable[bytes | memoryview]) -> Iterator[bytes | memoryview]:
+    """Yield the bytes of a release's manifest in order, given its files' entries (``_entry``) in order.
 
-
-def _manifest_of(version: Version, entries: dict[str, str]) -> str:
-    """Return the text of a release's manifest, given every file's entry by path (``_entry``).
-
-    The text of ``json.dumps(manifest, indent=1, sort_keys=True)`` and a newline, made faster: the
-    standard encoder takes its pure-Python path with ``indent`` (a second per 100,000 files).
-
-    Empties ``entries``: their 90,000 strings are in the text, and are not kept beside it and its bytes.
+    An item of ``entries`` may also be a run of consecutive entries as a manifest holds them
+    (joined by ``ENTRY_SEPARATOR``). The text is that of ``json.dumps(manifest, indent=1,
+    sort_keys=True)`` and a newline, made faster: the standard encoder takes its pure-Python path
+    with ``indent`` (a second per 100,000 files).
     """
     head = json.dumps(
         {"build_id": version.build_id, "commit": version.commit, "built_at": version.built_at},
         indent=1,
         sort_keys=True,
     )
-    files = _files_text(map(entries.__getitem__, sorted(entries)))
-    entries.clear()
-    return f'{head[:-2]},\n "files": {files}\n}}\n'
+    yield f'{head[:-2]},\n "files": '.encode()
+    first = True
+    for piece in entries:
+        yield b"[\n" if first else SEPARATOR
+        first = False
+        yield piece
+    yield b"[]\n}\n" if first else FILES_CLOSE.encode()
 
 
-def _last_entries(output: Path, known: DigestCache, keys: dict[str, Key], moved: set[str]) -> dict[str, str]:
-    """Return the entries, by path, of the manifest the last release wrote, if the output still holds it.
+SEPARATOR = ENTRY_SEPARATOR.encode()
 
-    Empty unless that manifest was found with the identity the release left (``moved`` does not
+
+def _manifest_of(version: Version, entries: dict[str, str]) -> str:
+    """Return the text of a release's manifest, given every file's entry by path (``_entry``)."""
+    ordered = (entries[name].encode() for name in sorted(entries))
+    return b"".join(_manifest_chunks(version, ordered)).decode()
+
+
+@dataclass
+class _LastManifest:
+    """The last release's manifest as found in the output: its bytes and where each entry starts.
+
+    The entries, in the order of ``names``, are kept as one buffer, not as 90,000 strings: the
+    next manifest copies the runs of them that did not change (``_runs``).
+    """
+
+    data: bytes
+    names: list[str]
+    starts: array.array  # offset of each entry, then that of the end of the last one plus a separator
+
+    def entry(self, index: int) -> memoryview:
+        """Return the bytes of entry ``index``."""
+        return self.run(index, index + 1)
+
+    def run(self, first: int, end: int) -> memoryview:
+        """Return the bytes of entries ``first`` to ``end`` (excluded), with their separators."""
+        return memoryview(self.data)[self.starts[first] : self.starts[end] - len(SEPARATOR)]
+
+    def find(self, name: str, low: int = 0) -> int:
+        """Return where ``name`` is or would be among ``names``, from ``low`` on."""
+        return bisect.bisect_left(self.names, name, low)
+
+
+def _last_manifest(
+    output: Path, known: DigestCache, keys: dict[str, Key], moved: set[str]
+) -> _LastManifest | None:
+    """Return the manifest the last release wrote, if the output still holds it as that release left it.
+
+    ``None`` unless that manifest was found with the identity the release left (``moved`` does not
     name it), every content type it gave is still this code's, and it is laid out as ``_entry``
     lays out (its first and last entries are made again to see): then the caller makes every entry.
     """
@@ -525,67 +574,114 @@ def _last_entries(output: Path, known: DigestCache, keys: dict[str, Key], moved:
         or MANIFEST not in known.entries
         or any(content_type(name) != kind for name, kind in known.release[4])
     ):
-        return {}
+        return None
     try:
-        text = (output / MANIFEST).read_bytes().decode("ascii")
-    except (OSError, UnicodeDecodeError):
-        return {}
-    start = text.find(FILES_OPEN)
-    if start < 0 or not text.endswith(FILES_CLOSE):
-        return {}
-    entries = text[start + len(FILES_OPEN) : -len(FILES_CLOSE)].split(ENTRY_SEPARATOR)
-    if len(entries) != len(names):
-        return {}
+        data = (output / MANIFEST).read_bytes()
+    except OSError:
+        return None
+    opening, closing = FILES_OPEN.encode(), FILES_CLOSE.encode()
+    start = data.find(opening)
+    if start < 0 or not data.endswith(closing) or not data.isascii():
+        return None
+    starts, end, found = (
+        array.array("q", [start + len(opening)]),
+        len(data) - len(closing),
+        start + len(opening),
+    )
+    while (found := data.find(SEPARATOR, found, end)) >= 0:
+        found += len(SEPARATOR)
+        starts.append(found)
+    starts.append(end + len(SEPARATOR))
+    if len(starts) != len(names) + 1:
+        return None
+    last = _LastManifest(data, names, starts)
     for index in (0, -1):
         name = names[index]
         made = _entry(name, known.digests.get(name, ""), known.entries[name][2], _type_of(name))
-        if entries[index] != made:
-            return {}
-    return dict(zip(names, entries, strict=True))
+        if last.entry(index % len(names)) != made.encode():
+            return None
+    return last
 
 
 def _entries(
-    entries: dict[str, str],
+    last: _LastManifest | None,
     known: DigestCache,
     keys: dict[str, Key],
     digests: dict[str, str],
     moved: set[str] | None,
-) -> tuple[dict[str, str], dict[str, tuple[str, str]], bool]:
-    """Return the manifest's entries by path, one name per suffix with its type, whether nothing changed.
+) -> tuple[Iterable[bytes | memoryview], dict[str, tuple[str, str]], bool]:
+    """Return the manifest's entries in order, one name per suffix with its type, whether nothing changed.
 
-    ``entries`` are the last manifest's (``_last_entries``, changed here): those of files that
-    ``moved`` does not name are kept, only the others are made, so the release of one edit formats
-    a few entries, not 90,000. Without them, every entry is made.
+    With ``last`` (``_last_manifest``), the entries of files that ``moved`` does not name are the
+    last manifest's, copied in runs: only the others are made, so the release of one edit formats
+    a few entries, not 90,000. Without, every entry is made.
     """
-    if not entries or moved is None:
+    if last is None or moved is None:
         names = sorted(digests.keys() - {MANIFEST})
-        made = {rel: _entry(rel, digests[rel], keys[rel][2], _type_of(rel)) for rel in names}
+        made = (_entry(rel, digests[rel], keys[rel][2], _type_of(rel)).encode() for rel in names)
         return made, _samples(names), False
     samples = {_type_key(name): (name, kind) for name, kind in known.release[4]}
-    fresh = ((digests.keys() - entries.keys()) | (moved & digests.keys()) | {VERSION}) - {MANIFEST}
-    gone = entries.keys() - digests.keys() - {MANIFEST}
+    fresh = (digests.keys() - known.entries.keys()) | (moved & digests.keys()) | {VERSION}
+    gone = known.entries.keys() - digests.keys()
+    fresh.discard(MANIFEST)
+    gone.discard(MANIFEST)
+    made: dict[str, bytes] = {}
     same = not gone
     for rel in sorted(fresh):
-        made = _entry(rel, digests[rel], keys[rel][2], _type_of(rel))
-        same = same and entries.get(rel) == made
-        entries[rel] = made
+        made[rel] = _entry(rel, digests[rel], keys[rel][2], _type_of(rel)).encode()
+        if same:
+            index = last.find(rel)
+            same = index < len(last.names) and last.names[index] == rel and last.entry(index) == made[rel]
         samples.setdefault(_type_key(rel), (rel, _type_of(rel)))
-    for rel in gone:
-        del entries[rel]
-    return entries, samples, same
+    return _runs(last, made, gone), samples, same
 
 
-def _scan_and_stamp(output: Path, folders: dict[str, int], stamp: int) -> tuple[dict[str, Key], list[str]]:
+def _runs(last: _LastManifest, made: dict[str, bytes], gone: set[str]) -> Iterator[bytes | memoryview]:
+    """Yield the entries of the next manifest in order: ``made`` ones, and runs of ``last`` between them.
+
+    A name of ``made`` replaces its entry in ``last``, if any; a name of ``gone`` drops it.
+    """
+    index, count = 0, len(last.names)
+    for name in sorted(made.keys() | gone):
+        found = last.find(name, index)
+        if found > index:
+            yield last.run(index, found)
+        index = found + 1 if found < count and last.names[found] == name else found
+        if name in made:
+            yield made[name]
+    if index < count:
+        yield last.run(index, count)
+
+
+def _write_manifest(output: Path, chunks: Iterable[bytes | memoryview]) -> str:
+    """Write the manifest from its bytes in order, by a temporary file and a rename; return its sha256."""
+    path = output / MANIFEST
+    temporary = output / f".{MANIFEST}.{os.getpid()}.tmp"
+    digest = hashlib.sha256()
+    with open(temporary, "wb") as handle:
+        for chunk in chunks:
+            digest.update(chunk)
+            handle.write(chunk)
+    os.replace(temporary, path)
+    return digest.hexdigest()
+
+
+def _scan_and_stamp(
+    output: Path, folders: dict[str, int], stamp: int, orphan: Callable[[str], bool] | None = None
+) -> tuple[dict[str, Key], list[str], list[str]]:
     """Every file of ``output`` with its identity as found (as ``scan``), given ``stamp`` as mtime on the way.
 
-    Returns the identities found (before the stamp: what the last release is compared with) and the
-    names whose mtime was changed; fills in ``folders`` as ``scan`` does (they are stamped last,
-    once this step has written into them). Each folder is read through its descriptor, so a file's
-    ``stat`` and ``utime`` resolve one name, not its path: a release of a new commit stamps all
-    90,000 files, and one pass over them costs less than a walk and then a second loop.
+    Returns the identities found (before the stamp: what the last release is compared with), the
+    names whose mtime was changed and the names deleted; fills in ``folders`` as ``scan`` does
+    (they are stamped last, once this step has written into them). With ``orphan`` (a build's
+    prune, ``portal.incremental.Outputs.take_prune``), a file or symlink it names is deleted, not
+    listed: the build needs no walk of its own. Each folder is read through its descriptor, so a
+    file's ``stat`` and ``utime`` resolve one name, not its path: a release of a new commit stamps
+    all 90,000 files, and one pass over them costs less than a walk and then a second loop.
     """
     found: dict[str, Key] = {}
     stamped: list[str] = []
+    deleted: list[str] = []
     times = (stamp, stamp)
     folders[""] = os.stat(output).st_mtime_ns
     root = os.open(output, DIRECTORY)
@@ -601,6 +697,9 @@ def _scan_and_stamp(output: Path, folders: dict[str, int], stamp: int) -> tuple[
                         if entry.is_dir(follow_symlinks=False):
                             pending.append(prefix + name + "/")
                             folders[prefix + name + "/"] = entry.stat(follow_symlinks=False).st_mtime_ns
+                        elif orphan is not None and not entry.is_dir() and orphan(prefix + name):
+                            os.unlink(name, dir_fd=here)
+                            deleted.append(prefix + name)
                         elif entry.is_file():
                             st = entry.stat()
                             found[prefix + name] = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
@@ -611,7 +710,27 @@ def _scan_and_stamp(output: Path, folders: dict[str, int], stamp: int) -> tuple[
                 os.close(here)
     finally:
         os.close(root)
-    return found, stamped
+    return found, stamped, deleted
+
+
+def _remove_emptied(output: Path, deleted: list[str], folders: dict[str, int]) -> set[str]:
+    """Remove the folders that deleting ``deleted`` left empty, deepest first (never the output).
+
+    Returns the folders whose entries changed; a removed folder leaves ``folders``.
+    """
+    touched = {_parent(relative) for relative in deleted}
+    for emptied in sorted(touched, key=len, reverse=True):
+        folder = emptied
+        while folder and folder in folders:
+            try:
+                os.rmdir(os.path.join(output, folder))
+            except OSError:  # not empty
+                break
+            del folders[folder]
+            touched.discard(folder)
+            folder = _parent(folder[:-1])
+            touched.add(folder)
+    return touched
 
 
 DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0)
@@ -669,13 +788,14 @@ def finish(  # noqa: PLR0913
     built_at = as_datetime(epoch).strftime("%Y-%m-%dT%H:%M:%SZ")
     write_output(output, HEALTHZ, "ok\n")
     folders: dict[str, int] = {}
-    keys, stamped = _scan_and_stamp(output, folders, stamp)
-    if _same_release(known, keys, folders, (stamp, commit, compress, _rules())):
+    keys, stamped, deleted = _scan_and_stamp(output, folders, stamp, OUTPUTS.take_prune(output))
+    touched = _remove_emptied(output, deleted, folders)  # folders whose entries this step changes
+    OUTPUTS.removed.extend(os.path.join(output, relative) for relative in deleted)
+    if not deleted and _same_release(known, keys, folders, (stamp, commit, compress, _rules())):
         record_changes(
             changes, output, before, keys=keys, folders=folders, build_id=known.build_id, token=known.token
         )
         return Version(known.build_id, commit, built_at)
-    touched: set[str] = set()  # folders whose entries this step changes
     written = {VERSION, MANIFEST}  # names this step may replace
     plan = _plan(keys, known, compress)
     for relative in plan.stale:
@@ -698,7 +818,7 @@ def finish(  # noqa: PLR0913
                 written.add(relative)
     # The last manifest's entries (tens of megabytes at 10,000 articles) are read once the pool
     # has ended: read while it works, they added to its memory at the release's peak.
-    last = _last_entries(output, known, keys, plan.moved) if plan.moved is not None else {}
+    last = _last_manifest(output, known, keys, plan.moved) if plan.moved is not None else None
     version = Version(build_id(output, epoch, commit, digests), commit, built_at)
     text = version.to_json()
     write_output(output, VERSION, text)
@@ -707,10 +827,9 @@ def finish(  # noqa: PLR0913
     entries, samples, same = _entries(last, known, keys, digests, plan.moved)
     digests[MANIFEST] = (known.digests.get(MANIFEST) if same else None) or ""  # ``same``: found as left
     if not digests[MANIFEST]:
-        data = _manifest_of(version, entries).encode()
-        write_output(output, MANIFEST, data)
+        digests[MANIFEST] = _write_manifest(output, _manifest_chunks(version, entries))
         keys[MANIFEST] = identity(os.stat(output / MANIFEST))
-        digests[MANIFEST] = hashlib.sha256(data).hexdigest()
+    del last, entries
     touched.add("")  # version.json or manifest.json may have been replaced (one utime)
     _stamp_files(output, keys, written, stamp)
     _stamp_folders(output, folders, touched, stamp)

@@ -204,8 +204,6 @@ def test_orphans_are_files_not_made_again_except_compressed_siblings(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["kept.html", "kept.html.gz"]
 
 
-
-
 def test_pages_written_by_two_processes_equal_one_process_and_keep_their_keys(archive, tmp_path):
     content, _, _, _ = archive
     one, two = tmp_path / "one", tmp_path / "two"
@@ -275,7 +273,8 @@ def test_a_link_to_an_article_follows_its_new_address(archive, tmp_path):
     # The linking article: another section, no tag in common, so no list on its page shows the
     # linked article (that list would change its page anyway).
     linking = next(
-        p for p in _articles(content)
+        p
+        for p in _articles(content)
         if p.parent.parent != linked.parent.parent and not set(tags(p)) & set(tags(linked))
     )
     relative = os.path.relpath(linked, linking.parent)
@@ -289,6 +288,31 @@ def test_a_link_to_an_article_follows_its_new_address(archive, tmp_path):
     assert_same_as_cold(content, output, tmp_path)
     page = output / linking.parent.parent.name / linking.stem / "index.html"  # <section>/<slug>/
     assert "/bai-da-doi-dia-chi/" in page.read_text("utf-8")
+
+
+def test_a_build_lists_nothing_when_it_starts_and_a_deferred_prune_walks_once_at_the_end(
+    tmp_path, monkeypatch
+):
+    import portal.incremental
+
+    for name in ("kept.html", "gone.html", "sub/old.json", "healthz"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text("x")
+
+    def no_walk(root):
+        raise AssertionError("the output was listed")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(portal.incremental, "list_files", no_walk)
+        OUTPUTS.start(tmp_path)
+        replace_if_changed(tmp_path / "kept.html", b"x")
+        (tmp_path / "late.txt").write_text("x")  # written during the build, not recorded: an orphan
+        OUTPUTS.defer_prune(keep=("healthz",))
+    removed = {os.path.relpath(path, tmp_path) for path in OUTPUTS.prune_pending()}
+    assert removed == {"gone.html", "sub/old.json", "late.txt"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["healthz", "kept.html"]
+    assert OUTPUTS.prune_pending() == OUTPUTS.removed  # done: not again
+    assert OUTPUTS.take_prune(tmp_path) is None
 
 
 def test_outputs_tell_what_this_build_made_under_its_folder(tmp_path):

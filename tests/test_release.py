@@ -257,7 +257,7 @@ def test_a_damaged_digest_cache_is_ignored(tmp_path, damage):
     assert DigestCache(cache).entries  # written again, whole
 
 
-def test_compressing_on_several_processes_gives_the_same_release(tmp_path, monkeypatch):
+def test_compressing_on_several_threads_gives_the_same_release(tmp_path, monkeypatch):
     import portal.release
 
     epoch = 1767225600
@@ -373,6 +373,65 @@ def test_a_cache_made_under_other_compression_rules_trusts_no_kept_copy(tmp_path
     monkeypatch.setattr(portal.release, "MIN_COMPRESS_SIZE", 10**6)  # a release of other code
     finish(output, epoch, "abc", cache=cache)
     assert not any(name.endswith((".gz", ".br")) for name in _release_files(output))
+    assert _release_files(output) == _cold_release_of(output, tmp_path / "fresh", epoch)
+
+
+def test_a_cache_made_under_another_brotli_window_keeps_no_copy_made_with_it(tmp_path, monkeypatch):
+    import portal.release
+
+    output, cache, epoch = tmp_path / "output", tmp_path / "digests.pickle", 1767225600
+    replace_if_changed(output / "p0.html", _page(0) * 50)
+    monkeypatch.setattr(portal.release, "BROTLI_WINDOWS", (22, 22))  # a release of other code
+    finish(output, epoch, "abc", cache=cache)
+    old = (output / "p0.html.br").read_bytes()
+    monkeypatch.undo()
+    (output / "p0.html").unlink()  # a file written again with the same bytes: its copies are read
+    replace_if_changed(output / "p0.html", _page(0) * 50)
+    finish(output, epoch, "abc", cache=cache)
+    assert _release_files(output) == _cold_release_of(output, tmp_path / "fresh", epoch)
+    assert (output / "p0.html.br").read_bytes() != old  # the window is part of the bytes
+
+
+def test_brotli_window_holds_the_file_within_its_bounds():
+    from portal.release import _window
+
+    assert [_window(size) for size in (1, 256, 65_536, 65_537, 1 << 22, (1 << 22) + 1)] == [
+        16,
+        16,
+        16,
+        17,
+        22,
+        22,
+    ]
+    page = _page(1) * 3000  # 280 KB: a window of 19
+    assert brotli.decompress(portal_brotli(page)) == page
+
+
+def portal_brotli(data):
+    from portal.release import _brotli
+
+    return _brotli(data)
+
+
+def test_a_release_deletes_the_orphans_of_a_deferred_prune_on_its_walk(tmp_path, monkeypatch):
+    import portal.incremental
+    from portal.incremental import OUTPUTS
+
+    output, cache, epoch = tmp_path / "output", tmp_path / "digests.pickle", 1767225600
+    for index in range(3):
+        replace_if_changed(output / "tin" / f"bai-{index}" / "index.html", _page(index))
+    finish(output, epoch, "abc", cache=cache)
+    OUTPUTS.start(output)
+    for index in (0, 2):  # bai-1 is no longer made: its page and copies are orphans
+        replace_if_changed(output / "tin" / f"bai-{index}" / "index.html", _page(index))
+    replace_if_changed(output / "tin" / "bai-2" / "index.html", _page(7))
+    OUTPUTS.defer_prune(keep=("healthz", "version.json", "manifest.json"))
+    monkeypatch.setattr(portal.incremental, "list_files", None)  # no walk but the release's
+    finish(output, epoch, "abc", cache=cache)
+    removed = sorted(os.path.relpath(path, output) for path in OUTPUTS.prune_pending())
+    assert removed == [f"tin/bai-1/index.html{suffix}" for suffix in ("", ".br", ".gz")]
+    assert not (output / "tin" / "bai-1").exists()
+    assert {p.stat().st_mtime_ns for p in [output, *output.rglob("*")]} == {epoch * 10**9}
     assert _release_files(output) == _cold_release_of(output, tmp_path / "fresh", epoch)
 
 
@@ -508,6 +567,31 @@ def test_a_release_of_a_new_commit_makes_manifest_entries_only_for_what_changed(
     assert {p.stat().st_mtime_ns for p in [output, *output.rglob("*")]} == {(epoch + 60) * 10**9}
     fresh = _cold_release_of(output, tmp_path / "fresh", epoch + 60)
     assert _release_files(output) == fresh
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"0.html": "changed", "z.html": "changed"},
+        {"0.html": "removed", "1.html": "removed", "y.html": "added"},
+        {"00.html": "added", "zz.html": "added", "m5.html": "removed", "m6.html": "changed"},
+    ],
+    ids=["first-and-last-changed", "first-removed-one-added", "added-at-both-ends"],
+)
+def test_the_manifest_copies_the_unchanged_entries_of_the_last_one_as_a_cold_release_writes_them(
+    tmp_path, change
+):
+    output, cache, epoch = tmp_path / "output", tmp_path / "digests.pickle", 1767225600
+    for index, name in enumerate(["0.html", "1.html", *(f"m{i}.html" for i in range(10)), "z.html"]):
+        replace_if_changed(output / name, _page(index))
+    finish(output, epoch, "abc", cache=cache)
+    for name, what in change.items():
+        if what == "removed":
+            (output / name).unlink()
+        else:
+            replace_if_changed(output / name, _page(99, "Đảng ủy "))
+    finish(output, epoch, "abc", cache=cache)
+    assert _release_files(output) == _cold_release_of(output, tmp_path / "fresh", epoch)
 
 
 @pytest.mark.parametrize("damage", ["removed", "rewritten-in-place"])

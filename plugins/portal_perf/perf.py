@@ -1,13 +1,14 @@
 """Build speed at archive scale: incremental output, pruned orphans, linear taxonomy pages.
 
 Signals: ``initialized`` validates settings; ``get_generators`` starts a build's output record
-(what the output folder holds before it); ``article_generator_init`` swaps Pelican's quadratic
+(what it produces); ``article_generator_init`` swaps Pelican's quadratic
 taxonomy and archive steps for linear ones, keeps read articles between builds
 (``article_cache``) and renders its pages to render on two processes when they are many
 (``parallel``); ``generator_init`` adds the ``portal_memo`` block cache and stops the template
 environment's reload checks; ``all_generators_finalized`` freezes content URLs (``memo``);
 ``get_writer`` returns a writer that rewrites only changed files; ``finalized`` deletes the files
-this build no longer makes. Pelican's file copies (static files, theme assets)
+of the output this build did not make (during the release's walk of the output when
+``portal_release`` follows, else with a walk of its own). Pelican's file copies (static files, theme assets)
 also go through ``portal.incremental``: they replace files by rename and skip equal bytes.
 """
 
@@ -37,10 +38,11 @@ def check_settings(pelican) -> None:
 
 
 def start_build(pelican) -> None:
-    """Remember what the output folder holds before this build writes anything; forget old cards."""
+    """Start recording what this build produces into its output folder; forget old cards."""
     OUTPUTS.start(pelican.output_path)
     MEMO.clear()
-    # Connected now, after every plugin registered its own: runs last, once files are final.
+    # Connected now, after every plugin registered its own: run last, once files are final.
+    signals.finalized.connect(finish_prune)
     signals.finalized.connect(save_render_keys)
 
 
@@ -88,10 +90,18 @@ LATE_FILES = (HEALTHZ, VERSION, MANIFEST)
 
 
 def prune(pelican) -> None:
-    """Delete output files that were there before the build and that it did not make again."""
-    if not validate(pelican.settings)["PORTAL_PERF_PRUNE"]:
-        return
-    removed = OUTPUTS.prune(keep=LATE_FILES)
+    """Have the output files this build did not make deleted, by the next walk of the output.
+
+    ``portal_release`` (next at ``finalized``) walks the whole output anyway and deletes them on
+    its way; without it, ``finish_prune`` does, once every handler has run.
+    """
+    if validate(pelican.settings)["PORTAL_PERF_PRUNE"]:
+        OUTPUTS.defer_prune(keep=LATE_FILES)
+
+
+def finish_prune(pelican) -> None:
+    """Delete the orphans if no step took the prune over; say how many files were deleted."""
+    removed = OUTPUTS.prune_pending()
     if removed:
         logger.info("portal_perf: xóa %d tệp không còn trong bản dựng", len(removed))
 
