@@ -296,20 +296,40 @@ def _after(facts: tuple, now: datetime) -> bool:
 
 
 def _listing(tree: Tree) -> tuple[list[tuple[str, str, str]], frozenset[str]]:
-    """Return ``(kind, path, absolute path)`` of each ``.md`` file in ``read_tree``'s order; the paths."""
+    """Return ``(kind, path, absolute path)`` of each ``.md`` file in ``read_tree``'s order; the paths.
+
+    One walk of the content folder gives both: the article and page folders are found in it (as
+    ``os.walk`` of each would list them) unless the walk did not enter one (a link, a missing
+    folder, a folder outside the content), which is then walked on its own.
+    """
+    root = os.path.abspath(tree.content)
+    paths, walked = set(), {}  # walked: absolute folder → names of its files
+    for parent, folders, names in os.walk(root):
+        paths.update(os.path.join(parent, name) for name in (*folders, *names))
+        walked[parent] = names
     files = []
     for kind, folder in ((ARTICLE, tree.article_dir), (PAGE, tree.page_dir)):
         top = str(tree.content / folder)
-        found = []
-        for parent, _, names in os.walk(top):
-            found.extend(os.path.join(parent, name) for name in names if name.endswith(".md"))
+        absolute = os.path.abspath(top)  # os.walk joins onto ``top``: swap the prefix, no abspath each
+        if absolute in walked:
+            inside = absolute + os.sep
+            found = [
+                os.path.join(top + parent[len(absolute) :], name)
+                for parent, names in walked.items()
+                if parent == absolute or parent.startswith(inside)
+                for name in names
+                if name.endswith(".md")
+            ]
+        else:
+            found = [
+                os.path.join(parent, name)
+                for parent, _, names in os.walk(top)
+                for name in names
+                if name.endswith(".md")
+            ]
         # The order of sorted ``Path`` objects (part by part): NUL sorts before any character of a name.
         found.sort(key=lambda path: path.replace(os.sep, "\0"))
-        absolute = os.path.abspath(top)  # os.walk joins onto ``top``: swap the prefix, no abspath each
         files.extend((kind, path, absolute + path[len(top) :]) for path in found)
-    paths = set()
-    for parent, folders, names in os.walk(os.path.abspath(tree.content)):
-        paths.update(os.path.join(parent, name) for name in (*folders, *names))
     return files, frozenset(paths)
 
 

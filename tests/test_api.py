@@ -1,6 +1,7 @@
 """The JSON content API v1 (portal_api): every file validated with jsonschema, pagination, bytes."""
 
 import importlib
+import sqlite3
 from datetime import datetime
 from types import SimpleNamespace
 
@@ -270,3 +271,48 @@ def _rebuild_equals_cold_api(site, tmp_path, options):
     for relative in api_files:
         assert (again.output / relative).read_bytes() == (cold.output / relative).read_bytes(), relative
     return again
+
+
+def test_a_new_article_takes_the_shifted_items_from_the_old_pages_not_the_summaries(site_copy, tmp_path):
+    """With no kept summary at all, the pages shifted by a new article still read only its record."""
+    site = site_copy("headless")
+    options = ("-v", "-e", "PORTAL_API_PAGE_SIZE=2", f'CACHE_PATH="{tmp_path / "cache"}"')
+    first = run_pelican(site, tmp_path / "out", "publishconf.py", *options)
+    assert first.returncode == 0, first.log
+    (tmp_path / "cache" / "api-summaries.sqlite").unlink()
+    newest = site / "articles/thanh-tra/2026/bai-moi-nhat.md"
+    newest.write_text(
+        "Title: Bài mới nhất\nDate: 2026-11-26 10:00\nCategory: thanh-tra\nAuthors: Phương Anh\n"
+        "Summary: Sapo của bài mới nhất.\n\nNội dung bài mới nhất.\n",
+        encoding="utf-8",
+    )
+    _rebuild_equals_cold_api(site, tmp_path, options)
+    with sqlite3.connect(tmp_path / "cache" / "api-summaries.sqlite") as db:
+        assert db.execute("SELECT COUNT(*) FROM kv").fetchone() == (
+            1,
+        )  # the new article's: the rest read back
+    newest.unlink()  # and back: every page shifts the other way, its first item from the next page
+    _rebuild_equals_cold_api(site, tmp_path, options)
+
+
+def test_an_index_page_gives_back_its_items_only_while_it_is_the_file_recorded(tmp_path):
+    from plugins.portal_api.api import IndexLayout
+
+    site = Site(SITEURL, "Cổng", "", "/none")
+    items = [api.summary_json(_entry(slug), site) for slug in ("mot", "hai")]
+    keys = [b"1" * 32, b"2" * 32]
+    page = tmp_path / "out" / "api" / "v1" / "articles.json"
+    page.parent.mkdir(parents=True)
+    data = api.index_json(1, 2, items, site, 2)
+    page.write_bytes(data)
+    layout = IndexLayout(str(tmp_path / "cache"), tmp_path / "out")
+    layout.record("api/v1/articles.json", data, keys, items, page)
+    layout.save()
+    again = IndexLayout(str(tmp_path / "cache"), tmp_path / "out")
+    assert again.items("api/v1/articles.json") == dict(zip(keys, items, strict=True))
+    assert again.items("api/v1/articles/trang/2.json") == {}  # no record
+    moved = page.with_suffix(".tmp")
+    moved.write_bytes(data.replace(b'"mot"', b'"mut"'))  # the same size, another file
+    moved.replace(page)
+    assert again.items("api/v1/articles.json") == {}
+    assert IndexLayout(None, tmp_path / "out").items("api/v1/articles.json") == {}

@@ -545,3 +545,56 @@ def test_collisions_with_kept_facts_match_a_fresh_resolve(tmp_path, monkeypatch)
     calls = []
     monkeypatch.setattr(collisions, "slugify", lambda title: calls.append(title) or "")
     assert resolve(str(tmp_path / "cache")) == fresh and calls == []  # every file's facts were kept
+
+
+def _walked_apart(tree):
+    """The listing as walking each folder on its own gives it (what ``_listing`` must equal)."""
+    import os
+
+    files = []
+    for kind, folder in (("article", tree.article_dir), ("page", tree.page_dir)):
+        top = str(tree.content / folder)
+        found = [os.path.join(p, n) for p, _, names in os.walk(top) for n in names if n.endswith(".md")]
+        found.sort(key=lambda path: path.replace(os.sep, "\0"))
+        files.extend((kind, path, os.path.abspath(top) + path[len(top) :]) for path in found)
+    paths = set()
+    for parent, folders, names in os.walk(os.path.abspath(tree.content)):
+        paths.update(os.path.join(parent, name) for name in (*folders, *names))
+    return files, frozenset(paths)
+
+
+@pytest.mark.parametrize(
+    ("article_dir", "page_dir", "content"),
+    [
+        ("articles", "pages", "site"),
+        ("articles", "articles/pages", "site"),  # a folder inside the other: its files listed twice
+        ("linked", "missing", "site"),  # a link the walk of the content does not enter; no folder
+        ("articles", "../outside", "site"),
+        ("", "pages", "site/."),
+    ],
+    ids=["side-by-side", "nested", "linked-and-missing", "outside", "whole-content"],
+)
+def test_one_walk_lists_what_walking_each_folder_lists(tmp_path, monkeypatch, article_dir, page_dir, content):
+    from portal.check import _listing
+
+    site = tmp_path / "site"
+    for name in (
+        "articles/a/2026/x.md",
+        "articles/a/y.md",
+        "articles/pages/p.md",
+        "articles/b.txt",
+        "pages/q.md",
+        "images/i.jpg",
+        "elsewhere/e/z.md",
+        "outside/o.md",
+    ):
+        (tmp_path / name if name.startswith(("elsewhere", "outside")) else site / name).parent.mkdir(
+            parents=True, exist_ok=True
+        )
+        (tmp_path / name if name.startswith(("elsewhere", "outside")) else site / name).write_text("x")
+    (site / "linked").symlink_to(tmp_path / "elsewhere")
+    (site / "articles" / "a" / "l.md").symlink_to(site / "pages" / "q.md")
+    monkeypatch.chdir(tmp_path)
+    tree = Tree(Path(content), article_dir, page_dir, sections_from_settings(conf.SECTIONS))
+    assert _listing(tree) == _walked_apart(tree)
+    assert _listing(tree)[0]

@@ -869,3 +869,44 @@ def test_a_file_linked_from_the_cache_is_copied_where_no_link_can_be_made(tmp_pa
     assert not os.path.samefile(copied, cached)
     assert {str(linked), str(copied)} <= OUTPUTS.produced
     assert sorted(p.name for p in copied.parent.iterdir()) == ["a", "copied.jpg"]  # no temporary left
+
+
+def test_a_published_file_found_in_place_is_the_one_target_gives_and_no_other(tmp_path):
+    from portal_images.images import _in_place
+
+    from portal.output import target
+
+    out = tmp_path / "out"
+    (out / "images" / "og").mkdir(parents=True)
+    (out / "images" / "og" / "a-1.jpg").write_bytes(b"1234")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "b-1.jpg").write_bytes(b"1234")
+    (out / "linked").symlink_to(elsewhere)  # a folder that is a link: its files take the checked way
+    (out / "images" / "og" / "c-1.jpg").symlink_to(out / "images" / "og" / "a-1.jpg")
+    root, plain = os.path.realpath(out), {}
+    found = _in_place(root, "images/og/a-1.jpg", 4, plain)
+    assert found == str(target(out, "images/og/a-1.jpg"))
+    assert _in_place(root, "images/og/a-1.jpg", 5, plain) is None  # another size
+    assert _in_place(root, "images/og/a-1.jpg", None, plain) is None  # no size known
+    assert _in_place(root, "images/og/missing-1.jpg", 4, plain) is None
+    assert _in_place(root, "images/og/c-1.jpg", 4, plain) is None  # a link
+    assert _in_place(root, "linked/b-1.jpg", 4, plain) is None
+    assert _in_place(root, "../elsewhere/b-1.jpg", 4, plain) is None  # outside the output
+
+
+def test_a_rebuild_keeps_published_images_and_puts_back_a_damaged_one(tmp_path):
+    site, cache, out = image_site(tmp_path), tmp_path / "cache", tmp_path / "out"
+    assert build(site, out, cache).returncode == 0
+    published = sorted(p for p in (out / "images").rglob("*") if p.is_file())
+    assert published
+    before = {p: (p.stat().st_ino, p.read_bytes()) for p in published}
+    damaged = next(p for p in published if p.suffix == ".webp")
+    damaged.unlink()
+    damaged.write_bytes(b"short")
+    assert build(site, out, cache).returncode == 0
+    after = {p: (p.stat().st_ino, p.read_bytes()) for p in published}
+    assert after[damaged][1] == before[damaged][1]  # linked from the cache again
+    assert {p: v for p, v in after.items() if p != damaged} == {
+        p: v for p, v in before.items() if p != damaged
+    }

@@ -26,6 +26,7 @@ import hashlib
 import json
 import logging
 import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -277,6 +278,7 @@ class MediaGenerator:
             files = self._variants[id(found)] = [
                 (v.url, cache.variant_file(found.key, v)) for v in found.variants
             ]
+            self.lengths.update((v.url, v.length) for v in found.variants)  # the cached files' sizes
         self.published.update(files)
 
     def _salt(self, fonts_digest: str) -> bytes:
@@ -334,11 +336,20 @@ class MediaGenerator:
         """Put every derivative and card the published pages use in the output, linked from the cache.
 
         Their names carry the hash of what made them, so an output file of that name and of the
-        cached file's size already holds those bytes (a rebuild then reads neither file).
+        cached file's size already holds those bytes (a rebuild then reads neither file). Such a
+        file, in a folder of the output that is no link, costs one ``lstat`` (``_in_place``): a
+        rebuild finds every one of the thousands it publishes there.
         """
+        root = os.path.realpath(self.output_path)
+        plain: dict[str, bool] = {}  # folder → whether it is its own real path, inside the output
         for relative, cached in sorted(self.published.items()):
+            length = self.lengths.get(relative)
+            found = _in_place(root, relative, length, plain)
+            if found is not None:
+                OUTPUTS.record(found)
+                continue
             path = target(self.output_path, relative)
-            if _same_size(path, cached, self.lengths.get(relative)):
+            if _same_size(path, cached, length):
                 OUTPUTS.record(path)
             else:
                 link_from_cache(cached, path)
@@ -405,6 +416,30 @@ def _same_size(path: Path, cached: str | os.PathLike, length: int | None = None)
         return os.stat(path).st_size == (os.stat(cached).st_size if length is None else length)
     except OSError:
         return False
+
+
+def _in_place(root: str, relative: str, length: int | None, plain: dict[str, bool]) -> str | None:
+    """Return the output file of ``relative`` when it is a regular file of ``length`` bytes, else ``None``.
+
+    What ``target`` returns for it then (``root`` is the output's real path): the file is no
+    link and its folder, inside the output, is its own real path (checked once per folder, in
+    ``plain``). Any other case (a missing file, a link, another size, no known ``length``) is
+    ``None``: the caller takes the checked way.
+    """
+    if length is None:
+        return None
+    path = os.path.normpath(os.path.join(root, relative))
+    try:
+        found = os.lstat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(found.st_mode) or found.st_size != length:
+        return None
+    folder = os.path.dirname(path)
+    inside = plain.get(folder)
+    if inside is None:
+        inside = plain[folder] = folder.startswith(root + os.sep) and os.path.realpath(folder) == folder
+    return path if inside else None
 
 
 def _record(context, found) -> None:
