@@ -27,7 +27,8 @@ before reading a file and call ``cache_data`` after; this cache answers them:
   its passes over the growing heap cost more than the loading), and resumed before any file is
   read and once the generator's context is complete; then every object alive is frozen
   (``gc.freeze``: the articles live until the build ends, and each full collection walked them
-  all again) until the build is over (``finalized``);
+  all again) until the build is over (``finalized``), and so are the articles loaded before a
+  file the generator reads;
 - the generator's own steps for each listed file are made cheaper where Pelican repeats work per
   file: ``add_source_path`` without a ``relpath``, ``_include_path`` with its ``IGNORE_FILES``
   patterns compiled once (same results as Pelican's, ``tests/test_perf_linear.py``).
@@ -330,6 +331,8 @@ class ArticleCache:
             self._read_ahead(filename)
         data = self._ahead.pop(key, MISSING)
         if data is MISSING:
+            if _PAUSED[0]:  # the articles loaded so far stay out of the collector's sight
+                _freeze(read=0)
             _resume()  # the generator reads this file: its parse makes garbage
             return default
         _pause()
