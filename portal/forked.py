@@ -4,7 +4,8 @@ Two steps of a build use it: the article pages rendered by two processes (``port
 ``write_in_two``) and the search index built beside the feeds and the API (``portal_search``).
 The child shares the parent's memory copy-on-write, so nothing is pickled on the way in; every
 value it reads must be final when it is forked. ``gc.freeze()`` before the fork keeps both
-collectors from touching (and so copying) the shared objects until the child is waited for.
+collectors from touching (and so copying) the shared objects until the child is waited for; when
+the build had frozen its objects already (``portal_perf``'s article cache), they stay frozen.
 The child sends back its value and the outputs it recorded (``OUTPUTS``), or its error and
 traceback, through a temporary file (a pipe would block it until the parent reads), and leaves
 with ``os._exit``: none of the parent's cleanup runs twice.
@@ -40,10 +41,11 @@ class Forked:
         rest; it costs a pass over the whole heap, which a caller pays only where it saves more.
         """
         produced = set(OUTPUTS.produced)
+        self._thaw = gc.get_freeze_count() == 0  # else the build froze its objects: they stay so
         self._result = tempfile.TemporaryFile()  # noqa: SIM115 (closed by ``wait`` or ``abandon``)
         if collect:
             gc.collect()
-        gc.freeze()  # unfrozen once the child is waited for
+        gc.freeze()  # unfrozen once the child is waited for (unless frozen before)
         self.pid = os.fork()
         if self.pid == 0:  # the child: run, report, leave without any cleanup
             status = 0
@@ -84,5 +86,6 @@ class Forked:
             self._result.seek(0)
             return self._result.read(), status
         finally:
-            gc.unfreeze()
+            if self._thaw:
+                gc.unfreeze()
             self._result.close()

@@ -171,7 +171,9 @@ def test_kept_articles_are_keyed_by_the_reading_libraries_versions(monkeypatch):
     before = article_cache.salt(settings)
     assert article_cache.salt(settings) == before
     for library in ("pelican", "markdown", "nh3"):
-        monkeypatch.setattr(importlib.metadata, "version", lambda name, lib=library: "0" if name == lib else real(name))
+        monkeypatch.setattr(
+            importlib.metadata, "version", lambda name, lib=library: "0" if name == lib else real(name)
+        )
         assert article_cache.salt(settings) != before, library
 
 
@@ -233,3 +235,39 @@ def test_a_failure_in_this_process_still_waits_for_the_other(tmp_path):
     with pytest.raises(ValueError, match="trang 2 hỏng"):  # even jobs are this process's
         write_in_two(_Writer(tmp_path, fail_on=2), list(range(9)))
     assert gc.get_freeze_count() == 0  # the child was reaped and the collector given back
+
+
+def test_a_fork_undoes_its_own_freeze_and_keeps_one_made_before_it(tmp_path):
+    import gc
+
+    from portal.forked import Forked
+    from portal.incremental import OUTPUTS
+
+    OUTPUTS.start(tmp_path)
+    assert Forked(len, [1, 2]).wait() == 2
+    assert gc.get_freeze_count() == 0
+    gc.freeze()  # as the article cache does once the articles are read
+    try:
+        frozen = gc.get_freeze_count()
+        assert Forked(len, [1, 2, 3]).wait() == 3
+        assert gc.get_freeze_count() >= frozen > 0  # the build's freeze holds until its end
+    finally:
+        gc.unfreeze()
+
+
+def test_the_objects_frozen_after_reading_are_given_back_when_the_build_ends():
+    import gc
+
+    from portal_perf import article_cache
+
+    article_cache._freeze(read=0)
+    try:
+        assert gc.get_freeze_count() > 0
+        article_cache.thaw(None)  # ``finalized``
+        assert gc.get_freeze_count() == 0
+        article_cache._freeze(read=article_cache.COLLECT_FROM)  # a build that read many files
+        assert gc.get_freeze_count() > 0
+        article_cache._thaw()  # a new build's ``install`` after a failed one
+        assert gc.get_freeze_count() == 0
+    finally:
+        gc.unfreeze()
