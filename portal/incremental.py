@@ -60,7 +60,7 @@ class Outputs:
         A precompressed sibling (``x.html.gz``) of a produced file is not an orphan: the step that
         compresses runs after pruning and keeps or replaces it.
         """
-        produced = self.produced
+        produced = self.produced  # a sibling's source: its name without the 3 letters of ``.gz``/``.br``
         return path not in produced and not (path.endswith(PRECOMPRESSED) and path[:-3] in produced)
 
     def orphans(self) -> list[str]:
@@ -101,14 +101,11 @@ class Outputs:
         """
         if self.pending is None or self.root is None or self.root != Path(root).resolve():
             return None
-        keep, prefix, produced = self.pending, os.path.join(self.root, ""), self.produced
+        keep, prefix, is_orphan = self.pending, os.path.join(self.root, ""), self.is_orphan
         self.pending, self.removed = None, []
 
-        def orphan(relative: str) -> bool:  # ``is_orphan`` written out: asked of every file
-            if relative in keep:
-                return False
-            path = prefix + relative
-            return path not in produced and not (path.endswith(PRECOMPRESSED) and path[:-3] in produced)
+        def orphan(relative: str) -> bool:
+            return relative not in keep and is_orphan(prefix + relative)
 
         return orphan
 
