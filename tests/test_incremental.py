@@ -377,3 +377,42 @@ def test_an_edit_keeping_size_and_mtime_is_read_again(archive, tmp_path):
     assert (os.stat(edited).st_size, os.stat(edited).st_mtime_ns) == (before.st_size, before.st_mtime_ns)
     publish(content, output, cache)
     assert_same_as_cold(content, output, tmp_path)
+
+
+def test_a_body_edit_takes_the_other_articles_digests_from_the_last_build(archive, tmp_path):
+    # portal_perf.render_cache: while nothing but bodies changed, the articles the article cache
+    # kept are not digested again (their page keys come from the last build's digests); a change
+    # in what other pages show of an article, or in another file of the content, digests all.
+    import time
+
+    content = tmp_path / "content"
+    shutil.copytree(archive[0], content)
+    output, cache = tmp_path / "output", tmp_path / "cache"
+    time.sleep(2.1)  # a file written just before a build has no identity yet (RACY_NS)
+
+    def counts() -> dict:
+        (record,) = cache.glob("render-keys-*.pickle")
+        return pickle.loads(record.read_bytes())["counts"]
+
+    publish(content, output, cache)
+    assert counts()["kept_digests"] == 0  # nothing to take back yet
+    listed = _articles(content)
+    edited = listed[len(listed) // 2]
+    edited.write_text(edited.read_text("utf-8") + "\nĐoạn bổ sung sau khi biên tập.\n", "utf-8")
+    publish(content, output, cache)
+    assert counts()["kept_digests"] == len(listed) - 1 and counts()["rendered"] > 0, counts()
+    assert_same_as_cold(content, output, tmp_path)
+
+    retitled = listed[len(listed) // 3]
+    text = retitled.read_text("utf-8")
+    retitled.write_text(text.replace(text.splitlines()[0], text.splitlines()[0] + " (sửa)", 1), "utf-8")
+    publish(content, output, cache)
+    assert counts()["kept_digests"] == 0  # its neighbours and listings show its title
+    time.sleep(2.1)
+    publish(content, output, cache)
+    assert counts()["kept_digests"] == len(listed)
+
+    (content / "images" / "bench" / "anh-01.jpg").write_bytes(image_bytes(1, variant=7))
+    publish(content, output, cache)
+    assert counts()["kept_digests"] == 0  # a picture feeds its articles' pages
+    assert_same_as_cold(content, output, tmp_path)

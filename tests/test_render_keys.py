@@ -271,3 +271,22 @@ def test_the_objects_frozen_after_reading_are_given_back_when_the_build_ends():
         assert gc.get_freeze_count() == 0
     finally:
         gc.unfreeze()
+
+
+def test_the_content_folder_is_noted_with_identities_but_not_files_just_written(tmp_path):
+    import time
+
+    from portal_perf.render_cache import _same_files, inventory
+
+    old, new = tmp_path / "old.jpg", tmp_path / "sub" / "new.md"
+    old.write_bytes(b"a")
+    time.sleep(2.1)  # RACY_NS
+    new.parent.mkdir()
+    new.write_text("Title: x\n", "utf-8")
+    noted = inventory(tmp_path)
+    assert set(noted) == {str(old), str(new)}
+    assert noted[str(new)] is None  # changed just now: a second write could keep its identity
+    assert noted[str(old)] is not None and noted[str(old)][2] == 1  # device, inode, size, times
+    assert _same_files(noted, noted, sources={str(new)})
+    assert not _same_files(noted, noted, sources=set())  # a file without identity never matches
+    assert not _same_files(noted, {**noted, str(tmp_path / "other.jpg"): noted[str(old)]}, {str(new)})

@@ -277,6 +277,7 @@ class ArticleCache:
         self._ahead: dict[bytes, bytes] = {}  # kept articles read ahead of the generator
         self._findings_seen = 0
         self._wrappers: dict[tuple, object] = {}  # taxonomy objects shared by the kept articles
+        self.loaded: set[str] = set()  # source paths of the articles taken from the cache
         self.hits = self.stored = 0  # read by tests
 
     def _key(self, filename: str) -> bytes:
@@ -349,6 +350,7 @@ class ArticleCache:
                 return default
             self.store.keep([body_key])  # not read now, but used by this build
         self.hits += 1
+        self.loaded.add(article.source_path)
         return article
 
     def put(self, filename: str, article) -> None:
@@ -409,6 +411,18 @@ class ArticleCache:
 
 
 _LAST: ArticleCache | None = None
+
+
+def running(context) -> ArticleCache | None:
+    """Return the article cache of the build whose context is ``context``, if it has one.
+
+    Its context's article list is the very one ``context`` holds (a page's context is a copy).
+    """
+    cache = _LAST
+    articles = context.get("articles")
+    if cache is None or articles is None or cache.context.get("articles") is not articles:
+        return None
+    return cache
 
 
 def report(pelican) -> None:

@@ -25,6 +25,7 @@ from portal.release import HEALTHZ, MANIFEST, VERSION
 from . import article_cache, taxonomy, translations
 from .memo import MEMO, freeze_urls, install_url_cache
 from .parallel import parallel_pages
+from .render_cache import take_inventory
 from .settings import validate
 from .writer import IncrementalWriter
 
@@ -41,6 +42,7 @@ def start_build(pelican) -> None:
     """Start recording what this build produces into its output folder; forget old cards."""
     OUTPUTS.start(pelican.output_path)
     MEMO.clear()
+    take_inventory(pelican.settings)  # before any file is read (``render_cache``)
     # Connected now, after every plugin registered its own: run last, once files are final.
     signals.finalized.connect(finish_prune)
     signals.finalized.connect(save_render_keys)

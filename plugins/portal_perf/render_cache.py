@@ -18,6 +18,17 @@ The page is skipped only when its key matches the one recorded for the file, and
 the one that build left: same device, inode and size. Not the mtime, which the release step sets
 to the commit's time after this record is saved (every writer replaces a file by a rename, so
 changed bytes always mean a new inode).
+
+Digesting every article's final state was most of a rebuild's keys (about a second at 10,000
+articles). An article's final state is a function of its file (as the article cache read it),
+the settings and code, the other files of the content (pictures), and what the other articles
+show of themselves (their metadata and URL: neighbours, sections, related articles, links). So
+each build records every content's digests by its source path (``Trust``), and the next build
+takes them back for the articles the article cache kept, when nothing else they depend on
+changed: same fingerprint and reading salt, the same contents in the same lists, every other
+file of the content folder with the identity it had when the last build started, and each
+content read again showing others what it showed before (its level-1 digest). Anything else, and
+every page is digested as before.
 """
 
 from __future__ import annotations
@@ -26,6 +37,7 @@ import hashlib
 import operator
 import os
 import re
+import time
 from datetime import date, datetime
 from pathlib import Path
 
@@ -34,8 +46,10 @@ from pelican.contents import Content
 from pelican.paginator import Page, Paginator
 from pelican.urlwrappers import URLWrapper
 
-from portal.buildcache import read_pickle, write_pickle
+from portal.buildcache import RACY_NS, read_pickle, write_pickle
 from portal.output import settings_digest
+
+from . import article_cache
 
 EXCLUDED_ATTRIBUTES = {"_context", "settings", "_portal_url_cache", "_cached_url"}
 MAX_DEPTH = 4
@@ -44,6 +58,8 @@ WHOLE_SKIPPED = EXCLUDED_ATTRIBUTES | {"metadata"}  # the metadata counts throug
 ADDRESS = re.compile(r" at 0x[0-9a-f]+")
 _PLAIN = frozenset({str, int, float, bool, type(None), datetime, date})
 _ABSENT = object()
+CONTENT_LISTS = ("articles", "drafts", "hidden_articles", "pages", "hidden_pages", "draft_pages")
+TRUST_FORMAT = 1
 
 
 class UnstableError(Exception):
@@ -113,6 +129,14 @@ class Digester:
     def __init__(self) -> None:
         self._memo: dict[tuple[int, int], tuple[object, bytes]] = {}
         self._pages: dict[tuple[int, int, int], tuple[dict, bytes, object]] = {}
+        # Source path → the last build's digests (whole, level 1) of a content known unchanged
+        # (``RenderCache._trust``); empty unless this build may use them.
+        self.kept: dict[str, tuple[bytes | None, bytes | None]] = {}
+
+    def known(self, value, level: int) -> bytes | None:
+        """Return the digest this build made of ``value`` at ``level``, if it made one."""
+        found = self._memo.get((id(value), 1 if level else 0))
+        return None if found is None else found[1]
 
     def digest(self, value, level: int = 0, depth: int = 0) -> bytes:
         """Return a digest of ``value``; raise ``UnstableError`` when it cannot be done reliably."""
@@ -128,7 +152,11 @@ class Digester:
             return known[1]
         if type(value) is Page:
             return self._page(value, key[1], depth)
-        result = self._compute(value, key[1], depth)
+        result = None
+        if self.kept and isinstance(value, Content):
+            result = self.kept.get(value.source_path, (None, None))[key[1]]
+        if result is None:
+            result = self._compute(value, key[1], depth)
         self._memo[key] = (value, result)  # keep the value so its id stays its own
         return result
 
@@ -283,6 +311,66 @@ def _stable_repr(value) -> bytes:
     return hashlib.sha1(text.encode("utf-8", "surrogatepass"), usedforsecurity=False).digest()
 
 
+_INVENTORY: list[dict | None] = [None]  # the content folder as this build found it at its start
+
+
+def take_inventory(settings) -> None:
+    """Note every file of the content folder with its identity, before the build reads any.
+
+    Taken when the build starts: a file changed later in the build differs from its note in the
+    next build. The render cache of this build records it with the digests it makes.
+    """
+    _INVENTORY[0] = inventory(settings["PATH"])
+
+
+def inventory(root) -> dict[str, tuple | None]:
+    """Return each file under ``root`` (links followed, as Pelican does) with its identity.
+
+    The identity is the device, inode, size, mtime and ctime in nanoseconds (every write moves the
+    ctime, which no program can set back); a file changed less than ``RACY_NS`` ago has none (a
+    second write in the same clock tick could keep it), so it never matches.
+    """
+    started = time.time_ns()
+    found: dict[str, tuple | None] = {}
+    folders, seen = [os.path.abspath(root)], set()
+    while folders:
+        folder = folders.pop()
+        try:
+            entries = os.scandir(folder)
+        except OSError:
+            continue
+        with entries:
+            for entry in entries:
+                try:
+                    st = entry.stat()
+                except OSError:
+                    found[entry.path] = None
+                    continue
+                if entry.is_dir():
+                    if (st.st_dev, st.st_ino) not in seen:
+                        seen.add((st.st_dev, st.st_ino))
+                        folders.append(entry.path)
+                    continue
+                changed = max(st.st_mtime_ns, st.st_ctime_ns)
+                found[entry.path] = (
+                    None
+                    if changed >= started - RACY_NS
+                    else (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+                )
+    return found
+
+
+def _same_files(before: dict, now: dict, sources) -> bool:
+    """Tell whether every file but the contents' sources has the identity it had (none racy)."""
+    if before.keys() != now.keys():
+        return False
+    return all(
+        identity is not None and before[path] == identity
+        for path, identity in now.items()
+        if path not in sources
+    )
+
+
 class RenderCache:
     """Keys of the pages written by the last build, and the check that lets a page be skipped."""
 
@@ -299,12 +387,18 @@ class RenderCache:
         self._plans: dict[tuple, tuple | None] = {}
         self._last: dict[str, tuple[object, bytes]] = {}  # variable → its last value and digest
         self.rendered = self.skipped = 0
+        self.inventory, _INVENTORY[0] = _INVENTORY[0], None
+        self._decided = False
+        self._contents: dict[str, Content] = {}  # source path → content, in the build's lists
+        self._archive: tuple | None = None
+        self._salt: bytes | None = None
         stored = read_pickle(self.path)
         try:
             self.previous, self.stats = stored["keys"], stored["stats"]
             analyses = stored.get("analyses", {})
+            self._trusted = stored.get("trust")
         except (KeyError, TypeError, AttributeError):  # no record, or one of another shape
-            self.previous, self.stats, analyses = {}, {}, {}
+            self.previous, self.stats, analyses, self._trusted = {}, {}, {}, None
         used: dict[tuple, str] = {}
         self.fingerprint = fingerprint(settings, code_roots, self.stats, used)
         self.stats = used  # only the files that still exist
@@ -318,6 +412,8 @@ class RenderCache:
         The page's context is ``localcontext``, or, with ``base``, ``base`` updated with
         ``localcontext`` (the page's own values), without the copy.
         """
+        if not self._decided:
+            self._trust(base if base is not None else localcontext)
         plan = self._plan(template)
         if plan is None:
             return None
@@ -340,6 +436,72 @@ class RenderCache:
         except (UnstableError, RecursionError):
             return None
         return hashlib.sha256(b"".join(parts)).digest()
+
+    def _trust(self, context: dict) -> None:
+        """Decide, at the build's first key, whether the last build's article digests still hold.
+
+        They do for every content the article cache kept when the fingerprint, the reading's salt,
+        the contents' lists and the content folder's other files are as the last build found them,
+        and each content read again shows others what it showed (its level-1 digest): then every
+        kept article's final state is what it was (``Digester.kept``).
+        """
+        self._decided = True
+        contents = self._contents
+        archive = []
+        for name in CONTENT_LISTS:
+            paths = []
+            for content in context.get(name) or ():
+                for item in (content, *getattr(content, "translations", ())):
+                    paths.append(item.source_path)
+                    contents.setdefault(item.source_path, item)
+            archive.append(tuple(paths))
+        self._archive = tuple(archive)
+        cache = article_cache.running(context)
+        self._salt = None if cache is None else cache.salt
+        record = self._trusted
+        if (
+            cache is None
+            or self.inventory is None
+            or not isinstance(record, dict)
+            or record.get("format") != TRUST_FORMAT
+            or (record["fingerprint"], record["salt"], record["archive"])
+            != (self.fingerprint, self._salt, self._archive)
+            or not _same_files(record["inventory"], self.inventory, contents)
+        ):
+            return
+        digests, loaded, kept = record["digests"], cache.loaded, {}
+        try:
+            for path, content in contents.items():
+                entry = digests.get(path)
+                if entry is None:
+                    return
+                if path in loaded and entry[0] == content.metadata.get("source_hash"):
+                    kept[path] = entry[1:]
+                elif entry[2] is None or self.digester.digest(content, 1) != entry[2]:
+                    return  # read again, and what other pages show of it changed (or is unknown)
+        except (UnstableError, RecursionError):
+            return
+        self.digester.kept = kept
+
+    def _trust_record(self) -> dict | None:
+        """Return what the next build needs to trust this build's article digests."""
+        if self._archive is None:
+            return None
+        digester, digests = self.digester, {}
+        for path, content in self._contents.items():
+            whole, shown = digester.known(content, 0), digester.known(content, 1)
+            kept = digester.kept.get(path)
+            if kept is not None:
+                whole, shown = whole or kept[0], shown or kept[1]
+            digests[path] = (content.metadata.get("source_hash"), whole, shown)
+        return {
+            "format": TRUST_FORMAT,
+            "fingerprint": self.fingerprint,
+            "salt": self._salt,
+            "archive": self._archive,
+            "inventory": self.inventory,
+            "digests": digests,
+        }
 
     def _plan(self, template) -> tuple | None:
         """Return the variables a template refers to, in order, each with its stand-in when absent."""
@@ -382,12 +544,17 @@ class RenderCache:
             except OSError:
                 continue
             keys[path] = (key, info.st_dev, info.st_ino, info.st_size)
-        counts = {"rendered": self.rendered, "skipped": self.skipped}  # read by tests and bench
+        counts = {  # read by tests and bench
+            "rendered": self.rendered,
+            "skipped": self.skipped,
+            "kept_digests": len(self.digester.kept),
+        }
         record = {
             "keys": keys,
             "stats": self.stats,
             "counts": counts,
             "analyses": {self.fingerprint: self.analyses},
+            "trust": self._trust_record(),
         }
         write_pickle(self.path, record)
 
