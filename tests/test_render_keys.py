@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 import sys
 from pathlib import Path
 
@@ -157,6 +158,57 @@ def test_few_pages_to_render_are_rendered_without_a_fork(tmp_path, monkeypatch):
     OUTPUTS.start(tmp_path)
     parallel.write_jobs(_Writer(tmp_path), [0, 1], minimum=3)
     assert sorted(p.name for p in tmp_path.glob("*.html")) == ["0.html", "1.html"]
+
+
+class _Generator:
+    """An articles generator whose pages are the numbers it is given (``parallel_pages`` wraps it)."""
+
+    def __init__(self, numbers):
+        self.numbers = numbers
+
+    def generate_pages(self, writer):
+        writer.deferred.extend(self.numbers)
+
+
+@pytest.mark.parametrize("count", [2, 9], ids=["in-this-process", "in-two-processes"])
+def test_the_cards_rendered_for_the_pages_are_dropped_once_they_are_written(tmp_path, count):
+    from portal_perf import parallel
+    from portal_perf.memo import MEMO
+
+    from portal.incremental import OUTPUTS
+
+    class Writer(_Writer):
+        deferred = None
+
+        def write_job(self, number):
+            MEMO("card", number, caller=lambda: f"<article>{number}</article>")
+            super().write_job(number)
+
+    OUTPUTS.start(tmp_path)
+    parallel.parallel_pages(_Generator(list(range(count))), minimum=3)(Writer(tmp_path))
+    assert len(list(tmp_path.glob("*.html"))) == count
+    assert MEMO.blocks == {}  # the feeds, API, search fork and release run without them
+    assert MEMO("card", 1, caller=lambda: "<article>1</article>") == "<article>1</article>"  # made again
+
+
+def test_memory_is_given_back_before_a_fork_and_its_absence_changes_nothing(tmp_path, monkeypatch):
+    from portal import forked
+    from portal.incremental import OUTPUTS
+
+    calls = []
+    monkeypatch.setattr(forked, "return_memory", lambda: calls.append(os.getpid()))
+    OUTPUTS.start(tmp_path)
+    assert forked.Forked(len, [1, 2]).wait() == 2
+    assert calls == [os.getpid()]  # in the parent, before the child shares its pages
+    monkeypatch.undo()
+
+    class NoGlibc:
+        def __getattr__(self, name):
+            raise AttributeError(name)  # musl, macOS: no ``malloc_trim``
+
+    monkeypatch.setattr(forked.ctypes, "CDLL", lambda name: NoGlibc())
+    forked.return_memory()
+    assert forked.Forked(len, [1, 2, 3]).wait() == 3
 
 
 def test_kept_articles_are_keyed_by_the_reading_libraries_versions(monkeypatch):

@@ -353,6 +353,8 @@ class MediaGenerator:
                 OUTPUTS.record(path)
             else:
                 link_from_cache(cached, path)
+        # Nothing reads them again: their memory is free for the steps after (the release's peak).
+        self.published, self.lengths, self._variants = {}, {}, {}
 
 
 def og_image(name: str) -> dict:
