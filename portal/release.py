@@ -216,7 +216,8 @@ class DigestCache:
         """Remember the finished release (``keys`` taken after its mtimes were fixed) under a new token."""
         if self.path is None:
             return
-        self.entries, self.digests = dict(keys), {rel: digests[rel] for rel in keys}
+        names = sorted(keys)  # kept in order: the next release's sorts of these names take little
+        self.entries, self.digests = {rel: keys[rel] for rel in names}, {rel: digests[rel] for rel in names}
         self.release, self.build_id = release, build_id
         self.folders, self.token = folders, os.urandom(16).hex()
         data = {
@@ -457,16 +458,37 @@ def _type_key(relative: str) -> str:
 
 
 def build_id(output: Path, epoch: int, commit: str, digests: dict | None = None) -> str:
-    """``<UTC time>-<12 hex>``: the time orders releases, the digest names their exact bytes."""
+    """``<UTC time>-<12 hex>``: the time orders releases, the digest names their exact bytes.
+
+    The digest is the sha256 of the commit, then of each file's name, a NUL, its sha256 and a
+    newline, in name order, for every file but the manifest and version files (``version.json``
+    and its copies).
+    """
     if digests is None:
         keys = scan(output)
         digests = {rel: sha256_of(output / rel) for rel in keys}
-    names = [
-        rel for rel in sorted(digests) if rel not in (MANIFEST, VERSION) and not rel.startswith(VERSION + ".")
-    ]
+    names = _named_files(digests)
     digest = hashlib.sha256(commit.encode())
-    digest.update("".join(map("{}\0{}\n".format, names, map(digests.__getitem__, names))).encode())
+    if names:
+        pairs = zip(names, map(digests.__getitem__, names), strict=True)
+        digest.update(("\n".join(map("\0".join, pairs)) + "\n").encode())
     return f"{as_datetime(epoch).strftime('%Y%m%dT%H%M%SZ')}-{digest.hexdigest()[:12]}"
+
+
+def _named_files(digests: dict[str, str]) -> list[str]:
+    """Return the names ``build_id`` digests, sorted: all but the manifest, ``version.json`` and its copies.
+
+    Sorting takes little when ``digests`` follows the last release's order (``DigestCache`` keeps
+    its names sorted); the names left out are found by bisection, not tested one by one.
+    """
+    names = sorted(digests)
+    copies = VERSION + "."
+    del names[bisect.bisect_left(names, copies) : bisect.bisect_left(names, VERSION + "/")]  # "/" follows "."
+    for name in (MANIFEST, VERSION):
+        index = bisect.bisect_left(names, name)
+        if index < len(names) and names[index] == name:
+            del names[index]
+    return names
 
 
 _TYPE_OF_SUFFIX: dict[str, str] = {}
@@ -565,7 +587,10 @@ def _last_manifest(
     name it), every content type it gave is still this code's, and it is laid out as ``_entry``
     lays out (its first and last entries are made again to see): then the caller makes every entry.
     """
-    names = sorted(known.entries.keys() - {MANIFEST})
+    names = sorted(known.entries)  # kept in order: little to sort
+    index = bisect.bisect_left(names, MANIFEST)
+    if index < len(names) and names[index] == MANIFEST:
+        del names[index]
     if (
         known.release is None
         or not names
