@@ -635,14 +635,12 @@ def test_build_id_digests_every_file_but_the_manifest_and_version_files_in_name_
     )
 
 
-def test_a_release_keeps_its_digests_in_name_order_and_reads_a_cache_in_any_order(tmp_path):
+def test_a_release_reads_its_digest_cache_in_any_order(tmp_path):
     output, cache = tmp_path / "output", tmp_path / "digests.pickle"
     for index in (3, 1, 2):
         replace_if_changed(output / f"tin/bai-{index}/index.html", f"<p>{'bài ' * 200}{index}</p>".encode())
     first = finish(output, 1767225600, "c0ffee", cache=cache)
-    known = DigestCache(cache)
-    assert list(known.entries) == sorted(known.entries) and list(known.digests) == list(known.entries)
-    data = read_pickle(cache)  # as an earlier release kept it: names in the order its walk found them
+    data = read_pickle(cache)  # names in another order than the walk's: the release sorts what it needs
     data["entries"] = dict(reversed(data["entries"].items()))
     data["digests"] = dict(reversed(data["digests"].items()))
     write_pickle(cache, data)
