@@ -4,9 +4,8 @@ Signals: ``initialized`` validates settings; ``get_generators`` starts a build's
 (what it produces); ``article_generator_init`` swaps Pelican's quadratic
 taxonomy and archive steps for linear ones, keeps read articles between builds
 (``article_cache``) and renders its pages to render on two processes when they are many
-(``parallel``); ``generator_init`` adds the ``portal_memo`` block cache, stops the template
-environment's reload checks and keeps compiled templates between builds (``bytecode``);
-``all_generators_finalized`` freezes content URLs (``memo``);
+(``parallel``); ``generator_init`` adds the ``portal_memo`` block cache and stops the template
+environment's reload checks; ``all_generators_finalized`` freezes content URLs (``memo``);
 ``get_writer`` returns a writer that rewrites only changed files; ``finalized`` deletes the files
 of the output this build did not make (during the release's walk of the output when
 ``portal_release`` follows, else with a walk of its own). Pelican's file copies (static files, theme assets)
@@ -16,7 +15,6 @@ also go through ``portal.incremental``: they replace files by rename and skip eq
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import pelican.utils
 from pelican import signals
@@ -25,7 +23,6 @@ from portal.incremental import OUTPUTS, copy_if_changed
 from portal.release import HEALTHZ, MANIFEST, VERSION
 
 from . import article_cache, taxonomy, translations
-from .bytecode import TemplateCache
 from .memo import MEMO, freeze_urls, install_url_cache
 from .parallel import parallel_pages
 from .settings import validate
@@ -66,17 +63,13 @@ def add_filters(generator) -> None:
 
     The environment also stops checking each template's file for changes whenever it is asked
     for (Jinja's ``auto_reload``: a ``stat`` for every import of every page): a generator lives
-    for one build, in which the theme does not change. Compiled templates are kept in the cache
-    folder (``bytecode.TemplateCache``) unless the settings give the environment a cache of their own.
+    for one build, in which the theme does not change.
     """
     env = getattr(generator, "env", None)
     if env is None:
         return
     env.globals["portal_memo"] = MEMO
     env.auto_reload = False
-    folder = generator.settings.get("CACHE_PATH")
-    if folder and env.bytecode_cache is None:
-        env.bytecode_cache = TemplateCache(Path(folder) / "templates")
 
 
 def incremental_writer(pelican):
