@@ -7,15 +7,17 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import brotli
 import pytest
 from conftest import ROOT, SITES, build_env, run_pelican
 
 from portal.assets import FINGERPRINTED
+from portal.buildcache import read_pickle, write_pickle
 from portal.incremental import replace_if_changed
 from portal.publish import CHANGES
-from portal.release import DigestCache, finish, gzip_bytes, precompress, read_manifest
+from portal.release import DigestCache, build_id, finish, gzip_bytes, precompress, read_manifest
 
 
 def _snapshot(output):
@@ -611,3 +613,43 @@ def test_a_manifest_missing_or_not_as_the_last_release_wrote_it_is_made_whole_ag
     finish(output, epoch + 60, "abc", cache=cache)
     assert read_manifest(output)["files"]  # parsed: whole again
     assert _release_files(output) == _cold_release_of(output, tmp_path / "fresh", epoch + 60)
+
+
+@pytest.mark.parametrize("order", ["as-found", "sorted"], ids=["names-as-found", "names-sorted"])
+def test_build_id_digests_every_file_but_the_manifest_and_version_files_in_name_order(order):
+    names = [
+        "tin/b.html", "version.json", "a.css", "manifest.json", "version.json.gz", "version.json.br",
+        "version.json5", "manifest.json.gz", "tin/a.html", "version.jso", "z/version.json",
+    ]  # fmt: skip
+    digests = {name: hashlib.sha256(name.encode()).hexdigest() for name in names}
+    if order == "sorted":
+        digests = dict(sorted(digests.items()))
+    counted = sorted(
+        n for n in names if n not in ("manifest.json", "version.json", "version.json.gz", "version.json.br")
+    )
+    text = "".join(f"{name}\0{digests[name]}\n" for name in counted)
+    expected = hashlib.sha256(b"c0ffee" + text.encode()).hexdigest()[:12]
+    assert build_id(Path("."), 1767225600, "c0ffee", digests) == f"20260101T000000Z-{expected}"
+    assert build_id(Path("."), 1767225600, "c0ffee", {}) == (
+        f"20260101T000000Z-{hashlib.sha256(b'c0ffee').hexdigest()[:12]}"
+    )
+
+
+def test_a_release_reads_its_digest_cache_in_any_order(tmp_path):
+    output, cache = tmp_path / "output", tmp_path / "digests.pickle"
+    for index in (3, 1, 2):
+        replace_if_changed(output / f"tin/bai-{index}/index.html", f"<p>{'bài ' * 200}{index}</p>".encode())
+    first = finish(output, 1767225600, "c0ffee", cache=cache)
+    data = read_pickle(cache)  # names in another order than the walk's: the release sorts what it needs
+    data["entries"] = dict(reversed(data["entries"].items()))
+    data["digests"] = dict(reversed(data["digests"].items()))
+    write_pickle(cache, data)
+    replace_if_changed(output / "tin/bai-2/index.html", "<p>đã sửa</p>".encode() * 40)
+    second = finish(output, 1767225600, "c0ffee", cache=cache)
+    assert second.build_id != first.build_id
+    cold = tmp_path / "cold"
+    shutil.copytree(output, cold)
+    for name in ("manifest.json", "version.json"):
+        (cold / name).unlink()
+    assert finish(cold, 1767225600, "c0ffee").build_id == second.build_id
+    assert (cold / "manifest.json").read_bytes() == (output / "manifest.json").read_bytes()
