@@ -28,7 +28,8 @@ def return_memory() -> None:
     """Give back to the kernel the memory malloc keeps free (glibc's ``malloc_trim``); else nothing.
 
     Before a fork: a free page both processes map is held by the parent once the child writes to
-    it (copy-on-write), although neither uses what it held; given back, it is held by nobody.
+    it (copy-on-write), although neither uses what it held; given back, it is held by nobody. After
+    the release's compressing threads: each left its buffers in an arena of its own.
     """
     with contextlib.suppress(OSError, AttributeError):  # no glibc (``malloc_trim`` is its own)
         ctypes.CDLL(None).malloc_trim(0)  # the process's own symbols: no search for the library

@@ -9,8 +9,6 @@ from __future__ import annotations
 import array
 import bisect
 import contextlib
-import ctypes
-import ctypes.util
 import gzip
 import hashlib
 import heapq
@@ -31,6 +29,7 @@ import brotli
 
 from portal.buildcache import read_pickle, write_pickle
 from portal.epoch import as_datetime
+from portal.forked import return_memory
 from portal.incremental import OUTPUTS, Key, identity, replace_if_changed, scan
 from portal.output import write_output
 from portal.publish import CHANGES_FORMAT, read_changes, root_of
@@ -347,18 +346,6 @@ def _held(sibling: str, expand, data: bytes) -> bytes | None:
         return None
 
 
-def _return_memory() -> None:
-    """Give back to the kernel the memory malloc keeps free, in every arena (glibc's ``malloc_trim``).
-
-    Each compressing thread has an arena of its own, where brotli's buffers for the largest files
-    (a window of 4 MB: some 16 MB of buffers) stay allocated once freed: about 40 MB of a new
-    article's release at 10,000 articles, held while the manifest is read and written. Not glibc:
-    nothing to do.
-    """
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
-
-
 def _batches(items: list, weights: list[int], count: int) -> list[list]:
     """Split ``items`` into at most ``count`` batches of near-equal weight (heaviest item first)."""
     totals = [(0, index) for index in range(count)]
@@ -403,7 +390,11 @@ def _compression(  # noqa: PLR0913
     workers = min(workers or os.cpu_count() or 1, max(1, packed // PARALLEL_MIN))
     if workers <= 1:
         return _compress_batch(str(output), stamp, plan.keep, items)
-    stack.callback(_return_memory)  # once the pool has ended
+    # Once the pool has ended: each compressing thread has an arena of its own, where brotli's
+    # buffers for the largest files (a window of 4 MB: some 16 MB of buffers) stay allocated once
+    # freed: about 40 MB of a new article's release at 10,000 articles, held while the manifest
+    # is read and written.
+    stack.callback(return_memory)
     pool = stack.enter_context(ThreadPoolExecutor(workers, thread_name_prefix="portal-release"))
     work = partial(_compress_batch, str(output), stamp, plan.keep)
     found = pool.map(work, _batches(items, weights, workers * 4))
