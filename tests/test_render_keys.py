@@ -342,3 +342,4 @@ def test_the_content_folder_is_noted_with_identities_but_not_files_just_written(
     assert _same_files(noted, noted, sources={str(new)})
     assert not _same_files(noted, noted, sources=set())  # a file without identity never matches
     assert not _same_files(noted, {**noted, str(tmp_path / "other.jpg"): noted[str(old)]}, {str(new)})
+    assert not _same_files(None, noted, {str(new)})  # the last build did not note the folder

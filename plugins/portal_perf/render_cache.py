@@ -362,7 +362,7 @@ def inventory(root) -> dict[str, tuple | None]:
 
 def _same_files(before: dict, now: dict, sources) -> bool:
     """Tell whether every file but the contents' sources has the identity it had (none racy)."""
-    if before.keys() != now.keys():
+    if not isinstance(before, dict) or before.keys() != now.keys():  # a build that noted nothing
         return False
     return all(
         identity is not None and before[path] == identity
@@ -484,8 +484,8 @@ class RenderCache:
         self.digester.kept = kept
 
     def _trust_record(self) -> dict | None:
-        """Return what the next build needs to trust this build's article digests."""
-        if self._archive is None:
+        """Return what the next build needs to trust this build's article digests (none unnoted)."""
+        if self._archive is None or self.inventory is None:
             return None
         digester, digests = self.digester, {}
         for path, content in self._contents.items():
