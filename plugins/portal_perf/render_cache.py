@@ -23,9 +23,9 @@ Digesting every article's final state was most of a rebuild's keys (about a seco
 articles). An article's final state is a function of its file (as the article cache read it),
 the settings and code, the other files of the content (pictures), and what the other articles
 show of themselves (their metadata and URL: neighbours, sections, related articles, links). So
-each build records every content's digests by its source path (``Trust``), and the next build
-takes them back for the articles the article cache kept, when nothing else they depend on
-changed: same fingerprint and reading salt, the same contents in the same lists, every other
+each build records every content's digests by its source path (``RenderCache._trust_record``),
+and the next build takes them back for the articles the article cache kept (``_trust``), when
+nothing else they depend on changed: same fingerprint and reading salt, the same contents in the same lists, every other
 file of the content folder with the identity it had when the last build started, and each
 content read again showing others what it showed before (its level-1 digest). Anything else, and
 every page is digested as before.
