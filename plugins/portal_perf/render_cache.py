@@ -25,10 +25,10 @@ the settings and code, the other files of the content (pictures), and what the o
 show of themselves (their metadata and URL: neighbours, sections, related articles, links). So
 each build records every content's digests by its source path (``RenderCache._trust_record``),
 and the next build takes them back for the articles the article cache kept (``_trust``), when
-nothing else they depend on changed: same fingerprint and reading salt, the same contents in the same lists, every other
-file of the content folder with the identity it had when the last build started, and each
-content read again showing others what it showed before (its level-1 digest). Anything else, and
-every page is digested as before.
+nothing else they depend on changed: same fingerprint and reading salt, the same contents in the
+same lists, every other file of the content folder with the identity it had when the last build
+started, and each content read again showing others what it showed before (its level-1 digest).
+Anything else, and every page is digested as before.
 """
 
 from __future__ import annotations
