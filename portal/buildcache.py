@@ -221,6 +221,23 @@ class BuildCache:
             self._db = None
 
 
+def stamp_of(st: os.stat_result) -> tuple[int, int, int, int, int]:
+    """Return a file's identity: device, inode, size, mtime and ctime in nanoseconds.
+
+    Every write moves the ctime, which no program can set back: while the identity is the one
+    recorded, the file holds the bytes it held then (unless it was ``racy`` when recorded).
+    """
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def racy(st: os.stat_result, started: int) -> bool:
+    """Tell whether a file changed less than ``RACY_NS`` before ``started`` (ns).
+
+    A second write in the same clock tick could have kept its identity: it proves nothing then.
+    """
+    return max(st.st_mtime_ns, st.st_ctime_ns) >= started - RACY_NS
+
+
 class Stamps:
     """Files' keys (hashes of their bytes), each with the file's identity when it was hashed.
 
@@ -244,10 +261,10 @@ class Stamps:
     def key(self, filename: str, path: str, make) -> bytes:
         """Return the key of ``filename`` (at ``path``): the recorded one, or ``make(path)``."""
         st = os.stat(path)
-        stamp = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+        stamp = stamp_of(st)
         found = self.known.get(filename)
         key = found[1] if found is not None and found[0] == stamp else make(path)
-        if max(st.st_mtime_ns, st.st_ctime_ns) < self.started - RACY_NS:
+        if not racy(st, self.started):
             self.used[filename] = (stamp, key)
         return key
 

@@ -46,7 +46,7 @@ from pelican.contents import Content
 from pelican.paginator import Page, Paginator
 from pelican.urlwrappers import URLWrapper
 
-from portal.buildcache import RACY_NS, read_pickle, write_pickle
+from portal.buildcache import racy, read_pickle, stamp_of, write_pickle
 from portal.output import settings_digest
 
 from . import article_cache
@@ -326,9 +326,8 @@ def take_inventory(settings) -> None:
 def inventory(root) -> dict[str, tuple | None]:
     """Return each file under ``root`` (links followed, as Pelican does) with its identity.
 
-    The identity is the device, inode, size, mtime and ctime in nanoseconds (every write moves the
-    ctime, which no program can set back); a file changed less than ``RACY_NS`` ago has none (a
-    second write in the same clock tick could keep it), so it never matches.
+    The identity is ``Stamps``' (``portal.buildcache.stamp_of``); a file changed just before
+    (``racy``) has none, so it never matches.
     """
     started = time.time_ns()
     found: dict[str, tuple | None] = {}
@@ -351,12 +350,7 @@ def inventory(root) -> dict[str, tuple | None]:
                         seen.add((st.st_dev, st.st_ino))
                         folders.append(entry.path)
                     continue
-                changed = max(st.st_mtime_ns, st.st_ctime_ns)
-                found[entry.path] = (
-                    None
-                    if changed >= started - RACY_NS
-                    else (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
-                )
+                found[entry.path] = None if racy(st, started) else stamp_of(st)
     return found
 
 
