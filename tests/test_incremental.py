@@ -380,9 +380,9 @@ def test_an_edit_keeping_size_and_mtime_is_read_again(archive, tmp_path):
 
 
 def test_a_body_edit_takes_the_other_articles_digests_from_the_last_build(archive, tmp_path):
-    # portal_perf.render_cache: while nothing but bodies changed, the articles the article cache
-    # kept are not digested again (their page keys come from the last build's digests); a change
-    # in what other pages show of an article, or in another file of the content, digests all.
+    # portal_perf.render_cache: the articles the article cache kept are not digested again (their
+    # page keys come from the last build's digests) but those that refer to an article added,
+    # deleted or showing itself otherwise; a change in another file of the content digests all.
     import time
 
     content = tmp_path / "content"
@@ -407,10 +407,21 @@ def test_a_body_edit_takes_the_other_articles_digests_from_the_last_build(archiv
     text = retitled.read_text("utf-8")
     retitled.write_text(text.replace(text.splitlines()[0], text.splitlines()[0] + " (sửa)", 1), "utf-8")
     publish(content, output, cache)
-    assert counts()["kept_digests"] == 0  # its neighbours and listings show its title
+    # Its neighbours and section lists show its title: they alone are digested again.
+    assert 0 < counts()["kept_digests"] < len(listed) - 1, counts()
+    assert_same_as_cold(content, output, tmp_path)
     time.sleep(2.1)
     publish(content, output, cache)
     assert counts()["kept_digests"] == len(listed)
+
+    add_article(content)
+    publish(content, output, cache)
+    assert 0 < counts()["kept_digests"] < len(listed), counts()  # not its new neighbours
+    assert_same_as_cold(content, output, tmp_path)
+    listed[len(listed) // 4].unlink()
+    publish(content, output, cache)
+    assert 0 < counts()["kept_digests"] < len(listed) - 1, counts()
+    assert_same_as_cold(content, output, tmp_path)
 
     (content / "images" / "bench" / "anh-01.jpg").write_bytes(image_bytes(1, variant=7))
     publish(content, output, cache)

@@ -339,7 +339,14 @@ def test_the_content_folder_is_noted_with_identities_but_not_files_just_written(
     assert set(noted) == {str(old), str(new)}
     assert noted[str(new)] is None  # changed just now: a second write could keep its identity
     assert noted[str(old)] is not None and noted[str(old)][2] == 1  # device, inode, size, times
-    assert _same_files(noted, noted, sources={str(new)})
-    assert not _same_files(noted, noted, sources=set())  # a file without identity never matches
-    assert not _same_files(noted, {**noted, str(tmp_path / "other.jpg"): noted[str(old)]}, {str(new)})
-    assert not _same_files(None, noted, {str(new)})  # the last build did not note the folder
+    sources = {str(new)}
+    assert _same_files(noted, noted, sources, sources)
+    assert not _same_files(noted, noted, set(), set())  # a file without identity never matches
+    other = str(tmp_path / "other.jpg")
+    assert not _same_files(noted, {**noted, other: noted[str(old)]}, sources, sources)  # a new picture
+    assert not _same_files(None, noted, sources, sources)  # the last build did not note the folder
+    # Articles come and go; every other file stays as it was.
+    added = str(tmp_path / "sub" / "added.md")
+    assert _same_files(noted, {**noted, added: None}, {*sources, added}, sources)
+    assert _same_files(noted, {str(old): noted[str(old)]}, set(), sources)  # new.md gone
+    assert not _same_files(noted, {str(new): None}, sources, sources)  # the picture gone

@@ -59,7 +59,7 @@ ADDRESS = re.compile(r" at 0x[0-9a-f]+")
 _PLAIN = frozenset({str, int, float, bool, type(None), datetime, date})
 _ABSENT = object()
 CONTENT_LISTS = ("articles", "drafts", "hidden_articles", "pages", "hidden_pages", "draft_pages")
-TRUST_FORMAT = 1
+TRUST_FORMAT = 2  # 2: each content's references (``_references``) recorded too
 
 
 class UnstableError(Exception):
@@ -293,6 +293,29 @@ def _holds_content(value) -> bool:
     return any(isinstance(item, Content) for item in value)
 
 
+def _references(content: Content, digester: Digester) -> tuple:
+    """Return the contents an article refers to, by attribute: their paths and level-1 digests.
+
+    Neighbours, section lists, related articles, translations: what the other articles give an
+    article is these references; the rest of its state is its own (its file, the settings, the
+    code, the content folder's other files).
+    """
+    found = []
+    state = vars(content)
+    for name in sorted(state):
+        if name in WHOLE_SKIPPED:
+            continue
+        value = state[name]
+        if isinstance(value, Content):
+            items = (value,)
+        elif isinstance(value, list | tuple) and _holds_content(value):
+            items = value
+        else:
+            continue
+        found.append((name, tuple((getattr(i, "source_path", None), digester.digest(i, 1)) for i in items)))
+    return tuple(found)
+
+
 def _flat(value):
     """Return ``value`` with taxonomy objects as (kind, name, slug): their repr shows the name only."""
     if type(value) in _PLAIN:  # the common case: neither a taxonomy object nor a list of them
@@ -354,15 +377,18 @@ def inventory(root) -> dict[str, tuple | None]:
     return found
 
 
-def _same_files(before: dict, now: dict, sources) -> bool:
-    """Tell whether every file but the contents' sources has the identity it had (none racy)."""
-    if not isinstance(before, dict) or before.keys() != now.keys():  # a build that noted nothing
+def _same_files(before: dict, now: dict, sources, last_sources) -> bool:
+    """Tell whether every file but the contents' sources has the identity it had (none racy).
+
+    ``sources`` are this build's contents' files, ``last_sources`` the last build's: a file may
+    come or go only as one of them.
+    """
+    if not isinstance(before, dict):  # a build that noted nothing
         return False
-    return all(
-        identity is not None and before[path] == identity
-        for path, identity in now.items()
-        if path not in sources
-    )
+    for path, identity in now.items():
+        if path not in sources and (identity is None or before.get(path) != identity):
+            return False
+    return all(path in now or path in last_sources for path in before)
 
 
 class RenderCache:
@@ -432,12 +458,17 @@ class RenderCache:
         return hashlib.sha256(b"".join(parts)).digest()
 
     def _trust(self, context: dict) -> None:
-        """Decide, at the build's first key, whether the last build's article digests still hold.
+        """Decide, at the build's first key, which of the last build's article digests still hold.
 
-        They do for every content the article cache kept when the fingerprint, the reading's salt,
-        the contents' lists and the content folder's other files are as the last build found them,
-        and each content read again shows others what it showed (its level-1 digest): then every
-        kept article's final state is what it was (``Digester.kept``).
+        None do unless the fingerprint, the reading's salt and the content folder's other files are
+        as the last build found them. Then, for every content the article cache kept (same
+        bytes, same salt: ``own``), its state but for the contents it refers to is what it was.
+        With the same contents in the same lists, each read again showing others what it showed
+        (its level-1 digest), every kept article's final state is what it was: all its digests
+        hold. Otherwise (an article added, deleted, retitled) a kept article's level-1 digest still
+        holds, and its whole digest too when it refers to the same contents, attribute for
+        attribute, each showing what it showed then (``_references``), and its body names no
+        other content (``_resolves_links``): the rest are digested again.
         """
         self._decided = True
         contents = self._contents
@@ -458,24 +489,48 @@ class RenderCache:
             or self.inventory is None
             or not isinstance(record, dict)
             or record.get("format") != TRUST_FORMAT
-            or (record["fingerprint"], record["salt"], record["archive"])
-            != (self.fingerprint, self._salt, self._archive)
-            or not _same_files(record["inventory"], self.inventory, contents)
+            or (record["fingerprint"], record["salt"]) != (self.fingerprint, self._salt)
+            or not _same_files(
+                record["inventory"], self.inventory, contents, {p for ps in record["archive"] for p in ps}
+            )
         ):
             return
-        digests, loaded, kept = record["digests"], cache.loaded, {}
+        digests, loaded = record["digests"], cache.loaded
+        own = {}
+        for path, content in contents.items():
+            entry = digests.get(path)
+            if entry is not None and path in loaded and entry[0] == content.metadata.get("source_hash"):
+                own[path] = entry
         try:
-            for path, content in contents.items():
-                entry = digests.get(path)
-                if entry is None:
-                    return
-                if path in loaded and entry[0] == content.metadata.get("source_hash"):
-                    kept[path] = entry[1:]
-                elif entry[2] is None or self.digester.digest(content, 1) != entry[2]:
-                    return  # read again, and what other pages show of it changed (or is unknown)
+            if record["archive"] == self._archive and self._same_shown(contents, own, digests):
+                self.digester.kept = {path: entry[1:3] for path, entry in own.items()}
+            else:
+                self._take_back(own)
         except (UnstableError, RecursionError):
-            return
-        self.digester.kept = kept
+            self.digester.kept = {}
+
+    def _take_back(self, own: dict) -> None:
+        """Keep what each kept article shows of itself, and its whole digest when its references hold."""
+        digester = self.digester
+        digester.kept = {path: (None, entry[2]) for path, entry in own.items() if entry[2] is not None}
+        kept = dict(digester.kept)
+        for path, entry in own.items():
+            content = self._contents[path]
+            if entry[1] is None or entry[2] is None or _resolves_links(content):
+                continue
+            if _references(content, digester) == entry[3]:
+                kept[path] = entry[1:3]
+        digester.kept = kept
+
+    def _same_shown(self, contents: dict, own: dict, digests: dict) -> bool:
+        """Tell whether every content read again shows others what it showed in the last build."""
+        for path, content in contents.items():
+            if path in own:
+                continue
+            entry = digests.get(path)
+            if entry is None or entry[2] is None or self.digester.digest(content, 1) != entry[2]:
+                return False
+        return True
 
     def _trust_record(self) -> dict | None:
         """Return what the next build needs to trust this build's article digests (none unnoted)."""
@@ -487,7 +542,11 @@ class RenderCache:
             kept = digester.kept.get(path)
             if kept is not None:
                 whole, shown = whole or kept[0], shown or kept[1]
-            digests[path] = (content.metadata.get("source_hash"), whole, shown)
+            try:
+                references = _references(content, digester) if whole is not None else None
+            except (UnstableError, RecursionError):
+                references = None
+            digests[path] = (content.metadata.get("source_hash"), whole, shown, references)
         return {
             "format": TRUST_FORMAT,
             "fingerprint": self.fingerprint,
@@ -541,7 +600,7 @@ class RenderCache:
         counts = {  # read by tests and bench
             "rendered": self.rendered,
             "skipped": self.skipped,
-            "kept_digests": len(self.digester.kept),
+            "kept_digests": sum(whole is not None for whole, _ in self.digester.kept.values()),
         }
         record = {
             "keys": keys,
