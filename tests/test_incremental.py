@@ -41,7 +41,11 @@ def publish(content: Path, output: Path, cache: Path, env: dict | None = None, p
     does.
     """
     staging = stage(output, cache / CHANGES)
-    settings = [f"CACHE_PATH={json.dumps(str(cache))}", f"PORTAL_PERF_PARALLEL_MIN={parallel_min}"]
+    settings = [
+        f"CACHE_PATH={json.dumps(str(cache))}",
+        f"PORTAL_PERF_PARALLEL_MIN={parallel_min}",
+        "PORTAL_PERF_VERIFY_DIGESTS=true",  # every digest taken back from the last build is checked
+    ]
     built = run_pelican(content, staging, "publishconf.py", "-e", *settings, env=env)
     assert built.returncode == 0, built.log
     swap_in(staging, output)

@@ -72,6 +72,40 @@ def test_a_neighbour_counts_by_what_pages_show_of_it():
     assert _key(article) != before
 
 
+def test_references_name_the_contents_an_article_holds_by_what_they_show():
+    from portal_perf.render_cache import _references
+
+    article, neighbour = _article(), _article(title="Bài bên cạnh", slug="bai-ben-canh")
+    digester = Digester()
+    assert _references(article, digester) == ()  # its tags are metadata, not references
+    article.older_in_section, article.related_articles = neighbour, [neighbour]
+    article.newer_in_section = None
+    found = _references(article, Digester())
+    assert [name for name, _ in found] == ["older_in_section", "related_articles"]
+    assert found[0][1] == ((neighbour.source_path, Digester().digest(neighbour, 1)),)
+    neighbour.metadata["title"] = neighbour.title = "Bài bên cạnh (sửa)"
+    assert _references(article, Digester()) != found
+
+
+def test_a_digest_taken_back_is_checked_against_the_article_when_asked():
+    from portal_perf.render_cache import StaleDigestError
+
+    article = _article()
+    whole, shown = Digester().digest(article), Digester().digest(article, 1)
+    for verify in (False, True):
+        digester = Digester(verify)
+        digester.kept = {article.source_path: (whole, shown)}
+        assert digester.digest(article) == whole
+    article.position_in_section = 3  # state a plugin derived from other articles: not a reference
+    digester = Digester()
+    digester.kept = {article.source_path: (whole, shown)}
+    assert digester.digest(article) == whole  # taken back as told
+    digester = Digester(verify=True)
+    digester.kept = {article.source_path: (whole, shown)}
+    with pytest.raises(StaleDigestError, match="thanh-tra-dat-dai.md"):
+        digester.digest(article)
+
+
 def test_texts_count_by_their_own_bounds_and_a_text_subclass_by_its_text():
     from markupsafe import Markup
 

@@ -66,6 +66,10 @@ class UnstableError(Exception):
     """A value cannot be digested reproducibly."""
 
 
+class StaleDigestError(RuntimeError):
+    """A digest taken back from the last build differs from the article's own (verification)."""
+
+
 def template_variables(env, name: str, seen: dict, analyses: dict, known: dict) -> frozenset[str] | None:
     """Return the context names ``name`` (and what it extends, includes, imports) refers to.
 
@@ -126,7 +130,8 @@ class Digester:
     pages show of it: its metadata and URL. ``depth`` bounds the walk through other objects.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, verify: bool = False) -> None:
+        self.verify = verify  # digest kept articles again and compare (``PORTAL_PERF_VERIFY_DIGESTS``)
         self._memo: dict[tuple[int, int], tuple[object, bytes]] = {}
         self._pages: dict[tuple[int, int, int], tuple[dict, bytes, object]] = {}
         # Source path → the last build's digests (whole, level 1) of a content known unchanged
@@ -155,6 +160,12 @@ class Digester:
         result = None
         if self.kept and isinstance(value, Content):
             result = self.kept.get(value.source_path, (None, None))[key[1]]
+            if result is not None and self.verify and self._compute(value, key[1], depth) != result:
+                raise StaleDigestError(
+                    f"portal_perf: {value.source_path}: its level-{key[1]} digest taken back from the "
+                    "last build differs from its state: a plugin gave it state derived from other "
+                    "articles that is not a reference to them (docs/performance.md, For plugin authors)"
+                )
         if result is None:
             result = self._compute(value, key[1], depth)
         self._memo[key] = (value, result)  # keep the value so its id stays its own
@@ -401,7 +412,9 @@ class RenderCache:
         self.previous: dict[str, tuple[bytes, int, int, int]] = {}
         self.stats: dict[tuple, str] = {}
         self.current: dict[str, bytes] = {}
-        self.digester = Digester()
+        self.groups: dict[bytes, tuple[str, ...]] = {}  # a paginated listing's key → its files (last build)
+        self.current_groups: dict[bytes, tuple[str, ...]] = {}
+        self.digester = Digester(bool(settings.get("PORTAL_PERF_VERIFY_DIGESTS")))
         self.variables: dict[str, frozenset[str] | None] = {}
         self.analyses: dict[tuple[str, bytes], tuple] = {}  # of this build's templates, by source
         self._plans: dict[tuple, tuple | None] = {}
@@ -415,6 +428,7 @@ class RenderCache:
         stored = read_pickle(self.path)
         try:
             self.previous, self.stats = stored["keys"], stored["stats"]
+            self.groups = stored.get("groups", {})
             analyses = stored.get("analyses", {})
             self._trusted = stored.get("trust")
         except (KeyError, TypeError, AttributeError):  # no record, or one of another shape
@@ -456,6 +470,55 @@ class RenderCache:
         except (UnstableError, RecursionError):
             return None
         return hashlib.sha256(b"".join(parts)).digest()
+
+    def group_key(  # noqa: PLR0913, PLR0917 (what a listing's pages are made of)
+        self, template, name: str, context: dict, kwargs: dict, lists: dict, derived: set, inputs: tuple
+    ) -> bytes | None:
+        """Return the key of a paginated listing as a whole, or ``None`` when it cannot be known.
+
+        Every page of a listing is a function of its template, its name and URL, the context values
+        its template refers to but those that differ from page to page (``derived``: the paginated
+        names, the page's file and site URL, made from ``inputs`` and the rest), and the lists it
+        paginates, in order, each article whole (a page may show its articles' bodies).
+        Equal keys mean equal pages: the listing's files are still current if they are intact.
+        """
+        if not self._decided:
+            self._trust(context)
+        plan = self._plan(template)
+        if plan is None:
+            return None
+        parts = [self.fingerprint, f"{template.name}\0{name}\0".encode(), _stable_repr(inputs)]
+        digest = self.digester.digest
+        try:
+            for key in sorted(lists):
+                parts.append(f"\0list\0{key}\0".encode())
+                parts.append(digest(lists[key]))
+            for variable, label, absent in plan:
+                if variable in derived:
+                    continue
+                parts.append(label)
+                value = kwargs.get(variable, _ABSENT)
+                if value is _ABSENT:
+                    value = context.get(variable, _ABSENT)
+                parts.append(absent if value is _ABSENT else digest(value))
+        except (UnstableError, RecursionError):
+            return None
+        return hashlib.sha256(b"".join(parts)).digest()
+
+    def current_files(self, group: bytes) -> tuple[str, ...] | None:
+        """Return the files a listing with this key had in the last build, if each is still as it left it.
+
+        Each is then recorded as current, with its page key of that build (equal, by the listing's).
+        """
+        paths = self.groups.get(group)
+        if not paths:
+            return None
+        for path in paths:
+            recorded = self.previous.get(path)
+            if recorded is None or not self.unchanged(path, recorded[0]):
+                return None
+        self.current_groups[group] = paths
+        return paths
 
     def _trust(self, context: dict) -> None:
         """Decide, at the build's first key, which of the last build's article digests still hold.
@@ -607,6 +670,7 @@ class RenderCache:
             "stats": self.stats,
             "counts": counts,
             "analyses": {self.fingerprint: self.analyses},
+            "groups": {key: paths for key, paths in self.current_groups.items() if paths},
             "trust": self._trust_record(),
         }
         write_pickle(self.path, record)

@@ -13,6 +13,9 @@ DEFAULTS = {
     "PORTAL_PERF_EXTRA_INPUTS": [],
     # Pages to render from which the articles generator's pages are rendered by two processes (fork).
     "PORTAL_PERF_PARALLEL_MIN": 200,
+    # Digest again every article whose digests were taken back from the last build, and stop the
+    # build if one differs (a plugin gave an article state derived from other articles): tests.
+    "PORTAL_PERF_VERIFY_DIGESTS": False,
 }
 PREFIX = "PORTAL_PERF_"
 
@@ -30,4 +33,6 @@ def validate(settings) -> dict:
     minimum = values["PORTAL_PERF_PARALLEL_MIN"]
     if not isinstance(minimum, int) or isinstance(minimum, bool) or minimum < 0:
         raise PerfSettingsError("portal_perf: PORTAL_PERF_PARALLEL_MIN must be a whole number ≥ 0")
+    if not isinstance(values["PORTAL_PERF_VERIFY_DIGESTS"], bool):
+        raise PerfSettingsError("portal_perf: PORTAL_PERF_VERIFY_DIGESTS must be True or False")
     return values

@@ -99,6 +99,8 @@ class _PageTemplate:
         name = localcontext.get("output_file")
         if name:
             path = sanitised_join(writer.output_path, name)
+            if writer.listing is not None:
+                writer.listing.append(path)
             cache = writer.render_cache
             known, writer.known_key = writer.known_key, None
             if known is not None and known[0] == path:  # the key ``_skip_single`` found changed
@@ -133,6 +135,7 @@ class IncrementalWriter(Writer):
     deferred: list[Job] | None = None
     decided: tuple[str, Job | None] | None = None  # the page render just skipped or deferred
     known_key: tuple[str, bytes | None] | None = None  # a single page's key, to render it
+    listing: list[str] | None = None  # the files of the paginated listing being written, in order
     _base: str | None = None  # the output folder, as ``sanitised_join`` compares with it
     last: IncrementalWriter | None = None  # the writer of the running build
 
@@ -194,12 +197,68 @@ class IncrementalWriter(Writer):
             own = self._own(name, context, relative_urls, kwargs) if single else None
             if own is not None and self._skip_single(name, template, context, own, override_output):
                 return None
-            names = {*SET_BY_PELICAN, *kwargs}
-            names.update(f"{key}_{suffix}" for key in lists for suffix in PAGINATED_NAMES)
-            template = _PageTemplate(template, self, context, tuple(sorted(names)))
+            derived = {f"{key}_{suffix}" for key in lists for suffix in PAGINATED_NAMES}
+            group = None
+            if not single and self.render_cache is not None and not signals.content_written.receivers:
+                group = self._group_key(
+                    name, template, context, (url, relative_urls, template_name), lists, derived, kwargs
+                )
+                if group is not None and self._skip_listing(group, override_output):
+                    return None
+            template = _PageTemplate(
+                template, self, context, tuple(sorted({*SET_BY_PELICAN, *kwargs, *derived}))
+            )
+            self.listing = None if group is None else []
+            try:
+                return super().write_file(
+                    name,
+                    template,
+                    context,
+                    relative_urls,
+                    paginated,
+                    template_name,
+                    override_output,
+                    url,
+                    **kwargs,
+                )
+            finally:
+                if group is not None and self.listing is not None:
+                    self.render_cache.current_groups[group] = tuple(self.listing)
+                self.listing = None
         return super().write_file(
             name, template, context, relative_urls, paginated, template_name, override_output, url, **kwargs
         )
+
+    def _group_key(  # noqa: PLR0913, PLR0917
+        self, name, template, context, call: tuple, lists, derived, kwargs
+    ) -> bytes | None:
+        """Return the key of a paginated listing's pages as a whole (``RenderCache.group_key``).
+
+        ``call`` is the write's URL, ``relative_urls`` and template name (its number per page).
+        """
+        derived = {*derived, "output_file", "localsiteurl"}
+        if call[1]:  # relative URLs: made from each page's name
+            derived.add("SITEURL")
+            inputs = call
+        else:  # Pelican gives every page the context's value as it finds it
+            inputs = (*call, context.get("localsiteurl"))
+        return self.render_cache.group_key(template, name, context, kwargs, lists, derived, inputs)
+
+    def _skip_listing(self, group: bytes, override: bool) -> bool:
+        """Settle every page of a listing whose key is unchanged and files intact; tell whether done.
+
+        Does what Pelican's ``write_file`` does for each page but render it: the same overwrite
+        rules and record of the file (no ``content_written`` receiver is connected).
+        """
+        paths = self.render_cache.current_files(group)
+        if paths is None:
+            return False
+        for path in paths:
+            self.render_cache.skipped += 1
+            self.decided = (path, None)
+            with self._open_w(path, "utf-8", override=override):
+                pass
+        return True
 
     def _own(self, name: str, context: dict, relative_urls: bool, kwargs: dict) -> dict | None:
         """Return the values a page that is not paginated has besides ``context``, as Pelican sets them.
