@@ -312,18 +312,17 @@ def _references(content: Content, digester: Digester) -> tuple:
     code, the content folder's other files).
     """
     found = []
-    state = vars(content)
-    for name in sorted(state):
-        if name in WHOLE_SKIPPED:
-            continue
-        value = state[name]
+    for name, value in vars(content).items():
         if isinstance(value, Content):
             items = (value,)
-        elif isinstance(value, list | tuple) and _holds_content(value):
+        elif type(value) in (list, tuple) and value and _holds_content(value):
             items = value
         else:
             continue
-        found.append((name, tuple((getattr(i, "source_path", None), digester.digest(i, 1)) for i in items)))
+        if name not in WHOLE_SKIPPED:
+            shown = tuple((getattr(item, "source_path", None), digester.digest(item, 1)) for item in items)
+            found.append((name, shown))
+    found.sort()
     return tuple(found)
 
 
@@ -425,6 +424,7 @@ class RenderCache:
         self._contents: dict[str, Content] = {}  # source path → content, in the build's lists
         self._archive: tuple | None = None
         self._salt: bytes | None = None
+        self._references: dict[str, tuple] = {}  # source path → references known equal to the record's
         stored = read_pickle(self.path)
         try:
             self.previous, self.stats = stored["keys"], stored["stats"]
@@ -567,6 +567,7 @@ class RenderCache:
         try:
             if record["archive"] == self._archive and self._same_shown(contents, own, digests):
                 self.digester.kept = {path: entry[1:3] for path, entry in own.items()}
+                self._references = {path: entry[3] for path, entry in own.items()}  # theirs, as they were
             else:
                 self._take_back(own)
         except (UnstableError, RecursionError):
@@ -583,6 +584,7 @@ class RenderCache:
                 continue
             if _references(content, digester) == entry[3]:
                 kept[path] = entry[1:3]
+                self._references[path] = entry[3]
         digester.kept = kept
 
     def _same_shown(self, contents: dict, own: dict, digests: dict) -> bool:
@@ -605,10 +607,12 @@ class RenderCache:
             kept = digester.kept.get(path)
             if kept is not None:
                 whole, shown = whole or kept[0], shown or kept[1]
-            try:
-                references = _references(content, digester) if whole is not None else None
-            except (UnstableError, RecursionError):
-                references = None
+            references = self._references.get(path) if kept is not None and kept[0] is not None else None
+            if references is None and whole is not None:
+                try:
+                    references = _references(content, digester)
+                except (UnstableError, RecursionError):
+                    references = None
             digests[path] = (content.metadata.get("source_hash"), whole, shown, references)
         return {
             "format": TRUST_FORMAT,
