@@ -22,13 +22,22 @@ changed bytes always mean a new inode).
 Digesting every article's final state was most of a rebuild's keys (about a second at 10,000
 articles). An article's final state is a function of its file (as the article cache read it),
 the settings and code, the other files of the content (pictures), and what the other articles
-show of themselves (their metadata and URL: neighbours, sections, related articles, links). So
-each build records every content's digests by its source path (``RenderCache._trust_record``),
-and the next build takes them back for the articles the article cache kept (``_trust``), when
-nothing else they depend on changed: same fingerprint and reading salt, the same contents in the
-same lists, every other file of the content folder with the identity it had when the last build
-started, and each content read again showing others what it showed before (its level-1 digest).
-Anything else, and every page is digested as before.
+give it: references to them (neighbours, section lists, related articles, translations), each
+showing its metadata and URL, and the URLs its links resolve to. So each build records every
+content's digests and references by its source path (``RenderCache._trust_record``), and the next
+build takes them back for the articles the article cache kept (``_trust``) when the fingerprint,
+the reading salt and every other file of the content folder (its identity when the last build
+started) are unchanged: all of them when the contents' lists are the same and each content read
+again shows others what it showed (its level-1 digest); otherwise (an article added, deleted,
+retitled) what each kept article shows of itself, and its whole digest when its references are
+the same contents showing the same and its body links to none. Anything else, and every page is
+digested as before. ``PORTAL_PERF_VERIFY_DIGESTS`` digests the kept articles again and stops the
+build on a difference (the incremental tests use it): a plugin that gave an article state derived
+from other articles other than by referring to them would break the rule this relies on.
+
+A paginated listing (a section, tag, author, the home page) has one key for all its pages
+(``group_key``): when it is unchanged and every file it wrote is intact, the writer settles its
+files without Pelican making its pages (``current_files``).
 """
 
 from __future__ import annotations

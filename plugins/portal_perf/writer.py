@@ -2,7 +2,9 @@
 
 A page whose render key is unchanged (``render_cache``) is not rendered at all; one that is not
 paginated (an article's page) is then settled without Pelican's ``write_file``, whose copy of the
-whole context, path work and ``makedirs`` cost more than the key at archive scale. While the articles
+whole context, path work and ``makedirs`` cost more than the key at archive scale. A paginated
+listing whose key as a whole is unchanged (``RenderCache.group_key``) is settled the same way,
+without Pelican making its pages and their contexts one by one. While the articles
 generator writes its pages (``parallel``), the pages that must be rendered are not rendered at
 once but queued as ``Job``s, so that they can be rendered by two processes once their number is
 known: a rebuild that renders a handful of pages never forks.
