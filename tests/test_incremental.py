@@ -417,10 +417,13 @@ def test_a_body_edit_takes_the_other_articles_digests_from_the_last_build(archiv
     time.sleep(2.1)
     publish(content, output, cache)
     assert counts()["kept_digests"] == len(listed)
+    # Nothing changed: every paginated listing is settled whole, none of its pages made.
+    assert counts()["rendered"] == 0 and counts()["listings_kept"] == counts()["listings"] > 10, counts()
 
     add_article(content)
     publish(content, output, cache)
     assert 0 < counts()["kept_digests"] < len(listed), counts()  # not its new neighbours
+    assert 0 < counts()["listings_kept"] < counts()["listings"], counts()  # not the home page, its tags
     assert_same_as_cold(content, output, tmp_path)
     listed[len(listed) // 4].unlink()
     publish(content, output, cache)

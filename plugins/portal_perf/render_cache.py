@@ -427,7 +427,7 @@ class RenderCache:
         self.analyses: dict[tuple[str, bytes], tuple] = {}  # of this build's templates, by source
         self._plans: dict[tuple, tuple | None] = {}
         self._last: dict[str, tuple[object, bytes]] = {}  # variable → its last value and digest
-        self.rendered = self.skipped = 0
+        self.rendered = self.skipped = self.listings_kept = 0
         self.inventory, _INVENTORY[0] = _INVENTORY[0], None
         self._decided = False
         self._contents: dict[str, Content] = {}  # source path → content, in the build's lists
@@ -527,6 +527,7 @@ class RenderCache:
             if recorded is None or not self.unchanged(path, recorded[0]):
                 return None
         self.current_groups[group] = paths
+        self.listings_kept += 1
         return paths
 
     def _trust(self, context: dict) -> None:
@@ -677,6 +678,8 @@ class RenderCache:
             "rendered": self.rendered,
             "skipped": self.skipped,
             "kept_digests": sum(whole is not None for whole, _ in self.digester.kept.values()),
+            "listings": len(self.current_groups),  # paginated listings written or settled
+            "listings_kept": self.listings_kept,  # of which settled whole
         }
         record = {
             "keys": keys,
