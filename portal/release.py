@@ -213,10 +213,13 @@ class DigestCache:
         *,
         folders: frozenset[str] | None = None,
     ) -> None:
-        """Remember the finished release (``keys`` taken after its mtimes were fixed) under a new token."""
+        """Remember the finished release (``keys`` taken after its mtimes were fixed) under a new token.
+
+        ``keys`` is kept, not copied: the caller no longer changes it.
+        """
         if self.path is None:
             return
-        self.entries, self.digests = dict(keys), {rel: digests[rel] for rel in keys}
+        self.entries, self.digests = keys, {rel: digests[rel] for rel in keys}  # one string per name
         self.release, self.build_id = release, build_id
         self.folders, self.token = folders, os.urandom(16).hex()
         data = {
@@ -258,14 +261,16 @@ def _plan(keys: dict[str, Key], known: DigestCache | None, compress: bool) -> _P
     A file with the identity the last release left, made under the same rules, needs no look: the
     last release planned it. Only the groups (a file and its copies) where something changed,
     appeared or vanished since then are planned file by file. The comparison with the last release
-    is made by set operations on the dictionaries' views (in C): at 90,000 files, a loop in Python
-    over every name was most of the release of one edit.
+    is one comprehension and set operations on the dictionaries' views: at 90,000 files, a loop
+    in Python that planned every name was most of the release of one edit.
     """
     plan = _Plan({}, [], [], [])
     base = (lambda rel: rel[:-3] if _is_sibling(rel) else rel) if compress else (lambda rel: rel)
     if known is not None and known.release is not None and known.release[2:4] == (compress, _rules()):
         cached, digests = known.entries, known.digests
-        moved = {rel for rel, _ in keys.items() - cached.items()} | (keys.keys() - digests.keys())
+        # A comprehension over the names: less CPU than the views' difference, which makes a set of
+        # every (name, identity) pair.
+        moved = {rel for rel, key in keys.items() if cached.get(rel) != key} | (keys.keys() - digests.keys())
         gone = cached.keys() - keys.keys()
         dirty = {base(rel) for rel in moved} | {base(rel) for rel in gone}
         group = [rel for name in dirty for rel in (name, name + ".gz", name + ".br") if rel in keys]
