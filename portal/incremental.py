@@ -101,11 +101,17 @@ class Outputs:
         """
         if self.pending is None or self.root is None or self.root != Path(root).resolve():
             return None
-        keep, prefix, is_orphan = self.pending, os.path.join(self.root, ""), self.is_orphan
+        keep, prefix = self.pending, os.path.join(self.root, "")
         self.pending, self.removed = None, []
+        start = len(prefix)  # ``is_orphan`` on relative names: the walk asks for every file
+        made = {path[start:] for path in self.produced if path.startswith(prefix)}
 
         def orphan(relative: str) -> bool:
-            return relative not in keep and is_orphan(prefix + relative)
+            return (
+                relative not in made
+                and relative not in keep
+                and not (relative.endswith(PRECOMPRESSED) and relative[:-3] in made)
+            )
 
         return orphan
 

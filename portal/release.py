@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import BinaryIO
 
 import brotli
 
@@ -212,10 +213,13 @@ class DigestCache:
         *,
         folders: frozenset[str] | None = None,
     ) -> None:
-        """Remember the finished release (``keys`` taken after its mtimes were fixed) under a new token."""
+        """Remember the finished release (``keys`` taken after its mtimes were fixed) under a new token.
+
+        ``keys`` is kept, not copied: the caller no longer changes it.
+        """
         if self.path is None:
             return
-        self.entries, self.digests = dict(keys), {rel: digests[rel] for rel in keys}
+        self.entries, self.digests = keys, {rel: digests[rel] for rel in keys}  # one string per name
         self.release, self.build_id = release, build_id
         self.folders, self.token = folders, os.urandom(16).hex()
         data = {
@@ -257,14 +261,16 @@ def _plan(keys: dict[str, Key], known: DigestCache | None, compress: bool) -> _P
     A file with the identity the last release left, made under the same rules, needs no look: the
     last release planned it. Only the groups (a file and its copies) where something changed,
     appeared or vanished since then are planned file by file. The comparison with the last release
-    is made by set operations on the dictionaries' views (in C): at 90,000 files, a loop in Python
-    over every name was most of the release of one edit.
+    is one comprehension and set operations on the dictionaries' views: at 90,000 files, a loop
+    in Python that planned every name was most of the release of one edit.
     """
     plan = _Plan({}, [], [], [])
     base = (lambda rel: rel[:-3] if _is_sibling(rel) else rel) if compress else (lambda rel: rel)
     if known is not None and known.release is not None and known.release[2:4] == (compress, _rules()):
         cached, digests = known.entries, known.digests
-        moved = {rel for rel, _ in keys.items() - cached.items()} | (keys.keys() - digests.keys())
+        # A comprehension over the names: less CPU than the views' difference, which makes a set of
+        # every (name, identity) pair.
+        moved = {rel for rel, key in keys.items() if cached.get(rel) != key} | (keys.keys() - digests.keys())
         gone = cached.keys() - keys.keys()
         dirty = {base(rel) for rel in moved} | {base(rel) for rel in gone}
         group = [rel for name in dirty for rel in (name, name + ".gz", name + ".br") if rel in keys]
@@ -459,10 +465,14 @@ def build_id(output: Path, epoch: int, commit: str, digests: dict | None = None)
         digests = {rel: sha256_of(output / rel) for rel in keys}
     names = _named_files(digests)
     digest = hashlib.sha256(commit.encode())
-    if names:
-        pairs = zip(names, map(digests.__getitem__, names), strict=True)
+    for start in range(0, len(names), BUILD_ID_PIECE):  # in pieces: the whole text is tens of megabytes
+        piece = names[start : start + BUILD_ID_PIECE]
+        pairs = zip(piece, map(digests.__getitem__, piece), strict=True)
         digest.update(("\n".join(map("\0".join, pairs)) + "\n").encode())
     return f"{as_datetime(epoch).strftime('%Y%m%dT%H%M%SZ')}-{digest.hexdigest()[:12]}"
+
+
+BUILD_ID_PIECE = 4096  # names hashed at a time by ``build_id`` (about 1 MB of text)
 
 
 def _named_files(digests: dict[str, str]) -> list[str]:
@@ -544,37 +554,97 @@ def _manifest_of(version: Version, entries: dict[str, str]) -> str:
 
 @dataclass
 class _LastManifest:
-    """The last release's manifest as found in the output: its bytes and where each entry starts.
+    """The last release's manifest as found in the output: an open file and where each entry starts.
 
-    The entries, in the order of ``names``, are kept as one buffer, not as 90,000 strings: the
-    next manifest copies the runs of them that did not change (``_runs``).
+    Only the offsets are held, not the text (tens of megabytes at 10,000 articles, at the peak of a
+    rebuild's memory): the next manifest copies the runs of entries that did not change from the
+    file (``_runs``), a piece at a time. The file stays readable through ``handle`` when the next
+    manifest replaces its name.
     """
 
-    data: bytes
+    handle: BinaryIO
     names: list[str]
     starts: array.array  # offset of each entry, then that of the end of the last one plus a separator
 
-    def entry(self, index: int) -> memoryview:
+    def entry(self, index: int) -> bytes:
         """Return the bytes of entry ``index``."""
-        return self.run(index, index + 1)
+        return b"".join(self.run(index, index + 1))
 
-    def run(self, first: int, end: int) -> memoryview:
-        """Return the bytes of entries ``first`` to ``end`` (excluded), with their separators."""
-        return memoryview(self.data)[self.starts[first] : self.starts[end] - len(SEPARATOR)]
+    def run(self, first: int, end: int) -> Iterator[bytes]:
+        """Yield the bytes of entries ``first`` to ``end`` (excluded) in pieces of whole entries.
+
+        Each piece holds its entries with the separators between them, none after the last: the
+        pieces are themselves runs (``_manifest_chunks`` puts a separator between two).
+        """
+        starts = self.starts
+        for low in range(first, end, RUN_PIECE):
+            high = min(end, low + RUN_PIECE)
+            yield _read_at(self.handle, starts[low], starts[high] - len(SEPARATOR))
 
     def find(self, name: str, low: int = 0) -> int:
         """Return where ``name`` is or would be among ``names``, from ``low`` on."""
         return bisect.bisect_left(self.names, name, low)
 
 
+RUN_PIECE = 4096  # entries of the last manifest copied at a time (about 1 MB)
+SCAN_PIECE = 1 << 20  # bytes of the last manifest searched at a time for its entries
+HEAD_PIECE = 1 << 16  # where the list of files must begin (a manifest's head is a few lines)
+
+
+def _read_at(handle: BinaryIO, start: int, end: int) -> bytes:
+    """Return the bytes ``start`` to ``end`` of an open file (``OSError`` if it holds fewer)."""
+    data = os.pread(handle.fileno(), end - start, start)
+    while len(data) < end - start:
+        more = os.pread(handle.fileno(), end - start - len(data), start + len(data))
+        if not more:
+            raise OSError(f"portal_release: {handle.name} is shorter than it was")
+        data += more
+    return data
+
+
+def _entry_starts(handle: BinaryIO, size: int) -> array.array | None:
+    """Return where each entry of a manifest starts (``_LastManifest.starts``), reading it in pieces.
+
+    ``None`` unless the file is ASCII, has the list of files laid out as ``_manifest_chunks`` lays
+    it out, and ends as it ends. Entries are found as the separators between them, searched from
+    left to right without overlap, as in one ``bytes.find`` over the whole text.
+    """
+    opening, closing = FILES_OPEN.encode(), FILES_CLOSE.encode()
+    head = _read_at(handle, 0, min(size, HEAD_PIECE))
+    start = head.find(opening)
+    if start < 0 or not head[:start].isascii() or size < start + len(opening) + len(closing):
+        return None
+    end = size - len(closing)
+    if _read_at(handle, end, size) != closing:
+        return None
+    starts = array.array("q", [start + len(opening)])
+    position, allowed = start + len(opening), start + len(opening)  # where the next piece and match may start
+    carry = b""  # the last bytes of the piece before: a separator may begin there
+    while position < end:
+        piece = _read_at(handle, position, min(end, position + SCAN_PIECE))
+        if not piece.isascii():
+            return None
+        window, base = carry + piece, position - len(carry)
+        found = max(allowed, base) - base
+        while (found := window.find(SEPARATOR, found)) >= 0:
+            found += len(SEPARATOR)
+            starts.append(base + found)
+        allowed = max(allowed, starts[-1])
+        position += len(piece)
+        carry = window[-(len(SEPARATOR) - 1) :]
+    starts.append(end + len(SEPARATOR))
+    return starts
+
+
 def _last_manifest(
-    output: Path, known: DigestCache, keys: dict[str, Key], moved: set[str]
+    output: Path, known: DigestCache, keys: dict[str, Key], moved: set[str], stack: contextlib.ExitStack
 ) -> _LastManifest | None:
     """Return the manifest the last release wrote, if the output still holds it as that release left it.
 
     ``None`` unless that manifest was found with the identity the release left (``moved`` does not
     name it), every content type it gave is still this code's, and it is laid out as ``_entry``
     lays out (its first and last entries are made again to see): then the caller makes every entry.
+    The file stays open until ``stack`` closes.
     """
     names = sorted(known.entries)  # a list sorts faster than a set: walk order is partly ordered
     index = bisect.bisect_left(names, MANIFEST)
@@ -590,25 +660,13 @@ def _last_manifest(
     ):
         return None
     try:
-        data = (output / MANIFEST).read_bytes()
+        handle = stack.enter_context(open(output / MANIFEST, "rb"))  # noqa: SIM115 (closed by ``stack``)
+        starts = _entry_starts(handle, os.fstat(handle.fileno()).st_size)
     except OSError:
         return None
-    opening, closing = FILES_OPEN.encode(), FILES_CLOSE.encode()
-    start = data.find(opening)
-    if start < 0 or not data.endswith(closing) or not data.isascii():
+    if starts is None or len(starts) != len(names) + 1:
         return None
-    starts, end, found = (
-        array.array("q", [start + len(opening)]),
-        len(data) - len(closing),
-        start + len(opening),
-    )
-    while (found := data.find(SEPARATOR, found, end)) >= 0:
-        found += len(SEPARATOR)
-        starts.append(found)
-    starts.append(end + len(SEPARATOR))
-    if len(starts) != len(names) + 1:
-        return None
-    last = _LastManifest(data, names, starts)
+    last = _LastManifest(handle, names, starts)
     for index in (0, -1):
         name = names[index]
         made = _entry(name, known.digests.get(name, ""), known.entries[name][2], _type_of(name))
@@ -659,12 +717,12 @@ def _runs(last: _LastManifest, made: dict[str, bytes], gone: set[str]) -> Iterat
     for name in sorted(made.keys() | gone):
         found = last.find(name, index)
         if found > index:
-            yield last.run(index, found)
+            yield from last.run(index, found)
         index = found + 1 if found < count and last.names[found] == name else found
         if name in made:
             yield made[name]
     if index < count:
-        yield last.run(index, count)
+        yield from last.run(index, count)
 
 
 def _write_manifest(output: Path, chunks: Iterable[bytes | memoryview]) -> str:
@@ -830,20 +888,19 @@ def finish(  # noqa: PLR0913
                 keys[relative] = key
                 touched.add(_parent(relative))
                 written.add(relative)
-    # The last manifest's entries (tens of megabytes at 10,000 articles) are read once the pool
-    # has ended: read while it works, they added to its memory at the release's peak.
-    last = _last_manifest(output, known, keys, plan.moved) if plan.moved is not None else None
     version = Version(build_id(output, epoch, commit, digests), commit, built_at)
     text = version.to_json()
     write_output(output, VERSION, text)
     keys[VERSION] = identity(os.stat(output / VERSION))
     digests[VERSION] = hashlib.sha256(text.encode()).hexdigest()
-    entries, samples, same = _entries(last, known, keys, digests, plan.moved)
-    digests[MANIFEST] = (known.digests.get(MANIFEST) if same else None) or ""  # ``same``: found as left
-    if not digests[MANIFEST]:
-        digests[MANIFEST] = _write_manifest(output, _manifest_chunks(version, entries))
-        keys[MANIFEST] = identity(os.stat(output / MANIFEST))
-    del last, entries
+    with contextlib.ExitStack() as stack:  # the last manifest, open while the next is written
+        last = _last_manifest(output, known, keys, plan.moved, stack) if plan.moved is not None else None
+        entries, samples, same = _entries(last, known, keys, digests, plan.moved)
+        digests[MANIFEST] = (known.digests.get(MANIFEST) if same else None) or ""  # ``same``: found as left
+        if not digests[MANIFEST]:
+            digests[MANIFEST] = _write_manifest(output, _manifest_chunks(version, entries))
+            keys[MANIFEST] = identity(os.stat(output / MANIFEST))
+        del last, entries
     touched.add("")  # version.json or manifest.json may have been replaced (one utime)
     _stamp_files(output, keys, written, stamp)
     _stamp_folders(output, folders, touched, stamp)

@@ -319,6 +319,26 @@ def test_a_build_lists_nothing_when_it_starts_and_a_deferred_prune_walks_once_at
     assert OUTPUTS.take_prune(tmp_path) is None
 
 
+def test_a_taken_prune_tells_orphans_by_relative_name_as_is_orphan_does(tmp_path):
+    OUTPUTS.start(tmp_path / "out")
+    for name in ("a.html", "tin/b.css", "gz"):
+        replace_if_changed(tmp_path / "out" / name, b"x" * 300)
+    OUTPUTS.record(tmp_path / "outside.html")  # produced, but not under the output
+    OUTPUTS.defer_prune(keep=("healthz",))
+    orphan = OUTPUTS.take_prune(tmp_path / "out")
+    names = [
+        "a.html", "a.html.gz", "a.html.br", "tin/b.css.br", "tin/b.css.zst", "tin/b.css", "c.html",
+        "c.html.gz", "healthz", "healthz.gz", ".gz", "gz", "gz.gz", "a.htm", "tin/a.html", "../outside.html",
+    ]  # fmt: skip
+    prefix = os.path.join(OUTPUTS.root, "")
+    assert {name: orphan(name) for name in names} == {
+        name: name != "healthz" and OUTPUTS.is_orphan(prefix + name) for name in names
+    }
+    assert [name for name in names if orphan(name)] == [
+        "tin/b.css.zst", "c.html", "c.html.gz", "healthz.gz", ".gz", "a.htm", "tin/a.html", "../outside.html"
+    ]  # fmt: skip
+
+
 def test_outputs_tell_what_this_build_made_under_its_folder(tmp_path):
     OUTPUTS.start(tmp_path)
     replace_if_changed(tmp_path / "tin" / "bai" / "index.html", b"x")

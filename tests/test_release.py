@@ -580,9 +580,17 @@ def test_a_release_of_a_new_commit_makes_manifest_entries_only_for_what_changed(
     ],
     ids=["first-and-last-changed", "first-removed-one-added", "added-at-both-ends"],
 )
+@pytest.mark.parametrize(
+    "pieces", [None, (1, 1), (2, 7), (5, 64)], ids=["default", "one-entry-a-byte", "two-seven", "five-64"]
+)
 def test_the_manifest_copies_the_unchanged_entries_of_the_last_one_as_a_cold_release_writes_them(
-    tmp_path, change
+    tmp_path, monkeypatch, change, pieces
 ):
+    import portal.release
+
+    if pieces:  # the last manifest read and copied in small pieces: separators cut between two
+        monkeypatch.setattr(portal.release, "RUN_PIECE", pieces[0])
+        monkeypatch.setattr(portal.release, "SCAN_PIECE", pieces[1])
     output, cache, epoch = tmp_path / "output", tmp_path / "digests.pickle", 1767225600
     for index, name in enumerate(["0.html", "1.html", *(f"m{i}.html" for i in range(10)), "z.html"]):
         replace_if_changed(output / name, _page(index))
@@ -592,7 +600,12 @@ def test_the_manifest_copies_the_unchanged_entries_of_the_last_one_as_a_cold_rel
             (output / name).unlink()
         else:
             replace_if_changed(output / name, _page(99, "Đảng ủy "))
+    made = []
+    real = portal.release._entry
+    monkeypatch.setattr(portal.release, "_entry", lambda rel, *rest: made.append(rel) or real(rel, *rest))
     finish(output, epoch, "abc", cache=cache)
+    assert "m2.html" in _release_files(output) and "m2.html" not in made  # copied from the last manifest
+    monkeypatch.setattr(portal.release, "_entry", real)
     assert _release_files(output) == _cold_release_of(output, tmp_path / "fresh", epoch)
 
 
