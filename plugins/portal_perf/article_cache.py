@@ -37,7 +37,9 @@ before reading a file and call ``cache_data`` after; this cache answers them:
   file the generator reads;
 - the generator's own steps for each listed file are made cheaper where Pelican repeats work per
   file: ``add_source_path`` without a ``relpath``, ``_include_path`` with its ``IGNORE_FILES``
-  patterns compiled once (same results as Pelican's, ``tests/test_perf_linear.py``).
+  patterns compiled once (same results as Pelican's, ``tests/test_perf_linear.py``), and
+  ``check_disabled_readers``, a second walk of the articles' folder for files of readers
+  disabled by a missing library, skipped when no reader is disabled (it could find none).
 """
 
 from __future__ import annotations
@@ -281,6 +283,7 @@ class ArticleCache:
         self._packed: dict[bytes, Article] | None = None  # the pack's articles not taken yet, once read
         self._pack_keys: frozenset[bytes] = frozenset()  # every article the pack held
         self._taken: set[bytes] = set()  # keys of the articles this build took or kept: the next pack
+        self._bodies: list[bytes | None] = []  # the body keys of the articles taken from the cache
         self._root = os.path.abspath(self.settings["PATH"])
         self._keys: dict[str, bytes] = {}  # file (relative to PATH) → key, for this build
         self._files: set[str] = set()  # the generator's article files, once it listed them
@@ -391,9 +394,8 @@ class ArticleCache:
                 _freeze(read=0)
             _resume()  # the generator reads this file: its parse makes garbage
             return default
-        body = article.__dict__.get("_portal_body_key")
-        self.store.keep([key] if body is None else [key, body])  # the body: used, not read now
         self._taken.add(key)
+        self._bodies.append(article.__dict__.get("_portal_body_key"))  # used, not read now
         self.hits += 1
         self.loaded.add(article.source_path)
         return article
@@ -462,6 +464,7 @@ class ArticleCache:
         """
         self._ahead.clear()
         self._packed = None  # the pack's articles this build did not take: gone or changed
+        self.store.keep([*self._taken, *filter(None, self._bodies)])
         taken, packed = self._taken, self._pack_keys
         if self._pack_path and len(taken - packed) + len(packed - taken) > PACK_STALE * len(taken):
             _pause()
@@ -529,6 +532,7 @@ def install(generator) -> None:
     generator.get_files = listing
     generator.add_source_path = _source_paths(generator)
     generator._include_path = _include_path(generator)
+    generator.check_disabled_readers = _disabled_readers_check(generator)
     generator.get_cached_data = cache.get
     generator.cache_data = cache.put
     generator.save_cache = cache.save
@@ -554,6 +558,22 @@ def _source_paths(generator):
         return None
 
     return add_source_path
+
+
+def _disabled_readers_check(generator):
+    """Return the generator's ``check_disabled_readers``, with no walk when no reader is disabled.
+
+    Pelican lists the articles' folder again for the extensions of readers whose library is
+    missing (``Readers.disabled_readers``) and warns about each such file: with none disabled,
+    the walk matches no file.
+    """
+    original = generator.check_disabled_readers
+
+    def check_disabled_readers() -> None:
+        if generator.readers.disabled_readers:
+            original()
+
+    return check_disabled_readers
 
 
 def _include_path(generator):
