@@ -31,31 +31,37 @@ RACY_NS = 2_000_000_000  # a file changed this close before a build started is h
 _ERRORS = (pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError)
 
 
-def write_pickle(path: str | os.PathLike, value) -> None:
+def _dump(value, handle) -> None:
+    pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def write_pickle(path: str | os.PathLike, value, dump=_dump) -> None:
     """Write ``value`` pickled to ``path`` atomically (a temporary file, then a rename).
 
     For the caches kept as one small file (a build's records of what it made): a build that
     reads the file while another writes it sees the old file or the new one, never half of one.
+    ``dump(value, handle)`` writes the file's bytes when plain ``pickle.dump`` is not the way.
     """
     path = os.fspath(path)
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     temporary = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.{os.getpid()}.tmp")
     with open(temporary, "wb") as handle:
-        pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        dump(value, handle)
     os.replace(temporary, path)
 
 
-def read_pickle(path: str | os.PathLike | None):
+def read_pickle(path: str | os.PathLike | None, load=pickle.load):
     """Return what a file written by ``write_pickle`` holds, or ``None`` when it is missing or damaged.
 
     A cache file that cannot be read (another format, a class since renamed, a torn copy) only
-    costs the work it saved; callers check the shape of what they get.
+    costs the work it saved; callers check the shape of what they get. ``load(handle)`` reads
+    a file written with a ``dump`` of its own.
     """
     if path is None:
         return None
     try:
         with open(path, "rb") as handle:
-            return pickle.load(handle)  # noqa: S301 (our own cache folder)
+            return load(handle)  # noqa: S301 (our own cache folder)
     except Exception:  # noqa: BLE001 (a damaged cache of any kind is only a cache miss)
         return None
 

@@ -85,7 +85,7 @@ def test_no_change_publish_rewrites_nothing(archive):
     assert after == before
     # Every article came from the cache, and no step needed a body: they stayed on disk.
     report = json.loads((cache / "articles-report.json").read_text("utf-8"))
-    assert report == {"kept": ARTICLES, "read": 0, "bodies_read": 0}
+    assert report == {"kept": ARTICLES, "packed": ARTICLES, "read": 0, "bodies_read": 0}
 
 
 def test_a_new_commit_with_the_same_content_renders_no_page_again(archive, tmp_path):
@@ -261,6 +261,45 @@ def test_kept_articles_are_read_again_only_when_changed_and_findings_come_back_e
     assert len(list(cache.glob("articles-*.sqlite"))) == 2
     with sqlite3.connect(store) as db:
         assert db.execute("SELECT COUNT(*) FROM kv").fetchone() == (kept,)
+
+
+def test_the_articles_pack_is_made_again_only_when_stale_and_never_outranks_the_sqlite_file(
+    archive, tmp_path
+):
+    # portal_perf.article_cache: kept articles come from one pack file, made again when it lacks
+    # or holds unused more than PACK_STALE of a build's articles. The SQLite file stays what is
+    # true: a damaged pack, or a pack whose articles the SQLite file lost, costs only the reading.
+    content = tmp_path / "content"
+    shutil.copytree(archive[0], content)
+    output, cache = tmp_path / "output", tmp_path / "cache"
+
+    def report() -> dict:
+        return json.loads((cache / "articles-report.json").read_text("utf-8"))
+
+    def identity(path: Path) -> tuple[int, int]:
+        return path.stat().st_ino, path.stat().st_mtime_ns
+
+    publish(content, output, cache)
+    (pack,) = cache.glob("articles-*-pack.pickle")
+    made = identity(pack)
+    edited = _articles(content)[len(_articles(content)) // 2]
+    edited.write_text(edited.read_text("utf-8") + "\nĐoạn bổ sung sau khi biên tập.\n", "utf-8")
+    publish(content, output, cache)
+    assert report() == {"kept": ARTICLES - 1, "packed": ARTICLES - 1, "read": 1, "bodies_read": 0}
+    assert identity(pack) == made  # one article of 45 is under PACK_STALE: the pack stays
+    assert_same_as_cold(content, output, tmp_path)
+
+    pack.write_bytes(b"not a pickle")
+    publish(content, output, cache)
+    assert report() == {"kept": ARTICLES, "packed": 0, "read": 0, "bodies_read": 0}
+    publish(content, output, cache)  # the pack was made again, with the edited article
+    assert report() == {"kept": ARTICLES, "packed": ARTICLES, "read": 0, "bodies_read": 0}
+
+    (store,) = cache.glob("articles-*[0-9a-f].sqlite")
+    store.unlink()  # the pack stays, but no article of it is taken: their bodies are gone
+    publish(content, output, cache)
+    assert report() == {"kept": 0, "packed": 0, "read": ARTICLES, "bodies_read": 0}
+    assert_same_as_cold(content, output, tmp_path)
 
 
 def test_a_link_to_an_article_follows_its_new_address(archive, tmp_path):

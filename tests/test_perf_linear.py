@@ -194,3 +194,30 @@ def test_included_paths_are_pelicans_own():
         for extensions in (None, False, ("txt",)):
             for name in names:
                 assert fast(name, extensions) == Generator._include_path(generator, name, extensions), (name, ignores)
+
+
+def test_the_disabled_readers_walk_runs_only_when_a_reader_is_disabled(caplog):
+    import logging
+    from types import SimpleNamespace
+
+    from pelican.generators import Generator
+    from portal_perf.article_cache import _disabled_readers_check
+
+    walks = []
+    readers = SimpleNamespace(disabled_readers={}, check_file=lambda path: logging.warning("%s: off", path))
+    readers.disabled_extensions = readers.disabled_readers.keys()  # as Pelican's Readers has it
+    generator = SimpleNamespace(settings={"ARTICLE_PATHS": ["articles"]}, readers=readers)
+
+    def get_files(paths, exclude=None, extensions=None):
+        walks.append(list(extensions))
+        return {name for name in ("a.md", "b.rst") if name.rsplit(".", 1)[1] in extensions}
+
+    generator.get_files = get_files
+    generator.check_disabled_readers = lambda: Generator._check_disabled_readers(generator, ["articles"], [])
+    check = _disabled_readers_check(generator)
+    check()
+    assert walks == []  # no reader disabled: Pelican's walk could match no file
+    readers.disabled_readers["rst"] = object()  # docutils missing: its files are reported
+    with caplog.at_level(logging.WARNING):
+        check()
+    assert walks == [["rst"]] and "b.rst: off" in caplog.text
