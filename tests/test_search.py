@@ -493,6 +493,7 @@ def forked(monkeypatch):
     from portal_search import search as plugin
 
     monkeypatch.setattr(plugin.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(plugin, "_updatable", lambda settings, setup: "a state to update")  # no fresh child
 
     def start(work):
         monkeypatch.setattr(plugin, "make_index", work)
@@ -543,3 +544,76 @@ def test_a_forked_index_build_that_dies_without_a_word_stops_the_build(forked):
 
     with pytest.raises(plugin.IndexBuildError, match="không trả kết quả"):
         plugin._collect(start(work))
+
+
+def recorded_in_a_child(path):
+    """Record ``path`` as produced and return this process's id (run by a fresh child)."""
+    from portal.incremental import OUTPUTS
+
+    OUTPUTS.record(path)
+    return os.getpid()
+
+
+def test_a_fresh_child_returns_its_value_and_the_files_it_produced(tmp_path):
+    from portal.forked import Fresh
+    from portal.incremental import OUTPUTS
+
+    written = str(tmp_path / "out" / "a.json")
+    assert Fresh(recorded_in_a_child, written, folder=str(tmp_path)).wait() != os.getpid()
+    assert written in OUTPUTS.produced
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # its order and result files are gone
+
+
+def test_a_fresh_child_that_fails_reports_its_error(tmp_path):
+    from portal.forked import ChildError, Fresh
+
+    with pytest.raises(ChildError, match="ValueError: invalid literal") as raised:
+        Fresh(int, "không phải số", folder=str(tmp_path)).wait()
+    assert "Traceback" in raised.value.details
+    assert list(tmp_path.iterdir()) == []
+
+
+class Category:
+    def __init__(self, slug):
+        self.slug = slug
+
+
+class Article:
+    """What the index reads of a Pelican article."""
+
+    def __init__(self, n, body):
+        self.url, self.title, self.summary = f"bai-{n}/", f"Kết luận thanh tra số {n}", f"Sapo {n} về đất đai"
+        self.category, self.date = Category("thanh-tra"), datetime(2024, 1, 1 + n, tzinfo=TIMEZONE)
+        self.content = body
+
+
+def test_a_cold_index_is_built_by_a_fresh_child_and_updated_by_a_fork(monkeypatch, tmp_path):
+    sys.path.insert(0, str(ROOT / "plugins"))
+    from portal_search import search as plugin
+
+    if not hasattr(plugin.os, "fork"):
+        pytest.skip("no os.fork here")
+    monkeypatch.setattr(plugin.os, "cpu_count", lambda: 2)
+    articles = [Article(n, f"<p>Giao đất, cho thuê đất lần {n}.</p>") for n in range(20)]
+    settings = {"CACHE_PATH": str(tmp_path / "cache"), "SECTIONS": [["thanh-tra", "Thanh tra"]]}
+    generator = type("Generator", (), {"context": {"articles": articles}, "settings": settings})()
+    generator.output_path = str(tmp_path / "out")
+    alone = plugin.make_index({"SECTIONS": settings["SECTIONS"]}, str(tmp_path / "alone"), articles)
+
+    plugin.start_index(generator)
+    job = plugin._PENDING.pop()
+    assert isinstance(job.child, plugin.Fresh)
+    done = plugin._collect(job)
+    assert done["whole"] and done["manifest"] == alone["manifest"]
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == [plugin.ANALYSES, plugin.STATE]
+    data = tmp_path / "out" / "search" / "data"
+    assert {p.read_bytes() for p in data.rglob("*.json")} == {
+        p.read_bytes() for p in (tmp_path / "alone" / "search" / "data").rglob("*.json")
+    }
+
+    articles[3].content = "<p>Khiếu nại, tố cáo.</p>"  # an edit: the fork updates what the child built
+    plugin.start_index(generator)
+    job = plugin._PENDING.pop()
+    assert isinstance(job.child, plugin.Forked)
+    done = plugin._collect(job)
+    assert not done["whole"] and done["written"] > 0

@@ -5,11 +5,13 @@ the published articles (never drafts, hidden or future ones, which Pelican keeps
 ``context["articles"]``), builds the sharded index with ``portal.search`` and writes it, then
 renders ``search.html`` to ``<PORTAL_SEARCH_DIR>/index.html``.
 
-The index is built in a process forked once the article pages are written
+The index is built in another process started once the article pages are written
 (``article_writer_finalized``, see ``start_index``), on the second core while this one writes the
-pages, feeds, API and sitemaps; the generator collects it (the files it wrote, recorded as
-produced) before rendering the page, and its failure stops the build with its reason. Without
-``os.fork`` or a second core the generator builds it itself.
+feeds, API and sitemaps; the generator collects it (the files it wrote, recorded as produced)
+before rendering the page, and its failure stops the build with its reason. A whole build (no
+state to update: a cold build) runs in a fresh interpreter fed with copies of the articles, their
+bodies in a file it reads one at a time; an update runs in a fork of the build, which reads only
+what changed. Without ``os.fork`` or a second core the generator builds it itself.
 
 A rebuild does only what changed: the index's state (``portal.search.IndexState``) is kept in
 Pelican's cache folder, and when every file the last build wrote is still intact in the output
@@ -27,14 +29,16 @@ import functools
 import hashlib
 import logging
 import os
+import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 from pelican import signals
 from pelican.generators import Generator
 
 from portal.buildcache import BuildCache, read_pickle, write_pickle
-from portal.forked import ChildError, Forked
+from portal.forked import ChildError, Forked, Fresh
 from portal.incremental import OUTPUTS
 from portal.output import target, write_output
 from portal.search import (
@@ -53,7 +57,7 @@ from portal.search import (
     words_text,
 )
 
-from .settings import validate
+from .settings import PREFIX, validate
 
 logger = logging.getLogger(__name__)
 # The index files, all named by content, live apart from the page: a deploy keeps this folder of
@@ -166,6 +170,26 @@ def _load_state(path: str | None) -> IndexState | None:
     return state if isinstance(state, IndexState) else None
 
 
+def _setup(settings) -> tuple[str, IndexSetup]:
+    """Return the index's folder and everything besides the articles its files depend on."""
+    options = validate(settings)
+    folder = options["PORTAL_SEARCH_DIR"].strip("/")
+    layout = IndexLayout(options["PORTAL_SEARCH_CHUNK_SIZE"], options["PORTAL_SEARCH_SHARD_BYTES"])
+    sections = tuple(map(tuple, settings.get("SECTIONS", [])))
+    return folder, IndexSetup(sections, layout, f"{_code_salt()}\0{folder}")
+
+
+def _updatable(settings, setup: IndexSetup) -> IndexState | None:
+    """Return the last build's state if this code could update it (its files are checked later)."""
+    cache_folder = settings.get("CACHE_PATH")
+    previous = _load_state(os.path.join(cache_folder, STATE) if cache_folder else None)
+    if (
+        previous is None or getattr(previous, "signature", None) != setup.signature()
+    ):  # same code: same fields
+        return None
+    return previous
+
+
 def _save_state(path: str | None, state: IndexState) -> None:
     if not path:
         return
@@ -190,24 +214,16 @@ def make_index(settings, output_path: str, articles) -> dict:
 
     Runs in the forked process (``start_index``) or, without one, in ``generate_output``.
     """
-    options = validate(settings)
-    folder = options["PORTAL_SEARCH_DIR"].strip("/")
+    folder, setup = _setup(settings)
     started = time.perf_counter()
     cache_folder = settings.get("CACHE_PATH")
     root = os.path.join(output_path, folder, DATA)
     cache = AnalysisCache(os.path.join(cache_folder, ANALYSES) if cache_folder else None, root)
     state_path = os.path.join(cache_folder, STATE) if cache_folder else None
     sources = [cache.source(a) for a in articles]
-    layout = IndexLayout(options["PORTAL_SEARCH_CHUNK_SIZE"], options["PORTAL_SEARCH_SHARD_BYTES"])
-    sections = tuple(map(tuple, settings.get("SECTIONS", [])))
-    setup = IndexSetup(sections, layout, f"{_code_salt()}\0{folder}")
-    previous = _load_state(state_path)
+    previous = _updatable(settings, setup)
     result = None
-    if (
-        previous is not None
-        and getattr(previous, "signature", None) == setup.signature()  # same code: same fields
-        and all(intact(name, cache.read(name)) for name in previous.names())
-    ):
+    if previous is not None and all(intact(name, cache.read(name)) for name in previous.names()):
         result = update(previous, sources, setup, cache)
     whole = result is None
     if whole:
@@ -236,10 +252,118 @@ def make_index(settings, output_path: str, articles) -> dict:
 
 
 class _Job:
-    """The index being built by a forked process (``portal.forked.Forked``), for one build's context."""
+    """The index being built by another process (``portal.forked``), for one build's context."""
 
-    def __init__(self, context: dict, child: Forked) -> None:
-        self.context, self.child = context, child
+    def __init__(self, context: dict, child: Forked | Fresh, bodies: _Bodies | None = None) -> None:
+        self.context, self.child, self.bodies = context, child, bodies
+
+    def wait(self) -> dict:
+        """Return the child's result (``portal.forked.ChildError`` on failure); remove the bodies' file."""
+        try:
+            return self.child.wait()
+        finally:
+            self.forget()
+
+    def abandon(self) -> None:
+        """Wait for a child whose result nobody will read; remove the bodies' file."""
+        self.child.abandon()
+        self.forget()
+
+    def forget(self) -> None:
+        """Remove the file of bodies a fresh child read (if any)."""
+        if self.bodies is not None:
+            _remove(self.bodies.path)
+
+
+def _remove(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+
+
+class _Section(NamedTuple):
+    """What the index reads of an article's category."""
+
+    slug: str
+
+
+class _Bodies:
+    """Articles' bodies written one after another into a file, for a fresh process to read one at a time.
+
+    Pickled, it is its path alone: the child holds one body at a time, never all of them.
+    """
+
+    def __init__(self, folder: str | None) -> None:
+        handle, self.path = tempfile.mkstemp(prefix=".search-bodies-", dir=folder)
+        self._file = os.fdopen(handle, "w+b")
+
+    def add(self, body: str) -> tuple[int, int]:
+        """Write a body; return where it starts and its length in bytes."""
+        data = body.encode("utf-8", "surrogatepass")
+        offset = self._file.tell()
+        self._file.write(data)
+        return offset, len(data)
+
+    def close(self) -> None:
+        """Close the file (written whole) in this process."""
+        self._file.close()
+
+    def read(self, offset: int, length: int) -> str:
+        """Return the body written at ``offset``."""
+        if self._file.closed:
+            self._file = open(self.path, "rb")  # noqa: SIM115 (open while the index is built)
+        self._file.seek(offset)
+        return self._file.read(length).decode("utf-8", "surrogatepass")
+
+    def __reduce__(self):
+        return _reopened, (self.path,)
+
+
+def _reopened(path: str) -> _Bodies:
+    bodies = _Bodies.__new__(_Bodies)
+    bodies.path = path
+    bodies._file = open(path, "rb")  # noqa: SIM115 (read while the index is built)
+    return bodies
+
+
+class ArticleCopy(NamedTuple):
+    """What the index reads of a Pelican article (``document``, ``AnalysisCache.source``), picklable."""
+
+    url: str
+    title: str
+    category: _Section
+    date: object  # the article's own datetime
+    summary: str
+    portal_body_digest: bytes | None  # see ``_body``
+    bodies: _Bodies
+    offset: int
+    length: int
+
+    @property
+    def content(self) -> str:
+        """The body, read from the file the build wrote it into."""
+        return self.bodies.read(self.offset, self.length)
+
+
+def copies(articles, bodies: _Bodies) -> list[ArticleCopy]:
+    """Return copies of ``articles`` for a fresh process, their bodies written into ``bodies``."""
+    found = []
+    for article in articles:
+        where = bodies.add(article.content or "")
+        summary = str(getattr(article, "summary", "") or "")
+        digest = getattr(article, "portal_body_digest", None)
+        category = _Section(article.category.slug)
+        found.append(
+            ArticleCopy(article.url, article.title, category, article.date, summary, digest, bodies, *where)
+        )
+    bodies.close()
+    return found
+
+
+def _picklable(settings) -> dict:
+    """Return the settings ``make_index`` reads (the build's whole dictionary holds functions)."""
+    found = {key: value for key, value in settings.items() if key.startswith(PREFIX)}
+    found.update((key, settings[key]) for key in ("CACHE_PATH", "SECTIONS") if key in settings)
+    return found
 
 
 _PENDING: list[_Job] = []  # at most one: the job of the build running in this process
@@ -260,16 +384,29 @@ def start_index(generator, writer=None) -> None:
     _reap()
     if not hasattr(os, "fork") or (os.cpu_count() or 1) < 2:
         return
-    context = generator.context
+    context, settings = generator.context, generator.settings
     articles = list(context.get("articles", []))
-    child = Forked(make_index, generator.settings, generator.output_path, articles)
-    _PENDING.append(_Job(context, child))
+    if _updatable(settings, _setup(settings)[1]) is not None:
+        _PENDING.append(_Job(context, Forked(make_index, settings, generator.output_path, articles)))
+        return
+    folder = settings.get("CACHE_PATH") or None
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+    bodies = _Bodies(folder)
+    try:
+        child = Fresh(
+            make_index, _picklable(settings), generator.output_path, copies(articles, bodies), folder=folder
+        )
+    except BaseException:
+        _remove(bodies.path)
+        raise
+    _PENDING.append(_Job(context, child, bodies))
 
 
 def _collect(job: _Job) -> dict:
     """Wait for a forked index build; record the files it produced; raise ``IndexBuildError`` on failure."""
     try:
-        return job.child.wait()
+        return job.wait()
     except ChildError as error:
         if not error.details:
             raise IndexBuildError(
@@ -282,7 +419,7 @@ def _collect(job: _Job) -> dict:
 def _reap() -> None:
     """Wait for a job an earlier build in this process left uncollected (it failed before the search page)."""
     while _PENDING:
-        _PENDING.pop().child.abandon()
+        _PENDING.pop().abandon()
 
 
 class SearchGenerator(Generator):
