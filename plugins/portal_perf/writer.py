@@ -191,6 +191,7 @@ class IncrementalWriter(Writer):
         A page that is not paginated and whose key is unchanged is settled here, without
         Pelican's copy of the whole context, its path work and its ``makedirs``.
         """
+        group = None
         if template is not None and name:
             lists = paginated
             if lists is None:  # Pelican's default
@@ -200,7 +201,6 @@ class IncrementalWriter(Writer):
             if own is not None and self._skip_single(name, template, context, own, override_output):
                 return None
             derived = {f"{key}_{suffix}" for key in lists for suffix in PAGINATED_NAMES}
-            group = None
             if not single and self.render_cache is not None and not signals.content_written.receivers:
                 group = self._group_key(
                     name, template, context, (url, relative_urls, template_name), lists, derived, kwargs
@@ -210,26 +210,23 @@ class IncrementalWriter(Writer):
             template = _PageTemplate(
                 template, self, context, tuple(sorted({*SET_BY_PELICAN, *kwargs, *derived}))
             )
-            self.listing = None if group is None else []
-            try:
-                return super().write_file(
-                    name,
-                    template,
-                    context,
-                    relative_urls,
-                    paginated,
-                    template_name,
-                    override_output,
-                    url,
-                    **kwargs,
-                )
-            finally:
-                if group is not None and self.listing is not None:
-                    self.render_cache.current_groups[group] = tuple(self.listing)
-                self.listing = None
-        return super().write_file(
-            name, template, context, relative_urls, paginated, template_name, override_output, url, **kwargs
-        )
+        self.listing = None if group is None else []  # its files, as ``_PageTemplate.render`` meets them
+        try:
+            return super().write_file(
+                name,
+                template,
+                context,
+                relative_urls,
+                paginated,
+                template_name,
+                override_output,
+                url,
+                **kwargs,
+            )
+        finally:
+            if group is not None:
+                self.render_cache.current_groups[group] = tuple(self.listing)
+            self.listing = None
 
     def _group_key(  # noqa: PLR0913, PLR0917
         self, name, template, context, call: tuple, lists, derived, kwargs
@@ -256,11 +253,15 @@ class IncrementalWriter(Writer):
         if paths is None:
             return False
         for path in paths:
-            self.render_cache.skipped += 1
-            self.decided = (path, None)
-            with self._open_w(path, "utf-8", override=override):
-                pass
+            self._settle(path, override)
         return True
+
+    def _settle(self, path: str, override: bool) -> None:
+        """Record a current page as written (Pelican's overwrite rules, the build's outputs), unrendered."""
+        self.render_cache.skipped += 1
+        self.decided = (path, None)
+        with self._open_w(path, "utf-8", override=override):
+            pass
 
     def _own(self, name: str, context: dict, relative_urls: bool, kwargs: dict) -> dict | None:
         """Return the values a page that is not paginated has besides ``context``, as Pelican sets them.
@@ -292,10 +293,7 @@ class IncrementalWriter(Writer):
             return False
         if own["localsiteurl"]:
             context["localsiteurl"] = own["localsiteurl"]
-        cache.skipped += 1
-        self.decided = (path, None)
-        with self._open_w(path, "utf-8", override=override):
-            pass
+        self._settle(path, override)
         if signals.content_written.receivers:
             localcontext = context.copy()
             localcontext.update(own)
