@@ -23,6 +23,15 @@ CHUNK = 1 << 20
 PRECOMPRESSED = (".gz", ".br")
 
 
+def _orphaned(name: str, produced) -> bool:
+    """Tell whether ``name`` is neither in ``produced`` nor a precompressed sibling of a name in it.
+
+    A sibling's source is its name without the 3 letters of ``.gz``/``.br``; absolute paths or
+    names relative to the output alike, as ``produced`` holds them.
+    """
+    return name not in produced and not (name.endswith(PRECOMPRESSED) and name[:-3] in produced)
+
+
 class Outputs:
     """The files one build produced, and whether the orphans it leaves are still to be deleted."""
 
@@ -60,8 +69,7 @@ class Outputs:
         A precompressed sibling (``x.html.gz``) of a produced file is not an orphan: the step that
         compresses runs after pruning and keeps or replaces it.
         """
-        produced = self.produced  # a sibling's source: its name without the 3 letters of ``.gz``/``.br``
-        return path not in produced and not (path.endswith(PRECOMPRESSED) and path[:-3] in produced)
+        return _orphaned(path, self.produced)
 
     def orphans(self) -> list[str]:
         """Files of the output (listed now) that this build did not produce."""
@@ -107,11 +115,7 @@ class Outputs:
         made = {path[start:] for path in self.produced if path.startswith(prefix)}
 
         def orphan(relative: str) -> bool:
-            return (
-                relative not in made
-                and relative not in keep
-                and not (relative.endswith(PRECOMPRESSED) and relative[:-3] in made)
-            )
+            return relative not in keep and _orphaned(relative, made)
 
         return orphan
 
