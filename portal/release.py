@@ -484,10 +484,15 @@ def _named_files(digests: dict[str, str]) -> list[str]:
     copies = VERSION + "."
     del names[bisect.bisect_left(names, copies) : bisect.bisect_left(names, VERSION + "/")]  # "/" follows "."
     for name in (MANIFEST, VERSION):
-        index = bisect.bisect_left(names, name)
-        if index < len(names) and names[index] == name:
-            del names[index]
+        _drop_sorted(names, name)
     return names
+
+
+def _drop_sorted(names: list[str], name: str) -> None:
+    """Remove ``name`` from the sorted list ``names``, if it is there (found by bisection)."""
+    index = bisect.bisect_left(names, name)
+    if index < len(names) and names[index] == name:
+        del names[index]
 
 
 _TYPE_OF_SUFFIX: dict[str, str] = {}
@@ -647,9 +652,7 @@ def _last_manifest(
     The file stays open until ``stack`` closes.
     """
     names = sorted(known.entries)  # a list sorts faster than a set: walk order is partly ordered
-    index = bisect.bisect_left(names, MANIFEST)
-    if index < len(names) and names[index] == MANIFEST:
-        del names[index]
+    _drop_sorted(names, MANIFEST)
     if (
         known.release is None
         or not names
