@@ -1,25 +1,160 @@
-"""A small window of page numbers, so a listing of 500 pages never renders 500 links."""
+"""Listing pages cut from the oldest end (stable pagination), and small windows of page links.
+
+A listing of ``n`` articles, ``p`` to a page, is cut from its oldest end: page 1 (``trang/1/``)
+holds the oldest ``p`` articles, page 2 the next ``p``, and so on; the newest (``p`` to ``2p - 1``
+of them) make its first page, at the listing's own URL. A new article changes that first page
+only, and once every ``p`` articles makes one more numbered page and changes the few whose window
+reaches the top. Numbered newest first, as Pelican does, every page of every listing an article
+is in would shift by one article each time one is added: hundreds of pages rendered, compressed
+and deployed again at archive scale, and a link to ``trang/37/`` showing other articles every
+day. Here a full page never changes: a link to it keeps its meaning and caches keep it.
+
+A window of page links stays small whatever the listing's size, so a listing of 500 pages never
+renders 500 links.
+"""
 
 from __future__ import annotations
+
+import itertools
+import os
+from typing import NamedTuple
 
 GAP = None  # stands for an ellipsis between numbers
 
 
-def page_window(current: int, total: int, radius: int = 2) -> list[int | None]:
-    """Return the page numbers to show: first, last, ``current`` ± ``radius``, gaps as ``None``.
+class WindowLink(NamedTuple):
+    """A link of a page's window: page ``number`` (0 for the first page), its URL, whether current."""
 
-    The result has at most ``2 * radius + 5`` items whatever ``total`` is.
+    number: int
+    url: str
+    current: bool
+
+
+class StablePage:
+    """One page of a listing cut from its oldest end (``stable_pages``); what templates read.
+
+    Its attributes are all a page shows, and none depends on articles it does not list: a
+    numbered page keeps its exact state (and so its render key) while articles are added above
+    it. The first page alone holds ``count``, the listing's size.
     """
-    if total <= 1:
+
+    def __init__(  # noqa: PLR0913, PLR0917 (a page is these values)
+        self,
+        name: str,
+        url: str,
+        object_list: list,
+        number: int | None,
+        pattern: tuple[str, str],
+        count: int | None,
+    ):
+        self.full_name = name
+        self.name, self.extension = os.path.splitext(name)
+        folder, file = os.path.split(name)
+        self.base_name = folder if file in {"index.htm", "index.html"} else self.name
+        self.base_url = url
+        self.object_list = object_list
+        self.number = number  # counted from the oldest page (1); ``None`` for the first page
+        self.front = number is None
+        self.count = count
+        if number is None:
+            self.url, self.save_as = url, name
+        else:
+            self.url, self.save_as = (self._format(p, number) for p in pattern)
+        self.newer: str | None = None  # the URL of the page of newer articles
+        self.older: str | None = None
+        self.window: tuple[WindowLink | None, ...] = ()  # the links to show; ``GAP`` between them
+
+    def _format(self, pattern: str, number: int) -> str:
+        """Return ``pattern`` for page ``number``, as Pelican's ``Page`` formats its patterns."""
+        text = pattern.format(
+            save_as=self.full_name,
+            url=self.base_url,
+            name=self.name,
+            base_name=self.base_name,
+            extension=self.extension,
+            number=number,
+        )
+        return text[1:] if text.startswith("/") else text
+
+    def has_previous(self) -> bool:
+        """Tell whether a page of newer articles comes before this one (Pelican's order)."""
+        return self.newer is not None
+
+    def has_next(self) -> bool:
+        """Tell whether a page of older articles comes after this one."""
+        return self.older is not None
+
+    def has_other_pages(self) -> bool:
+        """Tell whether the listing has more than this page."""
+        return self.has_previous() or self.has_next()
+
+    def __repr__(self) -> str:
+        return f"<StablePage {'first' if self.front else self.number} of {self.full_name}>"
+
+
+def stable_pages(  # noqa: PLR0913, PLR0917 (Pelican's paginator's arguments, and the window's)
+    name: str, url: str, object_list: list, per_page: int, pattern: tuple[str, str], radius: int = 2
+) -> list[StablePage]:
+    """Return a listing's pages, newest first: its first page, then numbered pages down to 1.
+
+    ``object_list`` is newest first; ``pattern`` is the ``(URL, SAVE_AS)`` of a numbered page.
+    With ``n`` articles and ``p`` a page, the ``n // p - 1`` numbered pages hold ``p`` articles
+    each, counted from the oldest; the first page holds the rest (``p`` to ``2p - 1`` articles,
+    or all of them when there are fewer than ``2p``).
+    """
+    total = len(object_list)
+    numbered = max(1, total // per_page) - 1
+    first = total - numbered * per_page
+    pages = [StablePage(name, url, object_list[:first], None, pattern, total)]
+    for number in range(numbered, 0, -1):
+        start = total - number * per_page
+        pages.append(StablePage(name, url, object_list[start : start + per_page], number, pattern, None))
+    for newer, older in itertools.pairwise(pages):
+        newer.older, older.newer = older.url, newer.url
+    for page in pages:
+        current = page.number or 0
+        links = []
+        for number in stable_window(current, numbered, radius):
+            at = numbered + 1 - number if number else 0  # where page ``number`` is in ``pages``
+            links.append(GAP if number is GAP else WindowLink(number, pages[at].url, number == current))
+        page.window = tuple(links)
+    return pages
+
+
+def stable_window(current: int, top: int, radius: int = 2) -> list[int | None]:
+    """Return the pages a page's window shows, newest first: 0 (the first page), numbers, ``GAP``s.
+
+    ``current`` is the page's number (0 for the first page) and ``top`` the highest numbered
+    page. The window shows the first page, page 1 (the oldest) and ``current`` ± ``radius``, the
+    first page counting as the number above ``top``. Only a page within ``radius + 1`` of the top
+    sees ``top`` in it, so adding articles leaves the windows of the pages below unchanged.
+    """
+    if top == 0:
         return []
-    shown = {1, total, *range(max(1, current - radius), min(total, current + radius) + 1)}
-    window: list[int | None] = []
-    previous = 0
-    for number in sorted(shown):
-        if number - previous == 2:
-            window.append(number - 1)  # a gap of one page: show the number, not an ellipsis
-        elif number - previous > 2:
+    place = current or top + 1
+    shown = sorted({1, *range(max(1, place - radius), min(top, place + radius) + 1)}, reverse=True)
+    window: list[int | None] = [0]
+    above = top + 1
+    for number in shown:
+        if above - number == 2:
+            window.append(number + 1)  # a gap of one page: show the number, not an ellipsis
+        elif above - number > 2:
             window.append(GAP)
         window.append(number)
-        previous = number
+        above = number
     return window
+
+
+def numbered_pattern(settings) -> tuple[str, str]:
+    """Return the ``(URL, SAVE_AS)`` pattern of a numbered page from Pelican's ``PAGINATION_PATTERNS``.
+
+    It is the last rule for pages from 2 on; page 1 of a listing here is its oldest page, so the
+    first page's own rule (its URL) is never used for a number.
+    """
+    rules = [rule for rule in settings["PAGINATION_PATTERNS"] if rule[0] > 1]
+    if not rules:
+        raise ValueError(
+            "PAGINATION_PATTERNS: cần một mẫu cho các trang đánh số (min_page từ 2), "
+            'ví dụ (2, "{base_name}/trang/{number}/", "{base_name}/trang/{number}/index.html")'
+        )
+    return rules[-1][1], rules[-1][2]

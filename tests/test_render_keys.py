@@ -278,8 +278,8 @@ class _Recorder:
 
 @pytest.mark.parametrize("relative_urls", [False, True])
 def test_a_queued_page_gets_the_very_context_pelican_built(tmp_path, relative_urls):
+    """A page queued for later gets the context the writer builds for a page it renders at once."""
     from pelican.settings import read_settings
-    from pelican.writers import Writer
     from portal_perf.writer import IncrementalWriter
 
     settings = read_settings(
@@ -295,11 +295,13 @@ def test_a_queued_page_gets_the_very_context_pelican_built(tmp_path, relative_ur
         )  # fmt: skip
 
     plain, queued = _Recorder(), _Recorder()
-    call(Writer(str(tmp_path / "a"), settings=settings), plain)
+    call(IncrementalWriter(str(tmp_path / "a"), settings=settings), plain)
     writer = IncrementalWriter(str(tmp_path / "b"), settings=settings)
     writer.deferred = []
     call(writer, queued)
-    assert queued.seen == [] and len(writer.deferred) == len(plain.seen) == 3
+    # Five articles, two a page: the first page holds the newest three, page 1 the oldest two.
+    assert queued.seen == [] and len(writer.deferred) == len(plain.seen) == 2
+    assert [c["articles_page"].object_list for c in plain.seen] == [[0, 1, 2], [3, 4]]
     for job, expected in zip(writer.deferred, plain.seen, strict=True):
         built = job.localcontext()
         assert built.keys() == expected.keys()

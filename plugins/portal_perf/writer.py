@@ -1,10 +1,11 @@
 """Pelican's writer, writing each file only when its bytes change, by rename (never in place).
 
-A page whose render key is unchanged (``render_cache``) is not rendered at all; one that is not
-paginated (an article's page) is then settled without Pelican's ``write_file``, whose copy of the
-whole context, path work and ``makedirs`` cost more than the key at archive scale. A paginated
-listing whose key as a whole is unchanged (``RenderCache.group_key``) is settled the same way,
-without Pelican making its pages and their contexts one by one. While the articles
+A page whose render key is unchanged (``render_cache``) is not rendered at all; it is then
+settled without Pelican's ``write_file``, whose copy of the whole context, path work and
+``makedirs`` cost more than the key at archive scale. A paginated listing is cut into pages from
+its oldest end (``portal.pagination``: a new article leaves its full pages as they were), and
+each page is written as a page of its own; a listing whose key as a whole is unchanged
+(``RenderCache.group_key``) is settled without making its pages at all. While the articles
 generator writes its pages (``parallel``), the pages that must be rendered are not rendered at
 once but queued as ``Job``s, so that they can be rendered by two processes once their number is
 known: a rebuild that renders a handful of pages never forks.
@@ -23,6 +24,7 @@ from pelican.utils import get_relative_path, path_to_url, posixize_path, sanitis
 from pelican.writers import FileOverwriteFailedError, Writer
 
 from portal.incremental import OUTPUTS, replace_if_changed
+from portal.pagination import numbered_pattern, stable_pages
 
 from .render_cache import RenderCache
 
@@ -101,8 +103,6 @@ class _PageTemplate:
         name = localcontext.get("output_file")
         if name:
             path = sanitised_join(writer.output_path, name)
-            if writer.listing is not None:
-                writer.listing.append(path)
             cache = writer.render_cache
             known, writer.known_key = writer.known_key, None
             if known is not None and known[0] == path:  # the key ``_skip_single`` found changed
@@ -137,7 +137,6 @@ class IncrementalWriter(Writer):
     deferred: list[Job] | None = None
     decided: tuple[str, Job | None] | None = None  # the page render just skipped or deferred
     known_key: tuple[str, bytes | None] | None = None  # a single page's key, to render it
-    listing: list[str] | None = None  # the files of the paginated listing being written, in order
     _base: str | None = None  # the output folder, as ``sanitised_join`` compares with it
     last: IncrementalWriter | None = None  # the writer of the running build
 
@@ -191,42 +190,64 @@ class IncrementalWriter(Writer):
         A page that is not paginated and whose key is unchanged is settled here, without
         Pelican's copy of the whole context, its path work and its ``makedirs``.
         """
-        group = None
         if template is not None and name:
             lists = paginated
             if lists is None:  # Pelican's default
                 lists = {key: kwargs[key] for key in ("articles", "dates") if key in kwargs}
-            single = not (lists and template_name in self.settings["PAGINATED_TEMPLATES"])
-            own = self._own(name, context, relative_urls, kwargs) if single else None
+            if lists and template_name in self.settings["PAGINATED_TEMPLATES"]:
+                call = (url, relative_urls, template_name)
+                return self._write_listing(name, template, context, call, lists, override_output, kwargs)
+            own = self._own(name, context, relative_urls, kwargs)
             if own is not None and self._skip_single(name, template, context, own, override_output):
                 return None
+            template = _PageTemplate(template, self, context, tuple(sorted({*SET_BY_PELICAN, *kwargs})))
+        return super().write_file(
+            name,
+            template,
+            context,
+            relative_urls,
+            {},  # a listing's pages come here one by one (``_write_listing``)
+            template_name,
+            override_output,
+            url,
+            **kwargs,
+        )
+
+    def _write_listing(  # noqa: PLR0913, PLR0917
+        self, name, template, context, call: tuple, lists: dict, override: bool, kwargs: dict
+    ) -> None:
+        """Write a paginated listing's pages, cut from the oldest end (``portal.pagination``).
+
+        ``call`` is the write's URL, ``relative_urls`` and template name. Each page is then
+        written as a page of its own, with Pelican's names for its values: ``{key}_page``, its
+        neighbours ``{key}_previous_page`` (newer) and ``{key}_next_page`` (older), and
+        ``{key}_paginator``, every page of the listing. When the listing's key as a whole is
+        unchanged and its files intact, they are settled without making its pages.
+        """
+        url, relative_urls, template_name = call
+        group = None
+        if self.render_cache is not None and not signals.content_written.receivers:
             derived = {f"{key}_{suffix}" for key in lists for suffix in PAGINATED_NAMES}
-            if not single and self.render_cache is not None and not signals.content_written.receivers:
-                group = self._group_key(
-                    name, template, context, (url, relative_urls, template_name), lists, derived, kwargs
-                )
-                if group is not None and self._skip_listing(group, override_output):
-                    return None
-            template = _PageTemplate(
-                template, self, context, tuple(sorted({*SET_BY_PELICAN, *kwargs, *derived}))
-            )
-        self.listing = None if group is None else []  # its files, as ``_PageTemplate.render`` meets them
-        try:
-            return super().write_file(
-                name,
-                template,
-                context,
-                relative_urls,
-                paginated,
-                template_name,
-                override_output,
-                url,
-                **kwargs,
-            )
-        finally:
-            if group is not None:
-                self.render_cache.current_groups[group] = tuple(self.listing)
-            self.listing = None
+            group = self._group_key(name, template, context, call, lists, derived, kwargs)
+            if group is not None and self._skip_listing(group, override):
+                return
+        settings = self.settings
+        per_page = settings["PAGINATED_TEMPLATES"][template_name] or settings["DEFAULT_PAGINATION"]
+        pattern, radius = numbered_pattern(settings), settings.get("PORTAL_THEME_PAGINATION_RADIUS", 2)
+        pages = {k: stable_pages(name, url, items, per_page, pattern, radius) for k, items in lists.items()}
+        files = next(iter(pages.values()))  # each page's file, the same for every key
+        count = len(files)
+        for index in range(count):
+            values = dict(kwargs)
+            for key, listing in pages.items():
+                values[f"{key}_paginator"] = listing
+                values[f"{key}_page"] = listing[index]
+                values[f"{key}_previous_page"] = listing[index - 1] if index else None
+                values[f"{key}_next_page"] = listing[index + 1] if index + 1 < count else None
+            save_as, keywords = files[index].save_as, (template_name, override, url)
+            self.write_file(save_as, template, context, relative_urls, {}, *keywords, **values)
+        if group is not None:
+            self.render_cache.current_groups[group] = tuple(self._join(page.save_as) for page in files)
 
     def _group_key(  # noqa: PLR0913, PLR0917
         self, name, template, context, call: tuple, lists, derived, kwargs

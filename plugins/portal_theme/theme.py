@@ -15,7 +15,6 @@ from pelican import signals
 
 from portal.byline import strip_trailing_byline
 from portal.jsonld import NewsItem, news_article, to_script_json
-from portal.pagination import page_window
 
 from .settings import validate
 
@@ -34,8 +33,6 @@ def add_helpers(generator) -> None:
         return
     values = validate(generator.settings)
     env.globals.update(
-        page_window=page_window,
-        PAGINATION_RADIUS=values["PORTAL_THEME_PAGINATION_RADIUS"],
         SERVICES=values["PORTAL_THEME_SERVICES"],
     )
     env.filters.update(

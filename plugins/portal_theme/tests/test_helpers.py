@@ -7,29 +7,9 @@ import pytest
 
 from portal.byline import strip_trailing_byline
 from portal.jsonld import NewsItem, news_article, to_script_json
-from portal.pagination import page_window
+from portal.pagination import stable_pages
 
 ICT = timezone(timedelta(hours=7))
-
-
-@pytest.mark.parametrize(
-    ("current", "total", "expected"),
-    [
-        (1, 1, []),
-        (1, 3, [1, 2, 3]),
-        (1, 500, [1, 2, 3, None, 500]),
-        (250, 500, [1, None, 248, 249, 250, 251, 252, None, 500]),
-        (4, 500, [1, 2, 3, 4, 5, 6, None, 500]),
-        (500, 500, [1, None, 498, 499, 500]),
-    ],
-    ids=["single", "few", "first-of-many", "middle", "gap-of-one-filled", "last"],
-)
-def test_page_window_stays_small(current, total, expected):
-    assert page_window(current, total) == expected
-
-
-def test_page_window_size_does_not_grow_with_the_archive():
-    assert max(len(page_window(n, 10_000)) for n in range(1, 10_001, 37)) <= 9
 
 
 @pytest.mark.parametrize(
@@ -65,3 +45,49 @@ def test_news_article_json_cannot_close_its_script_element():
     assert parsed["@type"] == "NewsArticle"
     assert parsed["headline"].startswith("Kết luận </script>")
     assert parsed["datePublished"] == parsed["dateModified"] == "2026-11-26T14:05:00+07:00"
+
+
+PATTERN = ("{base_name}/trang/{number}/", "{base_name}/trang/{number}/index.html")
+
+
+def _state(page) -> tuple:
+    return (page.url, page.save_as, page.object_list, page.newer, page.older, page.window, page.count)
+
+
+@pytest.mark.parametrize("total", [0, 1, 19, 20, 39, 40, 41, 65, 100, 1001])
+def test_stable_pages_cut_the_listing_from_its_oldest_end(total):
+    articles = list(range(total))[::-1]  # newest first, as the listing is
+    pages = stable_pages("thanh-tra/index.html", "thanh-tra/", articles, 20, PATTERN)
+    assert [a for p in pages for a in p.object_list] == articles  # every article once, in order
+    first, numbered = pages[0], pages[1:]
+    assert first.front and first.url == "thanh-tra/" and first.count == total
+    assert len(first.object_list) == (total if total < 40 else 20 + total % 20)
+    assert [p.number for p in numbered] == list(range(len(numbered), 0, -1))
+    for page in numbered:
+        assert len(page.object_list) == 20 and page.count is None
+        assert page.object_list[-1] == 20 * (page.number - 1)  # page 1 ends with the oldest article
+        assert page.save_as == f"thanh-tra/trang/{page.number}/index.html"
+    for newer, older in zip(pages, pages[1:], strict=False):
+        assert (newer.older, older.newer) == (older.url, newer.url)
+    assert first.newer is None and pages[-1].older is None
+    assert all(sum(1 for link in p.window if link and link.current) == (len(pages) > 1) for p in pages)
+
+
+def test_a_new_article_changes_only_the_first_page_and_the_top_of_the_others():
+    radius = 2
+    for total in range(0, 300):
+        before = stable_pages("index.html", "", list(range(total))[::-1], 20, PATTERN, radius)
+        after = stable_pages("index.html", "", list(range(total + 1))[::-1], 20, PATTERN, radius)
+        top = len(before) - 1
+        kept = {p.number: _state(p) for p in after[1:]}
+        for page in before[1:]:
+            if page.number < top - radius - 1:  # below the window of the top
+                assert kept[page.number] == _state(page), (total, page.number)
+        assert len(after) - len(before) in {0, 1}
+
+
+def test_the_window_of_a_stable_page_stays_small():
+    pages = stable_pages("index.html", "", list(range(10_000))[::-1], 20, PATTERN)
+    assert max(len(p.window) for p in pages) <= 9
+    middle = next(p for p in pages if p.number == 250)
+    assert [link and link.number for link in middle.window] == [0, None, 252, 251, 250, 249, 248, None, 1]
