@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 from jinja2 import Environment, FileSystemLoader
-from theme_site import PHOTO_ARTICLE, build_theme_site
+from theme_site import FILLER_COUNT, PHOTO_ARTICLE, build_theme_site
 
 from portal import text
 
@@ -68,7 +68,8 @@ def page(site, relative: str) -> Page:
 
 PAGE_TYPES = {
     "home": ("index.html", "Tin nổi bật"),
-    "home-page-2": ("trang/2/index.html", "Tin mới – Trang 2"),
+    "latest": ("tin-moi/index.html", "Tin mới"),
+    "latest-page-2": ("tin-moi/trang/2/index.html", "Tin mới – Trang 2"),
     "article": (f"{PHOTO_ARTICLE}index.html", "Tin cùng chuyên mục"),
     "section": ("thanh-tra/index.html", "Thanh tra"),
     "documents": ("van-ban/index.html", "Số ký hiệu"),
@@ -170,14 +171,23 @@ def test_documents_read_as_a_table_and_the_document_page_shows_the_fields(site):
         assert shown in document
 
 
-def test_section_pages_are_paginated_with_a_small_window_and_rel_links(site):
+def test_section_pages_are_numbered_from_the_oldest_with_a_small_window_and_rel_links(site):
     first, second = page(site, "tiep-cong-dan/index.html"), page(site, "tiep-cong-dan/trang/2/index.html")
-    assert len(first.find("article", class_="portal-card")) == 20
+    oldest = page(site, "tiep-cong-dan/trang/1/index.html")
+    assert len(first.find("article", class_="portal-card")) == 25  # 65 = 25 + 20 + 20
+    assert "65 bài" in first.words
     assert first.find("link", rel="next", href=f"{SITEURL}/tiep-cong-dan/trang/2/")
+    assert first.find("span", class_="portal-pagination__current", aria_current="page") and "Mới nhất" in first.words
     assert second.find("link", rel="prev", href=f"{SITEURL}/tiep-cong-dan/")
-    assert second.find("link", rel="next", href=f"{SITEURL}/tiep-cong-dan/trang/3/")
+    assert second.find("link", rel="next", href=f"{SITEURL}/tiep-cong-dan/trang/1/")
     assert second.find("span", class_="portal-pagination__current", aria_current="page")
-    assert "Trang 2 / 3" in second.words
+    assert "Trang 2" in second.words and "65 bài" not in second.words  # the count: first page only
+    # Page 1 holds the 20 oldest; its status names their first and last dates.
+    dates = sorted((1 + n % 12, 1 + n % 28) for n in range(1, FILLER_COUNT + 1))  # theme_site.FILLER
+    (m1, d1), (m20, d20) = dates[0], dates[19]
+    assert f"Tin đăng từ {d1:02d}/{m1:02d}/2025 đến {d20:02d}/{m20:02d}/2025" in oldest.words
+    assert len(oldest.find("article", class_="portal-card")) == 20
+    assert not oldest.find("link", rel="next") and not oldest.find("a", rel="next")
 
 
 def test_service_pages_link_to_the_service_named_in_the_settings(tmp_path):
@@ -259,11 +269,9 @@ def _values(value):
 
 def render_example(example_file: Path) -> list[str]:
     """Render each example of one component with the theme's filters; return the HTML."""
-    from portal.pagination import page_window
-
     env = Environment(loader=FileSystemLoader(ROOT / "theme" / "templates"), autoescape=True)
     env.filters.update(vi_datetime=text.format_datetime, vi_date=text.format_date)
-    env.globals.update(SITEURL=SITEURL, page_window=page_window, PAGINATION_RADIUS=2)
+    env.globals.update(SITEURL=SITEURL)
     env.globals["portal_memo"] = lambda *key, caller: caller()  # portal_perf's cache, off here
     spec = json.loads(example_file.read_text(encoding="utf-8"))
     template = env.from_string(
@@ -274,23 +282,23 @@ def render_example(example_file: Path) -> list[str]:
 
 
 def _arguments(example: dict) -> list:
-    """The macro's arguments; ``paginator`` examples become Pelican's own Paginator and Pages."""
+    """The macro's arguments; a ``paginator`` example becomes the page ``current`` (0: the first)."""
     if "paginator" not in example:
         return _values(example["args"])
-    from pelican.paginator import PaginationRule, Paginator
+    from datetime import datetime, timedelta
+    from types import SimpleNamespace
+
+    from pelican.paginator import PaginationRule
 
     import pelicanconf
+    from portal.pagination import numbered_pattern, stable_pages
 
     spec = example["paginator"]
-    settings = {
-        "DEFAULT_ORPHANS": 0,
-        "PAGINATION_PATTERNS": [PaginationRule(*rule) for rule in pelicanconf.PAGINATION_PATTERNS],
-    }
-    paginator = Paginator(spec["save_as"], spec["url"], range(spec["count"]), settings, per_page=20)
-    current = spec["current"]
-    before = paginator.page(current - 1) if current > 1 else None
-    after = paginator.page(current + 1) if current < paginator.num_pages else None
-    return [paginator.page(current), paginator, before, after]
+    pattern = numbered_pattern({"PAGINATION_PATTERNS": [PaginationRule(*r) for r in pelicanconf.PAGINATION_PATTERNS]})
+    start = datetime(2020, 1, 1, 8)
+    articles = [SimpleNamespace(date=start + timedelta(hours=n)) for n in range(spec["count"])][::-1]
+    pages = stable_pages(spec["save_as"], spec["url"], articles, 20, pattern)
+    return [next(p for p in pages if (p.number or 0) == spec["current"])]
 
 
 @pytest.mark.parametrize("example_file", COMPONENTS, ids=[p.parent.name for p in COMPONENTS])
@@ -303,11 +311,15 @@ def test_every_component_renders_its_examples(example_file):
 
 def test_the_pagination_of_a_huge_section_stays_small():
     first, middle, small = render_example(ROOT / "theme/templates/components/pagination/example.json")
-    assert first.count("portal-pagination__link") == 4  # 2, 3, 500 and "Trang sau"
-    assert 'href="https://thanhtra.gov.vn/thanh-tra/trang/500/"' in first
+    # 10,000 articles: the first page, then pages 499 (newest) down to 1 (oldest).
+    assert first.count("portal-pagination__link") == 4  # 499, 498, 1 and "Tin cũ hơn"
+    assert 'href="https://thanhtra.gov.vn/thanh-tra/trang/499/"' in first
+    assert 'href="https://thanhtra.gov.vn/thanh-tra/trang/1/"' in first and 'rel="prev"' not in first
     assert middle.count("<li") <= 11 and 'rel="prev"' in middle and 'rel="next"' in middle
     assert 'href="https://thanhtra.gov.vn/thanh-tra/trang/249/"' in middle
-    assert 'aria-current="page"><span class="portal-visually-hidden">Trang </span>3<' in small
+    assert 'href="https://thanhtra.gov.vn/thanh-tra/"' in middle  # the first page, "Mới nhất"
+    assert "Tin đăng từ" in middle
+    assert 'aria-current="page"><span class="portal-visually-hidden">Trang </span>1<' in small
     assert 'rel="next"' not in small
 
 
@@ -317,8 +329,16 @@ def test_component_text_is_escaped():
     assert "& Gia" not in html
 
 
-def test_the_home_is_paginated_twenty_a_page(site):
-    second = page(site, "trang/2/index.html")
+def test_the_home_links_to_every_article_newest_first_twenty_a_page(site):
+    home = page(site, "index.html")
+    assert home.find("a", href=f"{SITEURL}/tin-moi/") and not home.find("nav", class_="portal-pagination")
+    assert not (site.output / "trang").exists()  # the home is one page; the listing is /tin-moi/
+    first, second = page(site, "tin-moi/index.html"), page(site, "tin-moi/trang/2/index.html")
+    assert len(first.find("article", class_="portal-card")) == 30  # 70 = 30 + 20 + 20
+    assert "70 bài" in first.words
     assert len(second.find("article", class_="portal-card")) == 20
-    assert second.find("link", rel="prev", href=f"{SITEURL}/")
-    assert "Trang 2 / 3" in second.words
+    assert second.find("link", rel="prev", href=f"{SITEURL}/tin-moi/")
+    assert second.find("link", rel="next", href=f"{SITEURL}/tin-moi/trang/1/")
+    assert "Tin mới – Trang 2" in second.words and "Tin đăng từ" in second.words
+
+

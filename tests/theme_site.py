@@ -1,5 +1,5 @@
 """A fixture site for the theme tests: the minimal site plus a photo, an attachment and enough
-articles in one section for three pages of pagination. Built once per test module."""
+articles in one section for three pages of pagination (its first page and pages 2 and 1). Built once per test module."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from PIL import Image
 
 PHOTO_ARTICLE = "thanh-tra/hoi-nghi-so-ket-cong-tac-thanh-tra/"
 FILLER_SECTION = "tiep-cong-dan"
-FILLER_COUNT = 45  # three pages of 20
+FILLER_COUNT = 65  # the newest 25 on the first page, then pages 2 and 1 of 20 (oldest)
 
 PHOTO_SOURCE = """Title: Hội nghị sơ kết công tác thanh tra 6 tháng
 Slug: hoi-nghi-so-ket-cong-tac-thanh-tra
