@@ -132,11 +132,14 @@ YEAR_ARCHIVE_SAVE_AS = "luu-tru/{date:%Y}/index.html"
 MONTH_ARCHIVE_SAVE_AS = ""
 DAY_ARCHIVE_SAVE_AS = ""
 INDEX_SAVE_AS = "index.html"
-INDEX_URL = ""  # page 1 of the home is "/", never "/index.html"
-DIRECT_TEMPLATES = ["index", "categories", "tags", "authors", "archives", "404"]
+INDEX_URL = ""  # the home is "/", never "/index.html"
+LATEST_SAVE_AS = "tin-moi/index.html"  # every article, newest first (the home links to it)
+LATEST_URL = "tin-moi/"
+DIRECT_TEMPLATES = ["index", "latest", "categories", "tags", "authors", "archives", "404"]
 TEMPLATE_PAGES = {}
+# Listings are cut into pages from their oldest end (portal/pagination.py, docs/theme.md).
 PAGINATED_TEMPLATES = {
-    "index": None, "category": None, "tag": None, "author": None, "period_archives": None,
+    "latest": None, "category": None, "tag": None, "author": None, "period_archives": None,
 }
 DEFAULT_PAGINATION = 20
 PAGINATION_PATTERNS = (
