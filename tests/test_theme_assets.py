@@ -91,9 +91,13 @@ def test_a_changed_stylesheet_renders_every_page_again_as_a_cold_build_does(tmp_
         return _pages(output)
 
     before = build(tmp_path / "output", tmp_path / "cache")
+    (compiled,) = (tmp_path / "cache").glob("jinja-*")  # compiled templates kept (portal_perf.compiled)
+    assert any(compiled.iterdir())
     stylesheet = theme / "static" / "css" / "portal.css"
     stylesheet.write_text(stylesheet.read_text("utf-8") + "\n.portal-body{color:#111}\n", "utf-8")
     after = build(tmp_path / "output", tmp_path / "cache")
+    # Compiled code folds in the stylesheet's fingerprinted name: a new fingerprint, a new folder.
+    assert len(list((tmp_path / "cache").glob("jinja-*"))) == 2
     cold = build(tmp_path / "cold", tmp_path / "cold-cache")
     assert after == cold
     assert all(after[name] != before[name] for name in before)  # every page names the new stylesheet

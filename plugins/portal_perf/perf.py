@@ -4,8 +4,10 @@ Signals: ``initialized`` validates settings; ``get_generators`` starts a build's
 (what it produces); ``article_generator_init`` swaps Pelican's quadratic
 taxonomy and archive steps for linear ones, keeps read articles between builds
 (``article_cache``) and renders its pages to render on two processes when they are many
-(``parallel``); ``generator_init`` adds the ``portal_memo`` block cache and stops the template
-environment's reload checks; ``all_generators_finalized`` freezes content URLs (``memo``);
+(``parallel``); ``generator_init`` adds the ``portal_memo`` block cache, stops the template
+environment's reload checks, and its compiled templates are kept (``compiled``) once the writer
+knows the build's fingerprint;
+``all_generators_finalized`` freezes content URLs (``memo``);
 ``get_writer`` returns a writer that rewrites only changed files; ``finalized`` deletes the files
 of the output this build did not make (during the release's walk of the output when
 ``portal_release`` follows, else with a walk of its own). Pelican's file copies (static files, theme assets)
@@ -22,7 +24,7 @@ from pelican import signals
 from portal.incremental import OUTPUTS, copy_if_changed
 from portal.release import HEALTHZ, MANIFEST, VERSION
 
-from . import article_cache, taxonomy, translations
+from . import article_cache, compiled, taxonomy, translations
 from .memo import MEMO, freeze_urls, install_url_cache
 from .parallel import parallel_pages
 from .render_cache import take_inventory
@@ -42,6 +44,7 @@ def start_build(pelican) -> None:
     """Start recording what this build produces into its output folder; forget old cards."""
     OUTPUTS.start(pelican.output_path)
     MEMO.clear()
+    compiled.ENVIRONMENTS.clear()
     take_inventory(pelican.settings)  # before any file is read (``render_cache``)
     # Connected now, after every plugin registered its own: run last, once files are final.
     signals.finalized.connect(finish_prune)
@@ -72,6 +75,7 @@ def add_filters(generator) -> None:
         return
     env.globals["portal_memo"] = MEMO
     env.auto_reload = False
+    compiled.remember(env)
 
 
 def incremental_writer(pelican):

@@ -26,6 +26,7 @@ from pelican.writers import FileOverwriteFailedError, Writer
 from portal.incremental import OUTPUTS, replace_if_changed
 from portal.pagination import numbered_pattern, stable_pages
 
+from . import compiled
 from .render_cache import RenderCache
 
 logger = logging.getLogger(__name__)
@@ -146,6 +147,7 @@ class IncrementalWriter(Writer):
             self.render_cache = RenderCache(
                 self.settings["CACHE_PATH"], self.settings, code_roots(self.settings)
             )
+            compiled.attach(self.settings["CACHE_PATH"], self.render_cache.fingerprint)
         IncrementalWriter.last = self
 
     def finish(self) -> None:
