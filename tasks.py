@@ -23,7 +23,7 @@ GOLDEN_OUTPUT = ROOT / "tests" / "golden" / "minimal"
 def _pelican(c, settings: str, content: Path, output: Path, extra: str = "") -> None:
     """Run Pelican with the project's settings file on ``content`` into ``output``."""
     c.run(
-        f'"{sys.executable}" -m pelican "{content}" -s "{ROOT / settings}" -o "{output}" {extra}',
+        f'"{sys.executable}" -m portal.build "{content}" -s "{ROOT / settings}" -o "{output}" {extra}',
         pty=False,
     )
 
@@ -44,7 +44,7 @@ def publish(c, content: str = "", output: str = ""):
     # the last release's record of what it changed.
     staging = stage(target, Path(conf.CACHE_PATH) / CHANGES)
     result = c.run(
-        f'"{sys.executable}" -m pelican "{Path(content or CONTENT)}" '
+        f'"{sys.executable}" -m portal.build "{Path(content or CONTENT)}" '
         f'-s "{ROOT / "publishconf.py"}" -o "{staging}"',
         pty=False, warn=True,
     )

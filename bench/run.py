@@ -158,7 +158,7 @@ class Portal(Tool):
         command = [
             sys.executable,
             "-m",
-            "pelican",
+            "portal.build",  # as ``invoke publish`` runs Pelican
             str(content),
             "-s",
             str(ROOT / "publishconf.py"),

@@ -121,7 +121,7 @@ class Preview:
         # Incremental, like a publish: unchanged pages are not rendered again, and a page the
         # edit removed is pruned (portal_perf), so it is not served any more.
         command = [
-            sys.executable, "-m", "pelican", str(self.content),
+            sys.executable, "-m", "portal.build", str(self.content),
             "-s", str(self.root / "pelicanconf.py"), "-o", str(self.output),
             "--log-handler", "plain",
             "-e", "PREVIEW=true", *(f"{key}={json.dumps(value)}" for key, value in PREVIEW_SETTINGS.items()),

@@ -63,7 +63,7 @@ def run_pelican(
 ) -> Build:
     """Run ``pelican CONTENT -s SETTINGS -o OUTPUT`` as a user would, and capture its log."""
     command = [
-        sys.executable, "-m", "pelican", str(content), "-s", str(ROOT / settings),
+        sys.executable, "-m", "portal.build", str(content), "-s", str(ROOT / settings),
         "-o", str(output), "--log-handler", "plain", *extra,
     ]
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=False, env=env or build_env())

@@ -143,3 +143,12 @@ def test_dev_build_of_invalid_site_reports_and_still_builds(build_site):
     assert build.returncode == 0, build.log
     assert "[duplicate-slug]" in build.log and "Traceback" not in build.log
     assert "tin-tuc-su-kien/dang-uy-hop/index.html" in build.files()
+
+
+def test_the_build_command_ends_with_pelicans_status(capsys):
+    # portal.build ends the process at once (os._exit) with the status Python would have given.
+    from portal.build import exit_status
+
+    assert (exit_status(None), exit_status(0), exit_status(2)) == (0, 0, 2)
+    assert exit_status("Bản xuất bản bị dừng.") == 1
+    assert "Bản xuất bản bị dừng." in capsys.readouterr().err
