@@ -10,10 +10,11 @@ A page's key is a hash of everything its template can see:
   ``articles``, so editing one article leaves the other article pages' keys unchanged.
 
 Values are digested by content: articles by their attributes (body, metadata, URL), the articles
-they hold (``same_section``) and a paginator's full list by metadata and URL, lists by their
-items. A value it cannot digest reliably (an object whose ``repr`` shows an address, a template
-whose includes are dynamic) makes the key unknown, so the page is rendered: the cache errs
-towards work, never towards stale pages.
+they hold (``same_section``) by metadata and URL, lists by their items; a listing's page
+(``portal.pagination.StablePage``) by its own attributes, its articles whole. A value it cannot
+digest reliably (an object whose ``repr`` shows an address, a template whose includes are dynamic)
+makes the key unknown, so the page is rendered: the cache errs towards work, never towards stale
+pages.
 The page is skipped only when its key matches the one recorded for the file, and the file is still
 the one that build left: same device, inode and size. Not the mtime, which the release step sets
 to the commit's time after this record is saved (every writer replaces a file by a rename, so
@@ -35,7 +36,7 @@ digested as before. ``PORTAL_PERF_VERIFY_DIGESTS`` digests the kept articles aga
 build on a difference (the incremental tests use it): a plugin that gave an article state derived
 from other articles other than by referring to them would break the rule this relies on.
 
-A paginated listing (a section, tag, author, the home page) has one key for all its pages
+A paginated listing (a section, tag, author, year, ``tin-moi/``) has one key for all its pages
 (``group_key``): when it is unchanged and every file it wrote is intact, the writer settles its
 files without Pelican making its pages (``current_files``).
 """
@@ -43,7 +44,6 @@ files without Pelican making its pages (``current_files``).
 from __future__ import annotations
 
 import hashlib
-import operator
 import os
 import re
 import time
@@ -52,7 +52,6 @@ from pathlib import Path
 
 from jinja2 import meta
 from pelican.contents import Content
-from pelican.paginator import Page, Paginator
 from pelican.urlwrappers import URLWrapper
 
 from portal.buildcache import racy, read_pickle, stamp_of, write_pickle
@@ -135,14 +134,13 @@ class Digester:
 
     ``level`` counts the article boundaries crossed: an article met at level 0 (a context variable,
     an item of a context list or of ``articles_page.object_list``) is digested whole, body included;
-    an article inside another article or inside a paginator's full list (level 1) by what other
-    pages show of it: its metadata and URL. ``depth`` bounds the walk through other objects.
+    an article inside another article (level 1) by what other pages show of it: its metadata and
+    URL. ``depth`` bounds the walk through other objects.
     """
 
     def __init__(self, verify: bool = False) -> None:
         self.verify = verify  # digest kept articles again and compare (``PORTAL_PERF_VERIFY_DIGESTS``)
         self._memo: dict[tuple[int, int], tuple[object, bytes]] = {}
-        self._pages: dict[tuple[int, int, int], tuple[dict, bytes, object]] = {}
         # Source path → the last build's digests (whole, level 1) of a content known unchanged
         # (``RenderCache._trust``); empty unless this build may use them.
         self.kept: dict[str, tuple[bytes | None, bytes | None]] = {}
@@ -164,8 +162,6 @@ class Digester:
         known = self._memo.get(key)
         if known is not None:
             return known[1]
-        if type(value) is Page:
-            return self._page(value, key[1], depth)
         result = None
         if self.kept and isinstance(value, Content):
             result = self.kept.get(value.source_path, (None, None))[key[1]]
@@ -178,21 +174,6 @@ class Digester:
         if result is None:
             result = self._compute(value, key[1], depth)
         self._memo[key] = (value, result)  # keep the value so its id stays its own
-        return result
-
-    def _page(self, page: Page, level: int, depth: int) -> bytes:
-        """Digest a listing's page once per paginator and number while its attributes are equal.
-
-        Pelican makes it again for every page that shows it as previous, current or next; equal
-        means the same strings, the same articles in its list, the same paginator.
-        """
-        key = (id(page.paginator), page.number, level)
-        known = self._pages.get(key)
-        state = vars(page)
-        if known is not None and _same_state(known[0], state):
-            return known[1]
-        result = self._compute(page, level, depth)
-        self._pages[key] = (dict(state), result, page.paginator)  # the paginator's id stays its own
         return result
 
     def _compute(self, value, level: int, depth: int) -> bytes:
@@ -217,7 +198,7 @@ class Digester:
         elif hasattr(value, "__dict__"):
             if depth >= MAX_DEPTH:
                 raise UnstableError(type(value).__qualname__)
-            self._attributes(hasher, value, 1 if isinstance(value, Paginator) else level, depth + 1)
+            self._attributes(hasher, value, level, depth + 1)
         else:
             hasher.update(_stable_repr(value))
         return hasher.digest()
@@ -263,30 +244,6 @@ class Digester:
             if name not in EXCLUDED_ATTRIBUTES:
                 hasher.update(name.encode())
                 hasher.update(self.digest(vars(value)[name], level, depth))
-
-
-def _same_state(before: dict, now: dict) -> bool:
-    """Tell whether two objects' attributes hold the same values.
-
-    Equal texts and numbers, lists of the very same items, the very same other objects.
-    """
-    if before.keys() != now.keys():
-        return False
-    for name, value in now.items():
-        old = before[name]
-        if old is value:
-            continue
-        if type(value) is not type(old):
-            return False
-        if type(value) in (str, int):
-            if value != old:
-                return False
-        elif type(value) is list:
-            if len(value) != len(old) or not all(map(operator.is_, value, old)):
-                return False
-        else:
-            return False
-    return True
 
 
 def _shown(content: Content) -> bytes:
