@@ -20,6 +20,7 @@ import os
 from typing import NamedTuple
 
 GAP = None  # stands for an ellipsis between numbers
+RADIUS = 2  # page links shown either side of the current page (``PORTAL_THEME_PAGINATION_RADIUS``)
 
 
 class WindowLink(NamedTuple):
@@ -38,77 +39,51 @@ class StablePage:
     it. The first page alone holds ``count``, the listing's size.
     """
 
-    def __init__(  # noqa: PLR0913, PLR0917 (a page is these values)
-        self,
-        name: str,
-        url: str,
-        object_list: list,
-        number: int | None,
-        pattern: tuple[str, str],
-        count: int | None,
-    ):
-        self.full_name = name
-        self.name, self.extension = os.path.splitext(name)
-        folder, file = os.path.split(name)
-        self.base_name = folder if file in {"index.htm", "index.html"} else self.name
-        self.base_url = url
+    def __init__(self, object_list: list, number: int | None, place: tuple[str, str], count: int | None):
         self.object_list = object_list
         self.number = number  # counted from the oldest page (1); ``None`` for the first page
-        self.front = number is None
+        self.url, self.save_as = place
         self.count = count
-        if number is None:
-            self.url, self.save_as = url, name
-        else:
-            self.url, self.save_as = (self._format(p, number) for p in pattern)
         self.newer: str | None = None  # the URL of the page of newer articles
         self.older: str | None = None
         self.window: tuple[WindowLink | None, ...] = ()  # the links to show; ``GAP`` between them
 
-    def _format(self, pattern: str, number: int) -> str:
-        """Return ``pattern`` for page ``number``, as Pelican's ``Page`` formats its patterns."""
-        text = pattern.format(
-            save_as=self.full_name,
-            url=self.base_url,
-            name=self.name,
-            base_name=self.base_name,
-            extension=self.extension,
-            number=number,
-        )
-        return text[1:] if text.startswith("/") else text
-
-    def has_previous(self) -> bool:
-        """Tell whether a page of newer articles comes before this one (Pelican's order)."""
-        return self.newer is not None
-
-    def has_next(self) -> bool:
-        """Tell whether a page of older articles comes after this one."""
-        return self.older is not None
-
-    def has_other_pages(self) -> bool:
-        """Tell whether the listing has more than this page."""
-        return self.has_previous() or self.has_next()
+    @property
+    def front(self) -> bool:
+        """Tell whether this is the listing's first page (its newest articles, at its own URL)."""
+        return self.number is None
 
     def __repr__(self) -> str:
-        return f"<StablePage {'first' if self.front else self.number} of {self.full_name}>"
+        return f"<StablePage {self.number or 'first'} at {self.url!r}>"
 
 
 def stable_pages(  # noqa: PLR0913, PLR0917 (Pelican's paginator's arguments, and the window's)
-    name: str, url: str, object_list: list, per_page: int, pattern: tuple[str, str], radius: int = 2
+    name: str, url: str, object_list: list, per_page: int, pattern: tuple[str, str], radius: int = RADIUS
 ) -> list[StablePage]:
     """Return a listing's pages, newest first: its first page, then numbered pages down to 1.
 
-    ``object_list`` is newest first; ``pattern`` is the ``(URL, SAVE_AS)`` of a numbered page.
-    With ``n`` articles and ``p`` a page, the ``n // p - 1`` numbered pages hold ``p`` articles
-    each, counted from the oldest; the first page holds the rest (``p`` to ``2p - 1`` articles,
-    or all of them when there are fewer than ``2p``).
+    ``object_list`` is newest first; ``pattern`` is the ``(URL, SAVE_AS)`` of a numbered page, with
+    the fields of Pelican's ``PAGINATION_PATTERNS``. With ``n`` articles and ``p`` a page, the
+    ``n // p - 1`` numbered pages hold ``p`` articles each, counted from the oldest; the first page
+    holds the rest (``p`` to ``2p - 1`` articles, or all of them when there are fewer than ``2p``).
     """
+    stem, extension = os.path.splitext(name)
+    folder, file = os.path.split(name)
+    fields = {
+        "save_as": name,
+        "url": url,
+        "name": stem,
+        "base_name": folder if file in {"index.htm", "index.html"} else stem,
+        "extension": extension,
+    }  # as Pelican's ``Page`` formats its patterns, a leading "/" dropped
     total = len(object_list)
     numbered = max(1, total // per_page) - 1
     first = total - numbered * per_page
-    pages = [StablePage(name, url, object_list[:first], None, pattern, total)]
+    pages = [StablePage(object_list[:first], None, (url, name), total)]
     for number in range(numbered, 0, -1):
         start = total - number * per_page
-        pages.append(StablePage(name, url, object_list[start : start + per_page], number, pattern, None))
+        place = tuple(p.format(number=number, **fields).removeprefix("/") for p in pattern)
+        pages.append(StablePage(object_list[start : start + per_page], number, place, None))
     for newer, older in itertools.pairwise(pages):
         newer.older, older.newer = older.url, newer.url
     for page in pages:
@@ -121,7 +96,7 @@ def stable_pages(  # noqa: PLR0913, PLR0917 (Pelican's paginator's arguments, an
     return pages
 
 
-def stable_window(current: int, top: int, radius: int = 2) -> list[int | None]:
+def stable_window(current: int, top: int, radius: int = RADIUS) -> list[int | None]:
     """Return the pages a page's window shows, newest first: 0 (the first page), numbers, ``GAP``s.
 
     ``current`` is the page's number (0 for the first page) and ``top`` the highest numbered

@@ -32,8 +32,8 @@ def remember(env) -> None:
     ENVIRONMENTS.append(env)
 
 
-def attach(cache_path: str | os.PathLike, fingerprint: bytes) -> Path:
-    """Give every remembered environment the compiled templates of ``fingerprint``; return their folder."""
+def attach(cache_path: str | os.PathLike, fingerprint: bytes) -> None:
+    """Give every remembered environment the compiled templates of ``fingerprint``."""
     digest = hashlib.sha256(fingerprint + jinja2.__version__.encode()).hexdigest()[:16]
     root = Path(cache_path)
     folder = root / f"jinja-{digest}"
@@ -45,7 +45,6 @@ def attach(cache_path: str | os.PathLike, fingerprint: bytes) -> Path:
         if env.bytecode_cache is None:
             env.bytecode_cache = cache
     ENVIRONMENTS.clear()
-    return folder
 
 
 def _prune(root: Path, current: Path) -> None:

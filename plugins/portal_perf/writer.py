@@ -24,7 +24,7 @@ from pelican.utils import get_relative_path, path_to_url, posixize_path, sanitis
 from pelican.writers import FileOverwriteFailedError, Writer
 
 from portal.incremental import OUTPUTS, replace_if_changed
-from portal.pagination import numbered_pattern, stable_pages
+from portal.pagination import RADIUS, numbered_pattern, stable_pages
 
 from . import compiled
 from .render_cache import RenderCache
@@ -235,7 +235,7 @@ class IncrementalWriter(Writer):
                 return
         settings = self.settings
         per_page = settings["PAGINATED_TEMPLATES"][template_name] or settings["DEFAULT_PAGINATION"]
-        pattern, radius = numbered_pattern(settings), settings.get("PORTAL_THEME_PAGINATION_RADIUS", 2)
+        pattern, radius = numbered_pattern(settings), settings.get("PORTAL_THEME_PAGINATION_RADIUS", RADIUS)
         pages = {k: stable_pages(name, url, items, per_page, pattern, radius) for k, items in lists.items()}
         files = next(iter(pages.values()))  # each page's file, the same for every key
         count = len(files)

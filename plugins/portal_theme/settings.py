@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from portal.pagination import RADIUS
 from portal.settings import plugin_values
 
 DEFAULTS = {
     "PORTAL_THEME_HOME_PER_SECTION": 4,  # latest articles of each section on the home page
     "PORTAL_THEME_ANNOUNCEMENTS": 5,  # items of the "Thông báo" block on the home page
-    "PORTAL_THEME_PAGINATION_RADIUS": 2,  # page numbers shown either side of the current one
+    "PORTAL_THEME_PAGINATION_RADIUS": RADIUS,  # page numbers shown either side of the current one
     # Services a static portal cannot run (questions, comments on drafts): page slug → (name, URL)
     "PORTAL_THEME_SERVICES": {},
 }
