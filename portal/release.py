@@ -17,7 +17,10 @@ import itertools
 import json
 import mimetypes
 import os
+import shutil
+import subprocess
 import tarfile
+import tempfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -741,23 +744,29 @@ def _write_manifest(output: Path, chunks: Iterable[bytes | memoryview]) -> str:
     return digest.hexdigest()
 
 
-def _scan_and_stamp(
-    output: Path, folders: dict[str, int], stamp: int, orphan: Callable[[str], bool] | None = None
+def _walk(
+    output: Path,
+    folders: dict[str, int],
+    stamp: int,
+    orphan: Callable[[str], bool] | None = None,
+    linked: dict[str, Key] | None = None,
 ) -> tuple[dict[str, Key], list[str], list[str]]:
-    """Every file of ``output`` with its identity as found (as ``scan``), given ``stamp`` as mtime on the way.
+    """Every file of ``output`` with its identity as found (as ``scan``), and which need ``stamp`` as mtime.
 
-    Returns the identities found (before the stamp: what the last release is compared with), the
-    names whose mtime was changed and the names deleted; fills in ``folders`` as ``scan`` does
-    (they are stamped last, once this step has written into them). With ``orphan`` (a build's
-    prune, ``portal.incremental.Outputs.take_prune``), a file or symlink it names is deleted, not
-    listed: the build needs no walk of its own. Each folder is read through its descriptor, so a
-    file's ``stat`` and ``utime`` resolve one name, not its path: a release of a new commit stamps
-    all 90,000 files, and one pass over them costs less than a walk and then a second loop.
+    Returns the identities found (before any stamp: what the last release is compared with), the
+    names whose mtime differs from ``stamp`` (``_stamping`` changes them) and the names deleted;
+    fills in ``folders`` as ``scan`` does (they are stamped last, once this step has written into
+    them). With ``orphan`` (a build's prune, ``portal.incremental.Outputs.take_prune``), a file or
+    symlink it names is deleted, not listed: the build needs no walk of its own. Each folder is
+    read through its descriptor, so a file's ``stat`` resolves one name, not its path.
+
+    ``linked`` (``_linked_identities``) gives the identity of every file the output shares with the
+    live tree of the last release: a file found with the inode it names there, as the directory
+    entry tells it, is that very file, and needs no ``stat`` (most of the walk's system calls).
     """
     found: dict[str, Key] = {}
     stamped: list[str] = []
     deleted: list[str] = []
-    times = (stamp, stamp)
     folders[""] = os.stat(output).st_mtime_ns
     root = os.open(output, DIRECTORY)
     try:
@@ -776,16 +785,55 @@ def _scan_and_stamp(
                             os.unlink(name, dir_fd=here)
                             deleted.append(prefix + name)
                         elif entry.is_file():
-                            st = entry.stat()
-                            found[prefix + name] = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
-                            if st.st_mtime_ns != stamp:
-                                os.utime(name, ns=times, dir_fd=here, follow_symlinks=False)
-                                stamped.append(prefix + name)
+                            relative = prefix + name
+                            key = linked.get(relative) if linked is not None else None
+                            if key is None or key[1] != entry.inode() or entry.is_symlink():
+                                st = entry.stat()
+                                key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+                            found[relative] = key
+                            if key[3] != stamp:
+                                stamped.append(relative)
             finally:
                 os.close(here)
     finally:
         os.close(root)
     return found, stamped, deleted
+
+
+@contextlib.contextmanager
+def _stamping(output: Path, names: list[str], stamp: int) -> Iterator[None]:
+    """Give the files ``names`` ``stamp`` as mtime while the caller goes on: by ``touch``, on another core.
+
+    A release of a new commit stamps every file (90,000 at 10,000 articles). A thread of this
+    process would hardly overlap the release's own work (each ``utime`` waits for the GIL again
+    while the release runs Python), so GNU ``touch -h -c``, fed the names by ``xargs``, does it in a
+    process of its own, which the block's end waits for; a failure there is raised there. A name
+    removed meanwhile (a stale compressed copy) is skipped (``-c``); one replaced meanwhile has its
+    new file stamped, or stamped by its writer. Without ``xargs`` and ``touch``, or for a few
+    files, the names are stamped here, before the block.
+    """
+    tools = shutil.which("xargs") and shutil.which("touch")
+    if len(names) < STAMP_PROCESS_MIN or not tools or stamp % 1_000_000_000:
+        prefix, times = os.path.join(output, ""), (stamp, stamp)
+        for relative in names:
+            with contextlib.suppress(FileNotFoundError):
+                os.utime(prefix + relative, ns=times, follow_symlinks=False)
+        yield
+        return
+    with tempfile.TemporaryFile() as listed:
+        listed.write("\0".join(names).encode("utf-8", "surrogateescape"))
+        listed.seek(0)
+        command = ["xargs", "-0", "-r", "touch", "-c", "-h", "-d", f"@{stamp // 1_000_000_000}", "--"]
+        process = subprocess.Popen(command, cwd=output, stdin=listed, stderr=subprocess.PIPE)
+        try:
+            yield
+        finally:
+            _, errors = process.communicate()
+    if process.returncode:
+        raise OSError(f"portal_release: touch could not stamp {output}: {errors.decode(errors='replace')}")
+
+
+STAMP_PROCESS_MIN = 2000  # files below which starting a process costs more than it overlaps
 
 
 def _remove_emptied(output: Path, deleted: list[str], folders: dict[str, int]) -> set[str]:
@@ -812,7 +860,7 @@ DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0)
 
 
 def _stamp_files(output: Path, keys: dict[str, Key], names, stamp: int) -> None:
-    """Give the files ``names`` (written after ``_scan_and_stamp``) the epoch as mtime where it differs.
+    """Give the files ``names`` (written after ``_walk``) the epoch as mtime where it differs.
 
     ``keys`` follow the files' new mtimes.
     """
@@ -837,6 +885,29 @@ def _parent(relative: str) -> str:
     return head + "/" if head else ""
 
 
+def _release_manifest(  # noqa: PLR0913
+    output: Path,
+    version: Version,
+    known: DigestCache,
+    keys: dict[str, Key],
+    digests: dict[str, str],
+    *,
+    moved: set[str] | None,
+) -> dict[str, tuple[str, str]]:
+    """Write the manifest unless the last one is found as left and says the same; record its digest.
+
+    Returns one name per suffix with its content type (``_samples``).
+    """
+    with contextlib.ExitStack() as stack:  # the last manifest, open while the next is written
+        last = _last_manifest(output, known, keys, moved, stack) if moved is not None else None
+        entries, samples, same = _entries(last, known, keys, digests, moved)
+        digests[MANIFEST] = (known.digests.get(MANIFEST) if same else None) or ""  # ``same``: found as left
+        if not digests[MANIFEST]:
+            digests[MANIFEST] = _write_manifest(output, _manifest_chunks(version, entries))
+            keys[MANIFEST] = identity(os.stat(output / MANIFEST))
+    return samples
+
+
 def finish(  # noqa: PLR0913
     output: Path,
     epoch: int,
@@ -850,60 +921,64 @@ def finish(  # noqa: PLR0913
 
     ``cache`` (a file) keeps the digests of the last release, so an incremental publish reads and
     compresses only the files it changed, and a release of an output that did not change since
-    the last one, for the same epoch and commit, writes nothing. One walk of the output, which
-    also gives every file the epoch as mtime; every later step works on what it found and on the
-    files it wrote itself, and in Python only on the names that changed since the last release
-    (the manifest's other entries are the last manifest's text). ``changes`` (a file, see
+    the last one, for the same epoch and commit, writes nothing. One walk of the output, then every
+    file it found with another mtime gets the epoch on a thread of its own (``_stamping``) while
+    the rest goes on; every later step works on what the walk found and on the files it wrote
+    itself, and in Python only on the names that changed since the last release (the manifest's
+    other entries are the last manifest's text). ``changes`` (a file, see
     ``portal.publish.CHANGES``) receives which names this release replaced, added or removed
     since the tree its output was staged from, for the next ``stage``.
     """
     known = DigestCache(cache)
-    before = (known.entries, known.folders, known.token, known.build_id)  # ``save`` replaces them
+    before = (known.entries, known.folders, known.build_id)  # ``save`` replaces them
+    handed = _handed(changes, known, output)
     stamp = epoch * 1_000_000_000
     built_at = as_datetime(epoch).strftime("%Y-%m-%dT%H:%M:%SZ")
     write_output(output, HEALTHZ, "ok\n")
     folders: dict[str, int] = {}
-    keys, stamped, deleted = _scan_and_stamp(output, folders, stamp, OUTPUTS.take_prune(output))
+    linked = _linked_identities(known, output) if handed is not None else None
+    keys, stamped, deleted = _walk(output, folders, stamp, OUTPUTS.take_prune(output), linked)
     touched = _remove_emptied(output, deleted, folders)  # folders whose entries this step changes
     OUTPUTS.removed.extend(os.path.join(output, relative) for relative in deleted)
     if not deleted and _same_release(known, keys, folders, (stamp, commit, compress, _rules())):
         record_changes(
-            changes, output, before, keys=keys, folders=folders, build_id=known.build_id, token=known.token
+            changes,
+            output,
+            before,
+            handed,
+            keys=keys,
+            folders=folders,
+            build_id=known.build_id,
+            token=known.token,
         )
         return Version(known.build_id, commit, built_at)
-    written = {VERSION, MANIFEST}  # names this step may replace
-    plan = _plan(keys, known, compress)
-    for relative in plan.stale:
-        os.unlink(output / relative)
-        del keys[relative]
-        touched.add(_parent(relative))
-    digests = plan.digests
-    with contextlib.ExitStack() as stack:
-        rows = _compression(output, keys, plan, stamp, None, stack=stack)
-        # While a pool compresses: what needs no digest of this release.
-        for relative in stamped:  # compared with the last release: now as the files are
-            if relative in keys:
-                key = keys[relative]
-                keys[relative] = (key[0], key[1], key[2], stamp)
-        for relative, digest, key in rows:
-            digests[relative] = digest
-            if key is not None:
-                keys[relative] = key
-                touched.add(_parent(relative))
-                written.add(relative)
-    version = Version(build_id(output, epoch, commit, digests), commit, built_at)
-    text = version.to_json()
-    write_output(output, VERSION, text)
-    keys[VERSION] = identity(os.stat(output / VERSION))
-    digests[VERSION] = hashlib.sha256(text.encode()).hexdigest()
-    with contextlib.ExitStack() as stack:  # the last manifest, open while the next is written
-        last = _last_manifest(output, known, keys, plan.moved, stack) if plan.moved is not None else None
-        entries, samples, same = _entries(last, known, keys, digests, plan.moved)
-        digests[MANIFEST] = (known.digests.get(MANIFEST) if same else None) or ""  # ``same``: found as left
-        if not digests[MANIFEST]:
-            digests[MANIFEST] = _write_manifest(output, _manifest_chunks(version, entries))
-            keys[MANIFEST] = identity(os.stat(output / MANIFEST))
-        del last, entries
+    with _stamping(output, stamped, stamp):  # every file the walk found with another mtime
+        written = {VERSION, MANIFEST}  # names this step may replace
+        plan = _plan(keys, known, compress)
+        for relative in plan.stale:
+            os.unlink(output / relative)
+            del keys[relative]
+            touched.add(_parent(relative))
+        digests = plan.digests
+        with contextlib.ExitStack() as stack:
+            rows = _compression(output, keys, plan, stamp, None, stack=stack)
+            # While a pool compresses: what needs no digest of this release.
+            for relative in stamped:  # compared with the last release: now as the files are
+                if relative in keys:
+                    key = keys[relative]
+                    keys[relative] = (key[0], key[1], key[2], stamp)
+            for relative, digest, key in rows:
+                digests[relative] = digest
+                if key is not None:
+                    keys[relative] = key
+                    touched.add(_parent(relative))
+                    written.add(relative)
+        version = Version(build_id(output, epoch, commit, digests), commit, built_at)
+        text = version.to_json()
+        write_output(output, VERSION, text)
+        keys[VERSION] = identity(os.stat(output / VERSION))
+        digests[VERSION] = hashlib.sha256(text.encode()).hexdigest()
+        samples = _release_manifest(output, version, known, keys, digests, moved=plan.moved)
     touched.add("")  # version.json or manifest.json may have been replaced (one utime)
     _stamp_files(output, keys, written, stamp)
     _stamp_folders(output, folders, touched, stamp)
@@ -914,6 +989,7 @@ def finish(  # noqa: PLR0913
         changes,
         output,
         before,
+        handed,
         keys=keys,
         folders=folders,
         build_id=version.build_id,
@@ -923,10 +999,53 @@ def finish(  # noqa: PLR0913
     return version
 
 
+def _handed(path: Path | None, known: DigestCache, output: Path) -> dict | None:
+    """Return the record ``portal.publish.stage`` handed over if ``output`` is a stage of the last release.
+
+    That is: the stage was made for this very output from the tree the release ``known`` describes
+    (its token and build id), and brought to that tree's state, name for name and inode for inode.
+    ``None`` otherwise (no record, a build straight into a folder, a broken chain).
+    """
+    if path is None or known.token is None or known.folders is None:
+        return None
+    handed = read_changes(path)
+    try:
+        staged = root_of(output)
+    except OSError:
+        return None
+    if (
+        handed is not None
+        and handed.get("token") == known.token
+        and handed.get("staged") == staged
+        and handed.get("build_id") == known.build_id
+        and isinstance(handed.get("root"), tuple)
+    ):
+        return handed
+    return None
+
+
+def _linked_identities(known: DigestCache, output: Path) -> dict[str, Key] | None:
+    """Return the last release's file identities, to be trusted by inode in a stage of its tree.
+
+    In a stage handed over by ``portal.publish.stage`` (``_handed``) every name the build did not
+    replace is a hard link of the live tree's file, which stays in place until the swap: its inode
+    cannot have been reused, and no writer changes a file in place (``portal.incremental``), so a
+    name found with that inode has that identity (size, and the mtime the release gave it). Files
+    of another device than the stage's are not trusted.
+    """
+    try:
+        device = os.stat(output).st_dev
+    except OSError:
+        return None
+    sample = next(iter(known.entries.values()), None)
+    return known.entries if sample is not None and sample[0] == device else None
+
+
 def record_changes(  # noqa: PLR0913
     path: Path | None,
     output: Path,
     before: tuple,
+    handed: dict | None,
     *,
     keys: dict[str, Key],
     folders: dict[str, int],
@@ -936,28 +1055,18 @@ def record_changes(  # noqa: PLR0913
 ) -> None:
     """Write the record ``portal.publish.stage`` reads: this release, and what it changed if known.
 
-    ``before`` is what the digest cache said before this release (file identities, folders, token,
-    build id). They describe the tree the output was staged from only when ``stage`` handed over
-    that tree with the same token and this very output as its stage; then every name whose
-    device and inode differ from that tree's, or that one of both trees lacks, is listed.
-    ``suspects``, when given, holds every name that may differ (the others had the identity of
-    ``before`` when the release found them, and the release wrote none of them): only those are
-    compared.
+    ``before`` is what the digest cache said before this release (file identities, folders, build
+    id); ``handed``, the record ``stage`` handed over (``_handed``), when this output is a stage of
+    the tree that cache describes: then every name whose device and inode differ from that tree's,
+    or that one of both trees lacks, is listed. ``suspects``, when given, holds every name that may
+    differ (the others had the identity of ``before`` when the release found them, and the release
+    wrote none of them): only those are compared.
     """
     if path is None:
         return
     record = {"format": CHANGES_FORMAT, "root": root_of(output), "build_id": build_id, "token": token}
-    entries, known_folders, known_token, known_build = before
-    handed = read_changes(path)
-    if (
-        handed is not None
-        and known_token is not None
-        and known_folders is not None
-        and handed.get("token") == known_token
-        and handed.get("staged") == record["root"]
-        and handed.get("build_id") == known_build
-        and isinstance(handed.get("root"), tuple)
-    ):
+    entries, known_folders, known_build = before
+    if handed is not None:
         record["from"], record["from_build"] = handed["root"], known_build
         names = keys.keys() if suspects is None else suspects & keys.keys()
         record["changed"] = sorted(

@@ -497,6 +497,67 @@ def test_a_stage_relinks_only_what_the_last_release_changed_and_equals_the_outpu
     }
 
 
+def test_a_release_in_a_stage_takes_linked_files_identities_from_the_last_release(tmp_path, monkeypatch):
+    """The walk stats only what the build replaced: a name still linked to the live tree is known."""
+    import portal.release
+
+    output, cache, epoch = tmp_path / "out", tmp_path / "cache", 1767225600
+    replace_if_changed(output / "tam.txt", b"t" * 400)
+    for step in range(3):
+        _release_publish(output, cache, epoch + step, _edits(step))
+    real, lent = portal.release._linked_identities, []
+
+    def tampered(known, staged):  # sizes no file has: found again only if no stat was made
+        found = real(known, staged)
+        lent.append(found is not None)
+        return {name: (*key[:2], 7_777_777, key[3]) for name, key in (found or {}).items()}
+
+    monkeypatch.setattr(portal.release, "_linked_identities", tampered)
+    _release_publish(output, cache, epoch + 3, _edits(3))
+    sizes = {name: key[2] for name, key in DigestCache(cache / "digests.pickle").entries.items()}
+    assert lent == [True]
+    assert sizes["bai-2/index.html"] == 7_777_777  # linked, untouched: taken as the release left it
+    assert sizes["bai-3/index.html"] == (output / "bai-3" / "index.html").stat().st_size  # replaced
+    assert sizes["index.html"] == (output / "index.html").stat().st_size
+    # A release of a folder no stage was handed over for trusts no inode.
+    lent.clear()
+    replace_if_changed(output / "bai-2" / "index.html", _page(2))
+    finish(output, epoch + 4, "abc", cache=cache / "digests.pickle", changes=cache / CHANGES)
+    assert lent == []
+    entries = DigestCache(cache / "digests.pickle").entries
+    assert entries["bai-2/index.html"][2] == (output / "bai-2" / "index.html").stat().st_size
+
+
+@pytest.mark.parametrize("touch", [True, False], ids=["by-touch", "in-process"])
+def test_files_stamped_beside_the_release_get_the_epoch_as_a_cold_release_gives_it(
+    tmp_path, monkeypatch, touch
+):
+    import subprocess as real_subprocess
+
+    import portal.release
+
+    monkeypatch.setattr(portal.release, "STAMP_PROCESS_MIN", 1)  # the process even for a few files
+    if not touch:
+        monkeypatch.setattr(portal.release.shutil, "which", lambda name: None)
+    commands = []
+
+    class Spied(real_subprocess.Popen):
+        def __init__(self, command, *args, **kwargs):
+            commands.append(command[:4])
+            super().__init__(command, *args, **kwargs)
+
+    monkeypatch.setattr(portal.release.subprocess, "Popen", Spied)
+    output, cache, epoch = tmp_path / "out", tmp_path / "cache", 1767225600
+    replace_if_changed(output / "tam.txt", b"t" * 400)
+    replace_if_changed(output / "-n", b"a name like an option")
+    for step in range(4):  # a new epoch each time: every file is stamped again
+        _release_publish(output, cache, epoch + step, _edits(step))
+        assert {p.stat().st_mtime_ns for p in [output, *output.rglob("*")]} == {(epoch + step) * 10**9}
+    stamped = [command for command in commands if command[0] == "xargs"]  # the stage runs cp too
+    assert stamped == ([["xargs", "-0", "-r", "touch"]] * 4 if touch else [])
+    assert _release_files(output) == _cold_release_of(output, tmp_path / "fresh", epoch + 3)
+
+
 def test_a_failed_build_or_a_build_into_the_output_leaves_no_record_a_stage_trusts(tmp_path, monkeypatch):
     import portal.publish
     from portal.publish import forget_changes, read_changes, stage, staging_of
