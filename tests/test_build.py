@@ -1,8 +1,10 @@
 """Real Pelican builds of the fixture sites: golden output, Vietnamese text, strict publish."""
 
 import difflib
+import os
 import re
 import unicodedata
+from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
@@ -29,7 +31,10 @@ def test_minimal_site_matches_golden_output(build_site):
             diff = difflib.unified_diff(
                 expected.decode("utf-8", "replace").splitlines(),
                 actual.decode("utf-8", "replace").splitlines(),
-                f"golden/{relative}", f"output/{relative}", lineterm="", n=2,
+                f"golden/{relative}",
+                f"output/{relative}",
+                lineterm="",
+                n=2,
             )
             pytest.fail("\n".join(list(diff)[:60]))
 
@@ -118,13 +123,22 @@ def test_dev_build_shows_drafts_marked(build_site):
 @pytest.mark.parametrize(
     ("case", "expected"),
     [
-        ("date_not_iso", [r"date_not_iso/articles/thanh-tra/2019/article_with_slash_date\.md:2: error: \[date-format\]"]),
-        ("slug_collision", [
-            r"2025/dang-uy-hop\.md:1: error: \[duplicate-slug\] .*2024/dang-uy-hop\.md",
-        ]),
-        ("title_fold_collision", [
-            r"dang-uy-hop\.md:1: error: \[duplicate-title\] .*dang-uy-hop-khong-dau\.md",
-        ]),
+        (
+            "date_not_iso",
+            [r"date_not_iso/articles/thanh-tra/2019/article_with_slash_date\.md:2: error: \[date-format\]"],
+        ),
+        (
+            "slug_collision",
+            [
+                r"2025/dang-uy-hop\.md:1: error: \[duplicate-slug\] .*2024/dang-uy-hop\.md",
+            ],
+        ),
+        (
+            "title_fold_collision",
+            [
+                r"dang-uy-hop\.md:1: error: \[duplicate-title\] .*dang-uy-hop-khong-dau\.md",
+            ],
+        ),
     ],
     ids=["date-not-iso", "slug-collision", "title-fold-collision"],
 )
@@ -152,3 +166,28 @@ def test_the_build_command_ends_with_pelicans_status(capsys):
     assert (exit_status(None), exit_status(0), exit_status(2)) == (0, 0, 2)
     assert exit_status("Bản xuất bản bị dừng.") == 1
     assert "Bản xuất bản bị dừng." in capsys.readouterr().err
+
+
+def test_the_build_command_compiles_the_portals_code_where_it_changed(tmp_path, monkeypatch):
+    import importlib.util
+
+    import portal.build
+
+    code = tmp_path / "portal"
+    (code / "inner").mkdir(parents=True)
+    (code / "inner" / "module.py").write_text("VALUE = 'Thanh tra'\n", encoding="utf-8")
+    compiled = Path(importlib.util.cache_from_source(code / "inner" / "module.py"))
+    monkeypatch.setattr(portal.build, "ROOT", tmp_path)
+    monkeypatch.setattr(portal.build, "CODE", ("portal",))
+    portal.build.compile_code()
+    first = compiled.stat().st_mtime_ns
+    portal.build.compile_code()  # fresh: left alone
+    assert compiled.stat().st_mtime_ns == first
+    (code / "inner" / "module.py").write_text("VALUE = 'Thanh tra Chính phủ'\n", encoding="utf-8")
+    os.utime(code / "inner" / "module.py", ns=(first + 10**9, first + 10**9))
+    portal.build.compile_code()
+    spec = importlib.util.spec_from_file_location("module", code / "inner" / "module.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.VALUE == "Thanh tra Chính phủ"
+    assert compiled.stat().st_mtime_ns != first
