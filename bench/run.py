@@ -356,7 +356,7 @@ def _images_section() -> list[str]:
 
 
 def profile(corpus: Path, work: Path, step: str) -> Path:
-    """Profile one portal build in-process with cProfile; keep the top entries by own time."""
+    """Profile one portal publish (staged, as the bench runs it) with cProfile; keep the top entries."""
     import pstats
     from io import StringIO
 
@@ -364,29 +364,39 @@ def profile(corpus: Path, work: Path, step: str) -> Path:
     output, cache = work / "profile-output", work / "profile-cache"
     shutil.rmtree(content, ignore_errors=True)
     shutil.copytree(corpus, content)
-    command = [
-        sys.executable,
-        "-m",
-        "pelican",
-        str(content),
-        "-s",
-        str(ROOT / "publishconf.py"),
-        "-o",
-        str(output),
-        "-e",
-        f"CACHE_PATH={json.dumps(str(cache))}",
-        "-q",
-    ]
-    if step != "cold":
-        subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
+    changes = cache / publish.CHANGES
+
+    def command(into: Path) -> list[str]:
+        return [
+            str(content),
+            "-s",
+            str(ROOT / "publishconf.py"),
+            "-o",
+            str(into),
+            "-e",
+            f"CACHE_PATH={json.dumps(str(cache))}",
+            "-q",
+        ]
+
+    if step != "cold":  # the build before, published as the bench publishes (staged, swapped in)
+        staging = stage(output, changes)
+        subprocess.run(
+            [sys.executable, "-m", "portal.build", *command(staging)],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+        swap_in(staging, output)
         CHANGES[step](content, 0)
     stats_file = work / f"profile-{step}.pstats"
+    staging = stage(output, changes)
     subprocess.run(
-        [sys.executable, "-m", "cProfile", "-o", str(stats_file), "-m", "pelican", *command[3:]],
+        [sys.executable, "-m", "cProfile", "-o", str(stats_file), "-m", "pelican", *command(staging)],
         cwd=ROOT,
         check=True,
         capture_output=True,
     )
+    swap_in(staging, output)
     text = StringIO()
     stats = pstats.Stats(str(stats_file), stream=text)
     stats.sort_stats("tottime").print_stats(25)
