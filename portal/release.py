@@ -15,6 +15,7 @@ import heapq
 import io
 import itertools
 import json
+import logging
 import mimetypes
 import os
 import shutil
@@ -37,6 +38,8 @@ from portal.forked import return_memory
 from portal.incremental import OUTPUTS, Key, identity, replace_if_changed, scan
 from portal.output import write_output
 from portal.publish import CHANGES_FORMAT, read_changes, root_of
+
+log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
 # Release files that configure the web node and are never served (nginx answers 404).
@@ -807,30 +810,44 @@ def _stamping(output: Path, names: list[str], stamp: int) -> Iterator[None]:
     A release of a new commit stamps every file (90,000 at 10,000 articles). A thread of this
     process would hardly overlap the release's own work (each ``utime`` waits for the GIL again
     while the release runs Python), so GNU ``touch -h -c``, fed the names by ``xargs``, does it in a
-    process of its own, which the block's end waits for; a failure there is raised there. A name
-    removed meanwhile (a stale compressed copy) is skipped (``-c``); one replaced meanwhile has its
-    new file stamped, or stamped by its writer. Without ``xargs`` and ``touch``, or for a few
-    files, the names are stamped here, before the block.
+    process of its own, which the block's end waits for. A name removed meanwhile (a stale
+    compressed copy) is skipped (``-c``); one replaced meanwhile has its new file stamped, or
+    stamped by its writer. Without ``xargs`` and ``touch``, or for a few files, the names are
+    stamped here, before the block; so they are after it when ``touch`` could not run or failed
+    (a ``touch`` without ``-h``, as BusyBox's): stamping twice gives the same times.
     """
     tools = shutil.which("xargs") and shutil.which("touch")
     if len(names) < STAMP_PROCESS_MIN or not tools or stamp % 1_000_000_000:
-        prefix, times = os.path.join(output, ""), (stamp, stamp)
-        for relative in names:
-            with contextlib.suppress(FileNotFoundError):
-                os.utime(prefix + relative, ns=times, follow_symlinks=False)
+        _stamp_here(output, names, stamp)
         yield
         return
     with tempfile.TemporaryFile() as listed:
         listed.write("\0".join(names).encode("utf-8", "surrogateescape"))
         listed.seek(0)
         command = ["xargs", "-0", "-r", "touch", "-c", "-h", "-d", f"@{stamp // 1_000_000_000}", "--"]
-        process = subprocess.Popen(command, cwd=output, stdin=listed, stderr=subprocess.PIPE)
+        try:
+            process = subprocess.Popen(command, cwd=output, stdin=listed, stderr=subprocess.PIPE)
+        except OSError:
+            process = None
         try:
             yield
         finally:
-            _, errors = process.communicate()
-    if process.returncode:
-        raise OSError(f"portal_release: touch could not stamp {output}: {errors.decode(errors='replace')}")
+            errors = b"" if process is None else process.communicate()[1]
+    if process is None or process.returncode:
+        if process is not None:
+            message = errors.decode(errors="replace").strip()
+            log.warning(
+                "portal_release: touch could not stamp %s (%s): stamped by the release", output, message
+            )
+        _stamp_here(output, names, stamp)
+
+
+def _stamp_here(output: Path, names: list[str], stamp: int) -> None:
+    """Give the files ``names`` ``stamp`` as mtime from this process (a name removed is skipped)."""
+    prefix, times = os.path.join(output, ""), (stamp, stamp)
+    for relative in names:
+        with contextlib.suppress(FileNotFoundError):
+            os.utime(prefix + relative, ns=times, follow_symlinks=False)
 
 
 STAMP_PROCESS_MIN = 2000  # files below which starting a process costs more than it overlaps

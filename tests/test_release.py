@@ -528,17 +528,23 @@ def test_a_release_in_a_stage_takes_linked_files_identities_from_the_last_releas
     assert entries["bai-2/index.html"][2] == (output / "bai-2" / "index.html").stat().st_size
 
 
-@pytest.mark.parametrize("touch", [True, False], ids=["by-touch", "in-process"])
+@pytest.mark.parametrize("touch", ["works", "absent", "fails"], ids=["by-touch", "in-process", "touch-fails"])
 def test_files_stamped_beside_the_release_get_the_epoch_as_a_cold_release_gives_it(
-    tmp_path, monkeypatch, touch
+    tmp_path, monkeypatch, caplog, touch
 ):
     import subprocess as real_subprocess
 
     import portal.release
 
     monkeypatch.setattr(portal.release, "STAMP_PROCESS_MIN", 1)  # the process even for a few files
-    if not touch:
+    if touch == "absent":
         monkeypatch.setattr(portal.release.shutil, "which", lambda name: None)
+    elif touch == "fails":  # a touch without -h (BusyBox's answers so): the release stamps the files
+        tools = tmp_path / "bin"
+        tools.mkdir()
+        (tools / "touch").write_text('#!/bin/sh\necho "touch: unrecognized option: h" >&2\nexit 1\n')
+        (tools / "touch").chmod(0o755)
+        monkeypatch.setenv("PATH", f"{tools}{os.pathsep}{os.environ['PATH']}")
     commands = []
 
     class Spied(real_subprocess.Popen):
@@ -554,7 +560,10 @@ def test_files_stamped_beside_the_release_get_the_epoch_as_a_cold_release_gives_
         _release_publish(output, cache, epoch + step, _edits(step))
         assert {p.stat().st_mtime_ns for p in [output, *output.rglob("*")]} == {(epoch + step) * 10**9}
     stamped = [command for command in commands if command[0] == "xargs"]  # the stage runs cp too
-    assert stamped == ([["xargs", "-0", "-r", "touch"]] * 4 if touch else [])
+    assert stamped == ([] if touch == "absent" else [["xargs", "-0", "-r", "touch"]] * 4)
+    warned = [r.getMessage() for r in caplog.records if "touch could not stamp" in r.getMessage()]
+    assert len(warned) == (4 if touch == "fails" else 0)
+    assert all("unrecognized option" in message for message in warned)
     assert _release_files(output) == _cold_release_of(output, tmp_path / "fresh", epoch + 3)
 
 
