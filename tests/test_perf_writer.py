@@ -86,3 +86,13 @@ def test_a_page_key_from_its_own_values_equals_the_key_from_the_whole_context(tm
     cache = writer.render_cache
     assert cache.key(template, "a.html", own, base) == cache.key(template, "a.html", {**base, **own})
     assert cache.key(template, "a.html", own, base) != cache.key(template, "a.html", base)
+    # The shared values' parts are made once per page shape, and again when one is another object.
+    keys = set()
+    for shared in ("chung", "chung", "khác", "chung"):
+        base["shared"] = shared
+        for page in ("a.html", "b.html"):
+            own = {"article": f"của trang {page}", "output_file": page}
+            key = cache.key(template, page, own, base)
+            assert key == cache.key(template, page, {**base, **own})
+            keys.add(key)
+    assert len(keys) == 4  # two pages, two shared values
