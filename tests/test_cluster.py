@@ -1,6 +1,7 @@
 """The cluster file, the generated HAProxy configuration, and releases on local node folders."""
 
 import json
+from pathlib import Path
 
 import pytest
 from conftest import ROOT
@@ -86,3 +87,10 @@ def test_publish_workflow_runs_only_tasks_that_exist():
     assert used == {"release", "deploy", "verify", "gh-pages"}
     assert used <= set(tasks.ns.task_names)
     assert "make install" in workflow and ".ci/run" in workflow and 'cron: "7 * * * *"' in workflow
+    # The build caches go from one publish to the next: restored before the release, saved after.
+    import pelicanconf
+
+    cache = f"path: {Path(pelicanconf.CACHE_PATH).relative_to(ROOT)}\n"
+    assert workflow.count(cache) == 2
+    assert workflow.index("actions/cache/restore@") < workflow.index("invoke release")
+    assert workflow.index("invoke release") < workflow.index("actions/cache/save@")
