@@ -385,8 +385,8 @@ class RenderCache:
         self.analyses: dict[tuple[str, bytes], tuple] = {}  # of this build's templates, by source
         self._plans: dict[tuple, tuple | None] = {}
         self._last: dict[str, tuple[object, bytes]] = {}  # variable → its last value and digest
-        # (plan, the page's own names) → its own variables, the shared ones, their last values and
-        # digest (``_shared_part``)
+        # (plan, the names a page sets itself) → its own variables, the runs of shared ones between
+        # them, their names, their last values and joined parts (``_key_over``)
         self._shapes: dict[tuple, list] = {}
         self.rendered = self.skipped = self.listings_kept = 0
         self.inventory, _INVENTORY[0] = _INVENTORY[0], None
