@@ -102,6 +102,14 @@ def error_page(path: str, state: BuildState) -> str:
     )
 
 
+def _bytes(path: Path) -> bytes | None:
+    """Return a file's bytes, or ``None`` once it is gone."""
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
 @dataclass
 class Preview:
     """One preview session: a content folder built into an output folder and served."""
@@ -161,10 +169,13 @@ class Preview:
             return False
         if not all(path.suffix == ".md" and path.is_file() for path in changed):
             return False
+        saved = {path: _bytes(path) for path in changed}
         written = [self.fast.render(path) for path in changed]
         if not all(written):
             return False
         fresh = dict(self.fast.findings(path) for path in changed)  # the last build's are stale
+        if any(_bytes(path) != saved[path] for path in changed):  # saved again meanwhile: the page
+            return False  # and the findings may be of two versions; the full build shows the last
         with self.state.lock:
             kept = [f for f in self.state.findings if f.get("path") not in fresh]
             self.state.findings = kept + [f for found in fresh.values() for f in found]

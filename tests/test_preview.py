@@ -74,8 +74,8 @@ def test_serve_reloads_on_edit_shows_errors_and_recovers(browser, preview):
 
     # An error that removes the page: the reload lands on an error page listing the findings.
     article.write_text(original.replace("Date: 2024-03-15 09:30", "Date: 2024-02-30 09:30"), "utf-8")
-    # Waited for as the page itself: the fast path of the edit before may have read this one's
-    # findings already, so "[date-invalid]" can show on the old page until the full build ends.
+    # Waited for as the page itself, which the full build makes (its findings alone could show on
+    # the old page first, in the overlay of a build still under way).
     page.wait_for_function(
         "document.querySelector('h1') && document.querySelector('h1').textContent.startsWith('Không có trang')",
         timeout=60_000,
@@ -149,3 +149,34 @@ def test_fast_render_writes_the_page_a_full_build_writes(site_copy, tmp_path, mo
     )
     assert renderer.render(draft) is None
     assert renderer.render(next((content / "pages").rglob("*.md"))) is None
+
+
+def test_a_save_during_the_fast_path_leaves_the_page_to_the_full_build(site_copy, tmp_path):
+    """The fast path renders the page, then reads the file's findings: a save in between would
+    show the overlay of one version on the page of another, so the browser is not reloaded."""
+    from portal.preview import Preview
+
+    content = site_copy("minimal")
+    preview = Preview(ROOT, content, tmp_path / "out", free_port())
+    preview.output.mkdir()
+    preview.build()
+    preview.start_fast_path()
+    article = content / ARTICLE
+    original = article.read_text("utf-8")
+    article.write_text(original.replace("Đắk Lắk", "tỉnh Đắk Lắk", 1), "utf-8")
+    before = preview.state.build
+    assert preview.render_fast([article]) is True  # nothing saved meanwhile: shown at once
+    assert preview.state.build == before + 1
+    assert [f["rule"] for f in preview.state.findings if f["severity"] == "error"] == []
+
+    findings = preview.fast.findings
+
+    def saved_meanwhile(path):  # the editor saves again while the page is being rendered
+        article.write_text(original.replace("Date: 2024-03-15 09:30", "Date: 2024-02-30 09:30"), "utf-8")
+        return findings(path)
+
+    preview.fast.findings = saved_meanwhile
+    article.write_text(original.replace("Đắk Lắk", "Đắk Lắk mới", 1), "utf-8")
+    assert preview.render_fast([article]) is False
+    assert preview.state.build == before + 1  # no reload: the full build that follows shows the last
+    assert [f["rule"] for f in preview.state.findings if f["severity"] == "error"] == []
