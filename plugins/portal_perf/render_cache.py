@@ -423,22 +423,14 @@ class RenderCache:
             return None
         if base is not None:
             return self._key_over(plan, template, name, localcontext, base)
-        parts = [self.fingerprint, f"{template.name}\0{name}\0".encode()]  # hashed as one
-        last, get = self._last, localcontext.get
+        get = localcontext.get
         try:
-            for variable, label, absent in plan:
-                parts.append(label)
-                value = get(variable, _ABSENT)
-                if value is _ABSENT:  # a Jinja global or filter (code, in the fingerprint) or undefined
-                    parts.append(absent)
-                    continue
-                seen = last.get(variable)
-                if seen is None or seen[0] is not value:  # most values are the build's shared ones
-                    seen = last[variable] = (value, self.digester.digest(value))
-                parts.append(seen[1])
+            (joined,) = self._parts((plan,), [get(variable, _ABSENT) for variable, _, _ in plan])
         except (UnstableError, RecursionError):
             return None
-        return hashlib.sha256(b"".join(parts)).digest()
+        return hashlib.sha256(
+            b"".join((self.fingerprint, f"{template.name}\0{name}\0".encode(), joined))
+        ).digest()
 
     def _key_over(self, plan: tuple, template, name: str, own: dict, base: dict) -> bytes | None:
         """Return the key of a page whose values are ``own`` over the build's shared ``base``.
@@ -468,7 +460,7 @@ class RenderCache:
         values = [get(variable, _ABSENT) for variable in names]
         try:
             if before is None or not all(map(operator.is_, values, before)):
-                found[4] = self._shared_parts(groups, values)
+                found[4] = self._parts(groups, values)
                 found[3] = values
             segments = found[4]
             parts = [self.fingerprint, f"{template.name}\0{name}\0".encode(), segments[0]]
@@ -481,10 +473,12 @@ class RenderCache:
             return None
         return hashlib.sha256(b"".join(parts)).digest()
 
-    def _shared_parts(self, groups: tuple, values: list) -> tuple[bytes, ...]:
-        """Join the parts of the variables a page takes from the build's context, group by group.
+    def _parts(self, groups: tuple, values: list) -> tuple[bytes, ...]:
+        """Join each variable's name and the digest of its value (``values``, in order), group by group.
 
-        ``groups`` are the runs of such variables between the page's own ones, in the plan's order.
+        ``groups`` are runs of a plan's entries: the whole plan, or (``_key_over``) the runs of the
+        variables a page takes from the build's context between its own ones. A value met before
+        as the same object is not digested again (most are the build's shared ones).
         """
         last, found, taken = self._last, [], iter(values)
         for group in groups:
