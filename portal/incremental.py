@@ -16,7 +16,7 @@ it runs (``Outputs.defer_prune``), else ``Outputs.prune``'s own.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 CHUNK = 1 << 20
@@ -101,7 +101,7 @@ class Outputs:
         """
         self.pending = frozenset(keep)
 
-    def take_prune(self, root: str | os.PathLike) -> Callable[[str], bool] | None:
+    def take_prune(self, root: str | os.PathLike) -> Prune | None:
         """Take over a deferred prune of ``root``: return its test of a relative name, or ``None``.
 
         The caller deletes every file of ``root`` for which the test is true (and the folders
@@ -112,18 +112,36 @@ class Outputs:
         keep, prefix = self.pending, os.path.join(self.root, "")
         self.pending, self.removed = None, []
         start = len(prefix)  # ``is_orphan`` on relative names: the walk asks for every file
-        made = {path[start:] for path in self.produced if path.startswith(prefix)}
-
-        def orphan(relative: str) -> bool:
-            return relative not in keep and _orphaned(relative, made)
-
-        return orphan
+        return Prune({path[start:] for path in self.produced if path.startswith(prefix)}, keep)
 
     def prune_pending(self) -> list[str]:
         """Prune now if a deferred prune was not taken over; return what the prune deleted."""
         if self.pending is not None:
             return self.prune(tuple(self.pending))
         return self.removed
+
+
+class Prune:
+    """A build's deferred prune, as ``Outputs.take_prune`` hands it over: which relative names are orphans.
+
+    ``made`` holds the names the build produced, ``keep`` those a later step writes anyway.
+    """
+
+    def __init__(self, made: set[str], keep: frozenset[str]) -> None:
+        self.made, self.keep = made, keep
+
+    def __call__(self, relative: str) -> bool:
+        """Tell whether ``relative`` is an orphan (as ``Outputs.is_orphan`` tells of a path)."""
+        return relative not in self.keep and _orphaned(relative, self.made)
+
+    def among(self, names) -> list[str]:
+        """Return the orphans among ``names`` (a set's difference first: most names were made)."""
+        made = self.made
+        return [
+            name
+            for name in names - made - self.keep
+            if not (name.endswith(PRECOMPRESSED) and name[:-3] in made)
+        ]
 
 
 OUTPUTS = Outputs()

@@ -32,10 +32,11 @@ import subprocess
 import time
 from pathlib import Path
 
-from portal.buildcache import read_pickle, write_pickle
+from portal.buildcache import RACY_NS, read_pickle, write_pickle
 
 CHANGES = "release-changes.pickle"  # in the build's cache folder: what the last release changed
 CHANGES_FORMAT = 1
+SETTLED_NS = RACY_NS  # how long ago a stamped tree must have been stamped for its folders to be trusted
 
 
 def stage(target: Path, changes: Path | None = None) -> Path:
@@ -47,31 +48,33 @@ def stage(target: Path, changes: Path | None = None) -> Path:
     target = Path(target).resolve()
     staging = staging_of(target)
     record = _take_record(changes, target)
-    prepared = _prepare(target, staging, record)
+    prepared, applied = _prepare(target, staging, record)
     if changes is not None and target.is_dir():
-        hand_over(changes, target, staging, record)
+        hand_over(changes, target, staging, record, record.get("from_stamped") if applied else None)
     return prepared
 
 
-def _prepare(target: Path, staging: Path, record: dict | None) -> Path:
+def _prepare(target: Path, staging: Path, record: dict | None) -> tuple[Path, bool]:
+    """Make ``staging``; tell whether it was brought up to date by ``record`` alone (``_apply``)."""
     if target.is_dir() and staging.is_dir() and not staging.is_symlink():
         try:  # the tree the last publish retired
-            if record is None or not _apply(target, staging, record):
-                relink(target, staging)
-            return staging
+            if record is not None and _apply(target, staging, record):
+                return staging, True
+            relink(target, staging)
+            return staging, False
         except OSError:
             pass
     remove_tree(staging)
     if not target.is_dir():
         staging.mkdir(parents=True)
-        return staging
+        return staging, False
     linked = subprocess.run(  # GNU cp: -a keeps symlinks as symlinks, -l links files
         ["cp", "-a", "-l", "--", str(target), str(staging)], capture_output=True, check=False
     )
     if linked.returncode != 0:  # no GNU cp here, or a file system without hard links
         remove_tree(staging)
         _link_tree(target, staging)
-    return staging
+    return staging, False
 
 
 def staging_of(target: Path) -> Path:
@@ -159,12 +162,20 @@ def _take_record(path: Path | None, target: Path) -> dict | None:
     return record if record.get("build_id") == build_id_of(target) else None
 
 
-def hand_over(path: Path, target: Path, staging: Path, record: dict | None) -> None:
+def hand_over(  # noqa: PLR0913
+    path: Path, target: Path, staging: Path, record: dict | None, stamped: int | None = None
+) -> None:
     """Tell the release of the build about to run in ``staging`` which tree it was staged from.
 
     The release trusts its cache's file identities as a description of ``target`` only with the
-    token that ``record`` (the last release's, found to describe ``target``) carries.
+    token that ``record`` (the last release's, found to describe ``target``) carries. ``stamped``
+    is when the release of the tree ``staging`` is had stamped every folder of it, given when only
+    ``_apply`` changed the tree since: the release then reads only the folders changed after it
+    (``portal.release._settled``). Not given when that was less than ``SETTLED_NS`` ago: a change
+    made within a tick of the kernel's clock after it may carry the same time.
     """
+    if stamped is not None and time.time_ns() - stamped < SETTLED_NS:
+        stamped = None
     write_pickle(
         path,
         {
@@ -173,6 +184,7 @@ def hand_over(path: Path, target: Path, staging: Path, record: dict | None) -> N
             "build_id": build_id_of(target),
             "token": record.get("token") if record else None,
             "staged": root_of(staging),
+            "stamped": stamped,
         },
     )
 

@@ -22,12 +22,14 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
+import time
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from stat import S_ISDIR
 from typing import BinaryIO
 
 import brotli
@@ -35,7 +37,7 @@ import brotli
 from portal.buildcache import read_pickle, write_pickle
 from portal.epoch import as_datetime
 from portal.forked import return_memory
-from portal.incremental import OUTPUTS, Key, identity, replace_if_changed, scan
+from portal.incremental import OUTPUTS, Key, Prune, identity, replace_if_changed, scan
 from portal.output import write_output
 from portal.publish import CHANGES_FORMAT, read_changes, root_of
 
@@ -192,6 +194,10 @@ class DigestCache:
         self.build_id: str | None = None
         self.folders: frozenset[str] | None = None  # every folder of that release ("" is the output)
         self.token: str | None = None  # names this state of the cache (``portal.publish.CHANGES``)
+        # The tree that release stamped (its root's device and inode) and when it had stamped every
+        # folder (ns, wall clock), and the names that were symlinks: see ``_settled``.
+        self.stamped: tuple | None = None
+        self.symlinks: frozenset[str] | None = None
         data = read_pickle(path)
         if isinstance(data, dict) and data.get("format") == self.FORMAT:
             entries, digests = data.get("entries"), data.get("digests")
@@ -202,6 +208,9 @@ class DigestCache:
                 folders, token = data.get("folders"), data.get("token")
                 self.folders = folders if isinstance(folders, frozenset) else None
                 self.token = token if isinstance(token, str) else None
+                stamped, symlinks = data.get("stamped"), data.get("symlinks")
+                self.stamped = stamped if isinstance(stamped, tuple) and len(stamped) == 2 else None
+                self.symlinks = symlinks if isinstance(symlinks, frozenset) else None
 
     def sha(self, relative: str, key: Key | None) -> str | None:
         """Return the cached digest of ``relative`` if it still has identity ``key``."""
@@ -210,7 +219,7 @@ class DigestCache:
         digest = self.digests.get(relative)
         return digest if isinstance(digest, str) else None
 
-    def save(
+    def save(  # noqa: PLR0913
         self,
         keys: dict[str, Key],
         digests: dict[str, str],
@@ -218,6 +227,8 @@ class DigestCache:
         build_id: str,
         *,
         folders: frozenset[str] | None = None,
+        stamped: tuple | None = None,
+        symlinks: frozenset[str] | None = None,
     ) -> None:
         """Remember the finished release (``keys`` taken after its mtimes were fixed) under a new token.
 
@@ -228,6 +239,7 @@ class DigestCache:
         self.entries, self.digests = keys, {rel: digests[rel] for rel in keys}  # one string per name
         self.release, self.build_id = release, build_id
         self.folders, self.token = folders, os.urandom(16).hex()
+        self.stamped, self.symlinks = stamped, symlinks
         data = {
             "format": self.FORMAT,
             "entries": self.entries,
@@ -236,6 +248,8 @@ class DigestCache:
             "build_id": build_id,
             "folders": folders,
             "token": self.token,
+            "stamped": stamped,
+            "symlinks": symlinks,
         }
         write_pickle(self.path, data)
 
@@ -747,60 +761,162 @@ def _write_manifest(output: Path, chunks: Iterable[bytes | memoryview]) -> str:
     return digest.hexdigest()
 
 
-def _walk(
+@dataclass
+class _Settled:
+    """The folders of a stage that no step changed since the release of its tree stamped them.
+
+    ``folders`` holds those (with their mtimes): their files are the last release's, as its digest
+    cache lists them; ``others`` the other folders the last release had that are still folders
+    (with their mtimes); ``symlinks``, the names the last release found to be symlinks.
+    """
+
+    folders: dict[str, int]
+    others: dict[str, int]
+    symlinks: frozenset[str]
+
+
+def _settled(output: Path, known: DigestCache, since: int | None) -> _Settled | None:
+    """Tell which folders of a stage hold what the last release left, by one ``lstat`` each.
+
+    ``since`` (``portal.publish.hand_over``) is when the release of the stage's tree had stamped
+    every folder of it. Adding, removing or renaming an entry sets a folder's ctime to the time
+    of the change, and so does renaming or stamping the folder itself, so a folder whose ctime is
+    not after ``since`` has the entries it had then. Those were that release's, and the stage was
+    then brought to the last release's tree by relinking the names that release changed, which
+    changed their folders (a new ctime): an unchanged folder holds the last release's names, each
+    with the last release's file, as ``_linked_identities`` trusts a name found with its inode.
+    ``None`` when the hand-over gave no time, or the cache does not know the last release's
+    folders and symlinks.
+    """
+    if since is None or known.folders is None or known.symlinks is None:
+        return None
+    settled, others = {}, {}
+    prefix = os.path.join(output, "")
+    for folder in known.folders:
+        if not folder:  # the output itself: its entries change on every release
+            continue
+        try:
+            st = os.lstat(prefix + folder)
+        except OSError:
+            continue
+        if S_ISDIR(st.st_mode):
+            (settled if st.st_ctime_ns <= since else others)[folder] = st.st_mtime_ns
+    return _Settled(settled, others, known.symlinks)
+
+
+@dataclass
+class _Found:
+    """What ``_walk`` finds: identities, the names to stamp, the orphans deleted, the symlinks."""
+
+    files: dict[str, Key]
+    stamped: list[str]
+    deleted: list[str]
+    links: list[str]
+
+
+def _take_settled(  # noqa: PLR0913, PLR0917
+    output: Path, settled: _Settled, linked: dict[str, Key], orphan: Prune | None, stamp: int, into: _Found
+) -> None:
+    """Take the files of the settled folders from the last release, as ``_read`` would find them.
+
+    Their orphans are deleted; their symlinks are stat'ed again (their target may have changed).
+    """
+    trusted = settled.folders
+    names = [name for name in linked if name[: name.rfind("/") + 1] in trusted]
+    deleted = orphan.among(set(names)) if orphan is not None else []
+    for relative in deleted:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(os.path.join(output, relative))
+    into.deleted.extend(deleted)
+    gone, found, stamped = set(deleted), into.files, into.stamped
+    for relative in names:
+        if relative in gone:
+            continue
+        key = linked[relative]
+        if relative in settled.symlinks:
+            key = identity(os.stat(os.path.join(output, relative)))
+            into.links.append(relative)
+        found[relative] = key
+        if key[3] != stamp:
+            stamped.append(relative)
+
+
+def _walk(  # noqa: PLR0913, PLR0917
     output: Path,
     folders: dict[str, int],
     stamp: int,
-    orphan: Callable[[str], bool] | None = None,
+    orphan: Prune | None = None,
     linked: dict[str, Key] | None = None,
-) -> tuple[dict[str, Key], list[str], list[str]]:
+    settled: _Settled | None = None,
+) -> _Found:
     """Every file of ``output`` with its identity as found (as ``scan``), and which need ``stamp`` as mtime.
 
     Returns the identities found (before any stamp: what the last release is compared with), the
-    names whose mtime differs from ``stamp`` (``_stamping`` changes them) and the names deleted;
-    fills in ``folders`` as ``scan`` does (they are stamped last, once this step has written into
-    them). With ``orphan`` (a build's prune, ``portal.incremental.Outputs.take_prune``), a file or
-    symlink it names is deleted, not listed: the build needs no walk of its own. Each folder is
-    read through its descriptor, so a file's ``stat`` resolves one name, not its path.
+    names whose mtime differs from ``stamp`` (``_stamping`` changes them), the names deleted and
+    the names that are symlinks; fills in ``folders`` as ``scan`` does (they are stamped last,
+    once this step has written into them). With ``orphan`` (a build's prune,
+    ``portal.incremental.Outputs.take_prune``), a file or symlink it names is deleted, not listed:
+    the build needs no walk of its own. Each folder is read through its descriptor, so a file's
+    ``stat`` resolves one name, not its path.
 
     ``linked`` (``_linked_identities``) gives the identity of every file the output shares with the
     live tree of the last release: a file found with the inode it names there, as the directory
     entry tells it, is that very file, and needs no ``stat`` (most of the walk's system calls).
+    With ``settled`` (``_settled``), the folders no step changed are not read at all: their files
+    are the last release's (a one-edit publish reads a few hundred folders of 13,000).
     """
-    found: dict[str, Key] = {}
-    stamped: list[str] = []
-    deleted: list[str] = []
+    found = _Found({}, [], [], [])
     folders[""] = os.stat(output).st_mtime_ns
+    pending = [""]
+    skipped: dict[str, int] = {}  # folders not reached by reading their parents
+    if settled is not None and linked is not None:
+        folders.update(settled.folders)
+        folders.update(settled.others)
+        _take_settled(output, settled, linked, orphan, stamp, found)
+        pending.extend(settled.others)  # read for themselves: their parents may be settled
+        skipped = {**settled.folders, **settled.others}
     root = os.open(output, DIRECTORY)
     try:
-        pending = [""]
         while pending:
             prefix = pending.pop()
             here = os.open(prefix or ".", DIRECTORY, dir_fd=root)
             try:
-                with os.scandir(here) as entries:
-                    for entry in entries:
-                        name = entry.name
-                        if entry.is_dir(follow_symlinks=False):
-                            pending.append(prefix + name + "/")
-                            folders[prefix + name + "/"] = entry.stat(follow_symlinks=False).st_mtime_ns
-                        elif orphan is not None and not entry.is_dir() and orphan(prefix + name):
-                            os.unlink(name, dir_fd=here)
-                            deleted.append(prefix + name)
-                        elif entry.is_file():
-                            relative = prefix + name
-                            key = linked.get(relative) if linked is not None else None
-                            if key is None or key[1] != entry.inode() or entry.is_symlink():
-                                st = entry.stat()
-                                key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
-                            found[relative] = key
-                            if key[3] != stamp:
-                                stamped.append(relative)
+                _read(here, prefix, pending, skipped, folders, (stamp, orphan, linked), found)
             finally:
                 os.close(here)
     finally:
         os.close(root)
-    return found, stamped, deleted
+    return found
+
+
+def _read(  # noqa: PLR0913, PLR0917
+    here: int, prefix: str, pending: list[str], skipped, folders: dict[str, int], rules: tuple, into: _Found
+) -> None:
+    """Read one folder of ``_walk`` (open as ``here``): files into ``into``, new folders into ``pending``."""
+    stamp, orphan, linked = rules
+    found, stamped = into.files, into.stamped
+    with os.scandir(here) as entries:
+        for entry in entries:
+            name = entry.name
+            if entry.is_dir(follow_symlinks=False):
+                folder = prefix + name + "/"
+                if folder not in skipped:  # settled, or read for itself
+                    pending.append(folder)
+                    folders[folder] = entry.stat(follow_symlinks=False).st_mtime_ns
+            elif orphan is not None and not entry.is_dir() and orphan(prefix + name):
+                os.unlink(name, dir_fd=here)
+                into.deleted.append(prefix + name)
+            elif entry.is_file():
+                relative = prefix + name
+                key = linked.get(relative) if linked is not None else None
+                if key is None or key[1] != entry.inode() or entry.is_symlink():
+                    st = entry.stat()
+                    key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+                    if entry.is_symlink():
+                        into.links.append(relative)
+                found[relative] = key
+                if key[3] != stamp:
+                    stamped.append(relative)
 
 
 @contextlib.contextmanager
@@ -947,14 +1063,17 @@ def finish(  # noqa: PLR0913
     since the tree its output was staged from, for the next ``stage``.
     """
     known = DigestCache(cache)
-    before = (known.entries, known.folders, known.build_id)  # ``save`` replaces them
+    before = (known.entries, known.folders, known.build_id, known.stamped)  # ``save`` replaces them
     handed = _handed(changes, known, output)
     stamp = epoch * 1_000_000_000
     built_at = as_datetime(epoch).strftime("%Y-%m-%dT%H:%M:%SZ")
     write_output(output, HEALTHZ, "ok\n")
     folders: dict[str, int] = {}
     linked = _linked_identities(known, output) if handed is not None else None
-    keys, stamped, deleted = _walk(output, folders, stamp, OUTPUTS.take_prune(output), linked)
+    settled = _settled(output, known, handed.get("stamped")) if linked is not None else None
+    prune = OUTPUTS.take_prune(output)
+    walked = _walk(output, folders, stamp, prune, linked, settled)
+    keys, stamped, deleted = walked.files, walked.stamped, walked.deleted
     touched = _remove_emptied(output, deleted, folders)  # folders whose entries this step changes
     OUTPUTS.removed.extend(os.path.join(output, relative) for relative in deleted)
     if not deleted and _same_release(known, keys, folders, (stamp, commit, compress, _rules())):
@@ -999,8 +1118,17 @@ def finish(  # noqa: PLR0913
     touched.add("")  # version.json or manifest.json may have been replaced (one utime)
     _stamp_files(output, keys, written, stamp)
     _stamp_folders(output, folders, touched, stamp)
+    settles = (root_of(output), time.time_ns())  # no folder of this tree changes after it unseen
     release = (stamp, commit, compress, _rules(), tuple(sorted(samples.values())))
-    known.save(keys, digests, release, version.build_id, folders=frozenset(folders))
+    known.save(
+        keys,
+        digests,
+        release,
+        version.build_id,
+        folders=frozenset(folders),
+        stamped=settles,
+        symlinks=frozenset(walked.links),
+    )
     suspects = None if plan.moved is None else plan.moved | written
     record_changes(
         changes,
@@ -1073,18 +1201,20 @@ def record_changes(  # noqa: PLR0913
     """Write the record ``portal.publish.stage`` reads: this release, and what it changed if known.
 
     ``before`` is what the digest cache said before this release (file identities, folders, build
-    id); ``handed``, the record ``stage`` handed over (``_handed``), when this output is a stage of
-    the tree that cache describes: then every name whose device and inode differ from that tree's,
-    or that one of both trees lacks, is listed. ``suspects``, when given, holds every name that may
-    differ (the others had the identity of ``before`` when the release found them, and the release
-    wrote none of them): only those are compared.
+    id, the tree it stamped and when); ``handed``, the record ``stage`` handed over (``_handed``),
+    when this output is a stage of the tree that cache describes: then every name whose device and
+    inode differ from that tree's, or that one of both trees lacks, is listed. ``suspects``, when
+    given, holds every name that may differ (the others had the identity of ``before`` when the
+    release found them, and the release wrote none of them): only those are compared.
     """
     if path is None:
         return
     record = {"format": CHANGES_FORMAT, "root": root_of(output), "build_id": build_id, "token": token}
-    entries, known_folders, known_build = before
+    entries, known_folders, known_build, stamped = before
     if handed is not None:
         record["from"], record["from_build"] = handed["root"], known_build
+        # When the tree staged from had every folder stamped (``_settled``), if this cache knows.
+        record["from_stamped"] = stamped[1] if stamped is not None and stamped[0] == handed["root"] else None
         names = keys.keys() if suspects is None else suspects & keys.keys()
         record["changed"] = sorted(
             rel for rel in names if (old := entries.get(rel)) is None or old[:2] != keys[rel][:2]

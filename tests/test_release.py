@@ -528,6 +528,61 @@ def test_a_release_in_a_stage_takes_linked_files_identities_from_the_last_releas
     assert entries["bai-2/index.html"][2] == (output / "bai-2" / "index.html").stat().st_size
 
 
+def test_a_release_in_a_stage_reads_only_the_folders_changed_since_its_tree_was_stamped(
+    tmp_path, monkeypatch
+):
+    """A folder whose ctime is before the stamping of the stage's tree is taken from the last release."""
+    import time
+
+    import portal.publish
+    import portal.release
+    from portal.incremental import identity
+    from portal.publish import stage, staging_of, swap_in
+
+    monkeypatch.setattr(portal.publish, "SETTLED_NS", 50_000_000)  # the tests' releases follow closely
+    output, cache, epoch = tmp_path / "out", tmp_path / "cache", 1767225600
+    replace_if_changed(output / "tam.txt", b"t" * 400)
+    for index in range(6):
+        replace_if_changed(output / "kho" / f"bai-{index}" / "index.html", _page(index))
+    (output / "lien").mkdir()
+    (output / "lien" / "ngoai.txt").symlink_to(tmp_path / "ngoai.txt")  # its target changes, not it
+    (tmp_path / "ngoai.txt").write_bytes(b"n" * 300)
+    read, real = [], portal.release._read
+
+    def spied(here, prefix, *args):
+        read.append(prefix)
+        return real(here, prefix, *args)
+
+    monkeypatch.setattr(portal.release, "_read", spied)
+    for step in range(6):
+        time.sleep(0.06)
+        read.clear()
+        if step == 4:  # the retired tree loses a file after its release: that folder is read
+            for suffix in ("", ".gz", ".br"):
+                (staging_of(output.resolve()) / "kho" / "bai-5" / f"index.html{suffix}").unlink()
+        (tmp_path / "ngoai.txt").write_bytes(b"m" * (305 if step == 5 else 300))  # the link stays
+        staging = stage(output, cache / CHANGES)
+        _edits(step)(staging)
+        finish(staging, epoch + step, "abc", cache=cache / "digests.pickle", changes=cache / CHANGES)
+        swap_in(staging, output)
+        if step >= 2:  # the chain: a release stamped, its record, a stage brought up by that record
+            assert "kho/" not in read and "lien/" not in read
+            # Step 5's stage is the other tree: the record of step 4 removes the file there too.
+            assert [name for name in read if name.startswith("kho/")] == ["kho/bai-5/"] * (step in (4, 5))
+            assert "" in read and f"bai-{step}/" in read
+    manifest = {entry["path"]: entry["sha256"] for entry in read_manifest(output)["files"]}
+    assert "kho/bai-5/index.html" not in manifest and "kho/bai-4/index.html" in manifest
+    assert manifest["lien/ngoai.txt"] == hashlib.sha256(b"m" * 305).hexdigest()
+    entries = DigestCache(cache / "digests.pickle").entries
+    assert entries.pop("lien/ngoai.txt")[2] == 305  # its mtime, the target's, is never the epoch
+    assert entries == {
+        p.relative_to(output).as_posix(): identity(p.stat())
+        for p in output.rglob("*")
+        if p.is_file() and not p.is_symlink()
+    }
+    assert _release_files(output) == _cold_release_of(output, tmp_path / "fresh", epoch + 5)
+
+
 @pytest.mark.parametrize("touch", ["works", "absent", "fails"], ids=["by-touch", "in-process", "touch-fails"])
 def test_files_stamped_beside_the_release_get_the_epoch_as_a_cold_release_gives_it(
     tmp_path, monkeypatch, caplog, touch
