@@ -541,6 +541,23 @@ class EntryCache:
         self.path, self.build, self.kept = path, id(build), BuildCache(path)
         self._records = None
 
+    def inherited(self) -> None:
+        """In a forked child: start anew, leaving the parent's connection to the file untouched.
+
+        An SQLite connection must not cross a fork: the child neither uses nor closes the one it
+        inherited (closing it could end the parent's write-ahead log); it is kept referenced until
+        the child leaves without any cleanup (``portal.forked``).
+        """
+        _INHERITED.append(self.kept)
+        self.path = self.build = None
+        self.kept, self._records = BuildCache(), None
+
+    def handed_off(self) -> None:
+        """Leave nothing to save: this build's records were made and kept by a child (``inherited``)."""
+        self.kept.close()
+        self.path = self.build = None
+        self.kept, self._records = BuildCache(), None
+
     def records(self, articles, site: Site, settings) -> Records:
         """Return the build's records of ``articles`` (made by the first output that asks)."""
         if self._records is None or self._records.site != site or self._records.articles is not articles:
@@ -553,6 +570,7 @@ class EntryCache:
 
 
 ENTRY_CACHE = EntryCache()
+_INHERITED: list[BuildCache] = []  # in a forked child: the parent's connections, never closed here
 
 
 def records(settings, context) -> Records:

@@ -11,6 +11,7 @@ import json
 import os
 import pickle
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -112,8 +113,19 @@ def test_edited_title_and_body_match_a_cold_publish(archive):
     )
     publish(content, output, cache)
     assert json.loads((cache / "articles-report.json").read_text("utf-8"))["read"] == 1
+    # A rebuild this small writes its feeds, API, sitemaps and search index in a child beside its
+    # pages (portal_perf's ``beside``): the keys of the pages the child wrote come back, and the
+    # articles' records it used are kept (this process saves none of them).
+    (record,) = cache.glob("render-keys-*.pickle")
+    keys = pickle.loads(record.read_bytes())
+    assert keys["counts"]["beside"] is True
+    written = {os.path.relpath(path, output.parent / f".{output.name}.staging") for path in keys["keys"]}
+    assert {"rss/index.html", "search/index.html"} <= written
+    with sqlite3.connect(cache / "entries.sqlite") as records:
+        assert records.execute("SELECT count(*) FROM kv").fetchone()[0] >= ARTICLES
     files = assert_same_as_cold(content, output, root)
     assert any("(cập nhật)" in (output / name).read_text("utf-8") for name in files if name.endswith(".html"))
+    assert "(cập nhật)" in (output / "feed.json").read_text("utf-8")
 
 
 NEW_ARTICLE = (

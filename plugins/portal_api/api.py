@@ -32,6 +32,10 @@ def check_settings(pelican) -> None:
 class ApiGenerator(Generator):
     """Writes ``api/v1/``: articles index (paginated), articles, sections and their schemas."""
 
+    # Reads only the context and the articles' records, writes only through the recording writers,
+    # keeps its own caches: a rebuild may run it in a child beside the article pages (portal_perf).
+    portal_beside_pages = True
+
     def generate_context(self):
         """Nothing to add: the API reads the published articles when writing."""
 

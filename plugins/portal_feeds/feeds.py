@@ -40,6 +40,10 @@ def check_settings(pelican) -> None:
 class FeedsGenerator(Generator):
     """Writes ``feeds/*.rss.xml``, ``feeds/*.atom.xml``, ``feed.json`` and ``rss/index.html``."""
 
+    # Reads only the context and the articles' records, writes only through the recording writers,
+    # keeps its own caches: a rebuild may run it in a child beside the article pages (portal_perf).
+    portal_beside_pages = True
+
     def generate_context(self):
         """Give templates the list of feeds, for ``<link rel="alternate">`` and the /rss/ page."""
         site = site_from_settings(self.settings)

@@ -24,7 +24,7 @@ from pelican import signals
 from portal.incremental import OUTPUTS, copy_if_changed
 from portal.release import HEALTHZ, MANIFEST, VERSION
 
-from . import article_cache, compiled, taxonomy, translations
+from . import article_cache, beside, compiled, taxonomy, translations
 from .memo import MEMO, freeze_urls, install_url_cache
 from .parallel import parallel_pages
 from .render_cache import take_inventory
@@ -78,6 +78,12 @@ def add_filters(generator) -> None:
     compiled.remember(env)
 
 
+def write_beside_pages(generators) -> None:
+    """Have a small rebuild's feeds, API and sitemaps written beside its article pages (``beside``)."""
+    if generators:
+        beside.install(generators, validate(generators[0].settings)["PORTAL_PERF_BESIDE_MAX"])
+
+
 def incremental_writer(pelican):
     """Pelican asks for its writer: use the one that skips unchanged files."""
     return IncrementalWriter
@@ -129,5 +135,6 @@ def register() -> None:
     signals.article_generator_init.connect(linear_taxonomy)
     signals.generator_init.connect(add_filters)
     signals.all_generators_finalized.connect(freeze_urls)
+    signals.all_generators_finalized.connect(write_beside_pages)
     signals.get_writer.connect(incremental_writer)
     signals.finalized.connect(prune)

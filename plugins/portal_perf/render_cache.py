@@ -389,6 +389,7 @@ class RenderCache:
         # them, their names, their last values and joined parts (``_key_over``)
         self._shapes: dict[tuple, list] = {}
         self.rendered = self.skipped = self.listings_kept = 0
+        self.beside = False  # pages of this build written by the child of ``beside`` (merged)
         self.inventory, _INVENTORY[0] = _INVENTORY[0], None
         self._decided = False
         self._contents: dict[str, Content] = {}  # source path → content, in the build's lists
@@ -700,6 +701,7 @@ class RenderCache:
             "kept_digests": sum(whole is not None for whole, _ in self.digester.kept.values()),
             "listings": len(self.current_groups),  # paginated listings written or settled
             "listings_kept": self.listings_kept,  # of which settled whole
+            "beside": self.beside,  # the feeds, API, sitemaps and search index written beside
         }
         record = {
             "keys": keys,

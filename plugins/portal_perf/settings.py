@@ -13,6 +13,9 @@ DEFAULTS = {
     "PORTAL_PERF_EXTRA_INPUTS": [],
     # Pages to render from which the articles generator's pages are rendered by two processes (fork).
     "PORTAL_PERF_PARALLEL_MIN": 200,
+    # Articles read again up to which a rebuild writes its feeds, API and sitemaps in a forked
+    # process beside its article pages (``beside``); -1: never.
+    "PORTAL_PERF_BESIDE_MAX": 100,
     # Digest again every article whose digests were taken back from the last build, and stop the
     # build if one differs (a plugin gave an article state derived from other articles): tests.
     "PORTAL_PERF_VERIFY_DIGESTS": False,
@@ -33,6 +36,9 @@ def validate(settings) -> dict:
     minimum = values["PORTAL_PERF_PARALLEL_MIN"]
     if not isinstance(minimum, int) or isinstance(minimum, bool) or minimum < 0:
         raise PerfSettingsError("portal_perf: PORTAL_PERF_PARALLEL_MIN must be a whole number ≥ 0")
+    beside = values["PORTAL_PERF_BESIDE_MAX"]
+    if not isinstance(beside, int) or isinstance(beside, bool) or beside < -1:
+        raise PerfSettingsError("portal_perf: PORTAL_PERF_BESIDE_MAX must be a whole number ≥ -1")
     if not isinstance(values["PORTAL_PERF_VERIFY_DIGESTS"], bool):
         raise PerfSettingsError("portal_perf: PORTAL_PERF_VERIFY_DIGESTS must be True or False")
     return values

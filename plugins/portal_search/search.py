@@ -384,6 +384,8 @@ def start_index(generator, writer=None) -> None:
     _reap()
     if not hasattr(os, "fork") or (os.cpu_count() or 1) < 2:
         return
+    if getattr(generator, "portal_beside_started", False):  # built by the child beside the pages
+        return
     context, settings = generator.context, generator.settings
     articles = list(context.get("articles", []))
     if _updatable(settings, _setup(settings)[1]) is not None:
@@ -424,6 +426,11 @@ def _reap() -> None:
 
 class SearchGenerator(Generator):
     """Builds the index from the published articles and writes it with the search page."""
+
+    # Reads only the context, writes only through the recording writers, keeps its own state: a
+    # rebuild may run it in a child beside the article pages (portal_perf), after the feeds and the
+    # API; ``start_index`` then starts no process of its own.
+    portal_beside_pages = True
 
     def generate_context(self):
         """Nothing to add: the articles are read in ``generate_output``, once every generator ran."""

@@ -73,6 +73,10 @@ class ArticleUrls:
 class SitemapGenerator(Generator):
     """Writes ``sitemap.xml`` (an index), ``sitemap-N.xml``, ``sitemap-news.xml`` and ``robots.txt``."""
 
+    # Reads only the context and the articles' records, writes only through the recording writers,
+    # keeps its own caches: a rebuild may run it in a child beside the article pages (portal_perf).
+    portal_beside_pages = True
+
     def generate_context(self):
         """Nothing to add: the sitemaps read the published lists when writing."""
 
