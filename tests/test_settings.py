@@ -28,3 +28,12 @@ def test_a_misspelt_key_stops_the_build_with_its_name(plugin):
     typo = module.PREFIX + "TYPO_KEY"
     with pytest.raises(SystemExit, match=f"{plugin}: unknown settings {typo}"):
         module.validate({**base, typo: 1})
+
+
+@pytest.mark.parametrize("value", [-2, 1.5, True, "100"])
+def test_the_beside_pages_limit_is_a_whole_number_from_minus_one(value):
+    module = settings_of("portal_perf")
+    base = {k: v for k, v in vars(pelicanconf).items() if k.isupper()}
+    assert module.validate({**base, "PORTAL_PERF_BESIDE_MAX": -1})["PORTAL_PERF_BESIDE_MAX"] == -1
+    with pytest.raises(SystemExit, match="PORTAL_PERF_BESIDE_MAX must be a whole number"):
+        module.validate({**base, "PORTAL_PERF_BESIDE_MAX": value})
