@@ -943,18 +943,16 @@ def _stamping(output: Path, names: list[str], stamp: int) -> Iterator[None]:
         command = ["xargs", "-0", "-r", "touch", "-c", "-h", "-d", f"@{stamp // 1_000_000_000}", "--"]
         try:
             process = subprocess.Popen(command, cwd=output, stdin=listed, stderr=subprocess.PIPE)
-        except OSError:
-            process = None
+        except OSError as error:  # could not be started (no memory for a process, not executable)
+            process, errors = None, str(error).encode()
         try:
             yield
         finally:
-            errors = b"" if process is None else process.communicate()[1]
+            if process is not None:
+                errors = process.communicate()[1]
     if process is None or process.returncode:
-        if process is not None:
-            message = errors.decode(errors="replace").strip()
-            log.warning(
-                "portal_release: touch could not stamp %s (%s): stamped by the release", output, message
-            )
+        message = errors.decode(errors="replace").strip()
+        log.warning("portal_release: touch could not stamp %s (%s): stamped by the release", output, message)
         _stamp_here(output, names, stamp)
 
 

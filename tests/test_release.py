@@ -589,7 +589,11 @@ def test_a_release_in_a_stage_reads_only_the_folders_changed_since_its_tree_was_
     assert _release_files(output) == _cold_release_of(output, tmp_path / "fresh", epoch + 5)
 
 
-@pytest.mark.parametrize("touch", ["works", "absent", "fails"], ids=["by-touch", "in-process", "touch-fails"])
+@pytest.mark.parametrize(
+    "touch",
+    ["works", "absent", "fails", "unstartable"],
+    ids=["by-touch", "in-process", "touch-fails", "no-start"],
+)
 def test_files_stamped_beside_the_release_get_the_epoch_as_a_cold_release_gives_it(
     tmp_path, monkeypatch, caplog, touch
 ):
@@ -611,6 +615,8 @@ def test_files_stamped_beside_the_release_get_the_epoch_as_a_cold_release_gives_
     class Spied(real_subprocess.Popen):
         def __init__(self, command, *args, **kwargs):
             commands.append(command[:4])
+            if touch == "unstartable" and command[0] == "xargs":  # fork failed: no memory for it
+                raise OSError(12, "Cannot allocate memory")
             super().__init__(command, *args, **kwargs)
 
     monkeypatch.setattr(portal.release.subprocess, "Popen", Spied)
@@ -623,8 +629,9 @@ def test_files_stamped_beside_the_release_get_the_epoch_as_a_cold_release_gives_
     stamped = [command for command in commands if command[0] == "xargs"]  # the stage runs cp too
     assert stamped == ([] if touch == "absent" else [["xargs", "-0", "-r", "touch"]] * 4)
     warned = [r.getMessage() for r in caplog.records if "touch could not stamp" in r.getMessage()]
-    assert len(warned) == (4 if touch == "fails" else 0)
-    assert all("unrecognized option" in message for message in warned)
+    assert len(warned) == (4 if touch in ("fails", "unstartable") else 0)
+    cause = "Cannot allocate memory" if touch == "unstartable" else "unrecognized option"
+    assert all(cause in message for message in warned)
     assert _release_files(output) == _cold_release_of(output, tmp_path / "fresh", epoch + 3)
 
 
