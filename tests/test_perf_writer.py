@@ -96,3 +96,87 @@ def test_a_page_key_from_its_own_values_equals_the_key_from_the_whole_context(tm
             assert key == cache.key(template, page, {**base, **own})
             keys.add(key)
     assert len(keys) == 4  # two pages, two shared values
+
+
+class _Headless:
+    """A generator of headless outputs (``portal_beside_pages``) writing one file, or failing."""
+
+    portal_beside_pages = True
+
+    def __init__(self, name: str, output: Path, fail: bool = False) -> None:
+        self.name, self.output, self.fail, self.runs = name, output, fail, []
+
+    def generate_output(self, writer) -> None:
+        from portal.incremental import replace_if_changed
+
+        if self.fail:
+            raise ValueError("hỏng khi ghi")
+        replace_if_changed(self.output / f"{self.name}.json", self.name.encode())
+        page = str(self.output / self.name / "index.html")
+        writer.render_cache.current[page] = b"key-" + self.name.encode()
+        writer._written_files.add(page)
+        self.runs.append(writer)
+
+
+class _Cache:
+    def __init__(self) -> None:
+        self.current, self.analyses, self.rendered, self.skipped, self.beside = {}, {}, 0, 0, False
+        self.previous = {"last": b"build"}
+
+
+class _Writer:
+    def __init__(self) -> None:
+        self.render_cache, self._written_files, self._overridden_files = _Cache(), set(), set()
+
+
+class _Articles:
+    def __init__(self, read: int) -> None:
+        self.portal_article_cache = type("Cache", (), {"stored": read})()
+        self.written = []
+
+    def generate_output(self, writer) -> None:
+        self.written.append(writer)
+
+
+def test_headless_outputs_written_beside_the_pages_come_back_to_the_build(tmp_path):
+    """The child's files, render keys and written names reach the build; the group runs once."""
+    from portal_perf import beside
+
+    OUTPUTS.start(tmp_path)
+    articles, feeds, api = _Articles(read=1), _Headless("feeds", tmp_path), _Headless("api", tmp_path)
+    beside.install([articles, feeds, api], maximum=100)
+    writer = _Writer()
+    articles.generate_output(writer)  # forks the child, then writes the pages here
+    assert articles.written == [writer] and articles.portal_beside_started
+    feeds.generate_output(writer)  # joins the child
+    api.generate_output(writer)  # written by the child: nothing here
+    assert feeds.runs == [] and api.runs == []  # this process ran neither
+    assert (tmp_path / "feeds.json").read_bytes() == b"feeds" and (tmp_path / "api.json").exists()
+    assert str(tmp_path / "api.json") in OUTPUTS.produced
+    assert writer.render_cache.current == {
+        str(tmp_path / "feeds" / "index.html"): b"key-feeds",
+        str(tmp_path / "api" / "index.html"): b"key-api",
+    }
+    assert writer.render_cache.beside and str(tmp_path / "api" / "index.html") in writer._written_files
+    # A rebuild that read more than the limit, or of new code, writes them itself.
+    for read, previous in ((101, {"last": b"build"}), (1, {})):
+        articles, feeds = _Articles(read=read), _Headless("feeds", tmp_path)
+        beside.install([articles, feeds], maximum=100)
+        writer = _Writer()
+        writer.render_cache.previous = previous
+        articles.generate_output(writer)
+        feeds.generate_output(writer)
+        assert feeds.runs == [writer]
+
+
+def test_a_child_beside_the_pages_that_fails_fails_the_build_with_its_traceback(tmp_path):
+    from portal_perf import beside
+
+    OUTPUTS.start(tmp_path)
+    articles, broken = _Articles(read=0), _Headless("feeds", tmp_path, fail=True)
+    beside.install([articles, broken], maximum=100)
+    writer = _Writer()
+    articles.generate_output(writer)
+    with pytest.raises(beside.BesideFailedError, match="(?s)Traceback.*ValueError: hỏng khi ghi"):
+        broken.generate_output(writer)
+    assert beside._PENDING == []

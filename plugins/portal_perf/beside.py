@@ -37,7 +37,7 @@ _PENDING: list[Forked] = []  # a child a failed build left unwaited (a long-live
 
 
 class BesideFailedError(RuntimeError):
-    """The process writing the feeds, the API and the sitemaps beside the pages failed."""
+    """The process writing the feeds, the API, the sitemaps and the search index beside the pages failed."""
 
 
 def _reap() -> None:
@@ -72,7 +72,8 @@ class _Beside:
                 written = child.wait()
             except ChildError as error:
                 raise BesideFailedError(
-                    "portal_perf: the process writing the feeds, the API and the sitemaps failed:\n"
+                    "portal_perf: the process writing the feeds, the API, the sitemaps and the search "
+                    "index failed:\n"
                     f"{error.details or error.summary}"
                 ) from None
             _merge(writer, written)
