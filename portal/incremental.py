@@ -136,12 +136,7 @@ class Prune:
 
     def among(self, names) -> list[str]:
         """Return the orphans among ``names`` (a set's difference first: most names were made)."""
-        made = self.made
-        return [
-            name
-            for name in names - made - self.keep
-            if not (name.endswith(PRECOMPRESSED) and name[:-3] in made)
-        ]
+        return [name for name in names - self.made - self.keep if _orphaned(name, self.made)]
 
 
 OUTPUTS = Outputs()

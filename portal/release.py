@@ -868,20 +868,18 @@ def _walk(  # noqa: PLR0913, PLR0917
     found = _Found({}, [], [], [])
     folders[""] = os.stat(output).st_mtime_ns
     pending = [""]
-    skipped: dict[str, int] = {}  # folders not reached by reading their parents
     if settled is not None and linked is not None:
-        folders.update(settled.folders)
-        folders.update(settled.others)
+        folders.update(settled.folders)  # not read: their files are the last release's
+        folders.update(settled.others)  # read for themselves: their parents may be settled
         _take_settled(output, settled, linked, orphan, stamp, found)
-        pending.extend(settled.others)  # read for themselves: their parents may be settled
-        skipped = {**settled.folders, **settled.others}
+        pending.extend(settled.others)
     root = os.open(output, DIRECTORY)
     try:
         while pending:
             prefix = pending.pop()
             here = os.open(prefix or ".", DIRECTORY, dir_fd=root)
             try:
-                _read(here, prefix, pending, skipped, folders, (stamp, orphan, linked), found)
+                _read(here, prefix, pending, folders, (stamp, orphan, linked), found)
             finally:
                 os.close(here)
     finally:
@@ -890,9 +888,12 @@ def _walk(  # noqa: PLR0913, PLR0917
 
 
 def _read(  # noqa: PLR0913, PLR0917
-    here: int, prefix: str, pending: list[str], skipped, folders: dict[str, int], rules: tuple, into: _Found
+    here: int, prefix: str, pending: list[str], folders: dict[str, int], rules: tuple, into: _Found
 ) -> None:
-    """Read one folder of ``_walk`` (open as ``here``): files into ``into``, new folders into ``pending``."""
+    """Read one folder of ``_walk`` (open as ``here``): files into ``into``, new folders into ``pending``.
+
+    A folder already in ``folders`` is settled or read for itself (``_walk``), and is not read here.
+    """
     stamp, orphan, linked = rules
     found, stamped = into.files, into.stamped
     with os.scandir(here) as entries:
@@ -900,7 +901,7 @@ def _read(  # noqa: PLR0913, PLR0917
             name = entry.name
             if entry.is_dir(follow_symlinks=False):
                 folder = prefix + name + "/"
-                if folder not in skipped:  # settled, or read for itself
+                if folder not in folders:
                     pending.append(folder)
                     folders[folder] = entry.stat(follow_symlinks=False).st_mtime_ns
             elif orphan is not None and not entry.is_dir() and orphan(prefix + name):

@@ -49,7 +49,6 @@ class _Beside:
     """One build's child: started by the articles generator's output, joined by the first of ``group``."""
 
     def __init__(self, group: list) -> None:
-        self.group = group
         self.outputs = [generator.generate_output for generator in group]  # their own, run by the child
         self.child: Forked | None = None
         self.joined = False

@@ -79,7 +79,7 @@ def add_filters(generator) -> None:
 
 
 def write_beside_pages(generators) -> None:
-    """Have a small rebuild's feeds, API and sitemaps written beside its article pages (``beside``)."""
+    """Have a small rebuild's feeds, API, sitemaps and search index written beside its pages (``beside``)."""
     if generators:
         beside.install(generators, validate(generators[0].settings)["PORTAL_PERF_BESIDE_MAX"])
 
