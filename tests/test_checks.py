@@ -1,6 +1,7 @@
 """The content rules: one invalid fixture site per rule, the hostile site, build and check agreeing."""
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -12,8 +13,10 @@ from conftest import ROOT, SITES, run_pelican
 import pelicanconf as conf
 from portal import rules, spelling
 from portal.check import Tree, check_tree
+from portal.findings import WARNING, Finding
 from portal.metadata import sections_from_settings
 
+sys.path.insert(0, str(ROOT / "plugins"))  # portal_checks and portal_content, in process
 INVALID = SITES / "invalid"
 CASES = sorted(p.name for p in INVALID.iterdir() if (p / "expected.txt").exists())
 # Letters only Vietnamese uses: a message holding none of them is not in Vietnamese.
@@ -598,3 +601,55 @@ def test_one_walk_lists_what_walking_each_folder_lists(tmp_path, monkeypatch, ar
     tree = Tree(Path(content), article_dir, page_dir, sections_from_settings(conf.SECTIONS))
     assert _listing(tree) == _walked_apart(tree)
     assert _listing(tree)[0]
+
+
+def _rules_run(tmp_path: Path, monkeypatch, site: Path, **settings):
+    """Run portal_checks' ``run_rules`` as a build does, then portal_content's gate; return both."""
+    from pelican.settings import read_settings
+    from portal_checks import checks
+    from portal_content import content
+
+    monkeypatch.chdir(ROOT)
+    generator = type("Generator", (), {})()
+    generator.settings = read_settings(
+        str(ROOT / "publishconf.py"), override={"PATH": str(site), "CACHE_PATH": str(tmp_path / "cache"), **settings}
+    )
+    generator.context = {"PORTAL_STRICT": True}
+    return checks, content, generator
+
+
+def test_the_rules_run_in_a_child_the_gate_waits_for(tmp_path, monkeypatch):
+    checks, content, generator = _rules_run(tmp_path, monkeypatch, INVALID / "html_dangerous_tag")
+    made_by = []
+    original = checks.site_findings
+
+    def site_findings(settings, hashes=None):
+        found = original(settings, hashes)
+        made_by.append(os.getpid())  # in the process that ran the rules
+        return [*found, Finding(settings["PATH"], 1, WARNING, "made-by", str(os.getpid()))]
+
+    monkeypatch.setattr(checks, "site_findings", site_findings)
+    checks.run_rules(generator)
+    assert not made_by  # this process did not run them
+    assert "PORTAL_FINDINGS" not in generator.context  # nor waited yet
+    with pytest.raises(content.PublishBlocked):
+        content.gate([generator])
+    found = generator.context["PORTAL_FINDINGS"]
+    assert [int(f.message) for f in found if f.rule == "made-by"] != [os.getpid()]
+    assert "html-dangerous-tag" in {f.rule for f in found}
+    assert (tmp_path / "cache/checks-state.pickle").is_file()  # the child saved the rules' state
+    # The same findings as when this process runs the rules itself (no cache folder).
+    monkeypatch.setattr(checks, "site_findings", original)
+    inline = type("Generator", (), {"settings": {**generator.settings, "CACHE_PATH": ""}, "context": {}})()
+    checks.run_rules(inline)
+    assert sorted(inline.context["PORTAL_FINDINGS"]) == sorted(f for f in found if f.rule != "made-by")
+
+
+def test_a_rules_child_that_dies_is_an_internal_error_that_stops_the_publish(tmp_path, monkeypatch):
+    checks, content, generator = _rules_run(tmp_path, monkeypatch, SITES / "minimal")
+    monkeypatch.setattr(checks, "site_findings", lambda settings, hashes=None: os._exit(3))
+    checks.run_rules(generator)
+    with pytest.raises(content.PublishBlocked):
+        content.gate([generator])
+    (crash,) = generator.context["PORTAL_FINDINGS"]
+    assert crash.rule == "internal-error" and "status" in crash.message

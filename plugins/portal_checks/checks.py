@@ -3,6 +3,12 @@
 The rules run once every article and page has been read (``page_generator_finalized``), over the
 files themselves, so a build and ``invoke check`` report the same findings. Findings go into
 ``context["PORTAL_FINDINGS"]``, where portal_content's gate stops a strict publish on any error.
+
+A build with a cache folder runs them in a forked child (``portal.forked.Forked``) while the
+other generators make their contexts (the media context of a rebuild takes about as long as the
+rules), and the gate waits for it: it runs ``context["PORTAL_FINDINGS_PENDING"]`` before it reads
+the findings. The child saves the rules' caches itself and sends back its findings, which are
+then logged; a child that fails gives the internal-error finding a failing rule gives.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from pelican import signals
 from portal import rules
 from portal.check import CheckCache, Tree, check_salt, incremental_findings, make_site
 from portal.findings import ERROR, Finding
+from portal.forked import ChildError, Forked
 from portal.metadata import sections_from_settings
 from portal.text import TIMEZONE
 
@@ -24,6 +31,8 @@ from .settings import validate
 
 logger = logging.getLogger(__name__)
 CONTEXT_KEY = "PORTAL_FINDINGS"
+PENDING_KEY = "PORTAL_FINDINGS_PENDING"  # what the gate runs before reading the findings
+_CHILDREN: list[Forked] = []  # a child a failed build left unwaited (a long-lived process)
 
 
 def check_settings(pelican) -> None:
@@ -71,27 +80,69 @@ def site_findings(settings, hashes: dict[str, str] | None = None) -> list[Findin
     return found
 
 
-def run_rules(generator) -> None:
-    """Add the rule table's findings to the build's list and log each one as editors read it."""
+def _findings(settings, hashes: dict[str, str]) -> list[Finding]:
+    """Return ``site_findings``, or the internal-error finding when the rules themselves fail."""
     try:
-        found = site_findings(generator.settings, source_hashes(generator.context))
+        return site_findings(settings, hashes)
     except Exception as exc:  # noqa: BLE001 (a build never shows a traceback for content)
-        found = [
-            Finding(
-                generator.settings["PATH"],
-                1,
-                ERROR,
-                "internal-error",
-                rules.INTERNAL.format(rule="*", error=f"{type(exc).__name__}: {exc}"),
-            )
-        ]
-    generator.context.setdefault(CONTEXT_KEY, []).extend(found)
+        return [_internal(settings, f"{type(exc).__name__}: {exc}")]
+
+
+def _internal(settings, error: str) -> Finding:
+    return Finding(settings["PATH"], 1, ERROR, "internal-error", rules.INTERNAL.format(rule="*", error=error))
+
+
+def _record(context, found: list[Finding]) -> None:
+    context.setdefault(CONTEXT_KEY, []).extend(found)
     for finding in found:
         log = logger.error if finding.is_error else logger.warning
         log("%s", finding.format(), extra={"limit_msg": None})
+
+
+def _beside(settings) -> bool:
+    """Whether the rules run in a child: a build with a cache folder (their state is saved there)."""
+    return (
+        bool(settings.get("CACHE_PATH"))
+        and not settings.get("PREVIEW_SINGLE_FILE")  # the preview's fast path: one file, no wait
+        and hasattr(os, "fork")
+        and (os.cpu_count() or 1) >= 2
+    )
+
+
+def run_rules(generator) -> None:
+    """Add the rule table's findings to the build's list and log each one as editors read it.
+
+    With a cache folder the rules run in a child, waited for by the gate (``PENDING_KEY``).
+    """
+    while _CHILDREN:
+        _CHILDREN.pop().abandon()
+    settings, context = generator.settings, generator.context
+    hashes = source_hashes(context)
+    if not _beside(settings):
+        _record(context, _findings(settings, hashes))
+        return
+    child = Forked(_findings, settings, hashes)
+    _CHILDREN.append(child)
+
+    def wait() -> None:
+        _CHILDREN.remove(child)
+        try:
+            found = child.wait()
+        except ChildError as error:
+            found = [_internal(settings, error.summary)]
+        _record(context, found)
+
+    context.setdefault(PENDING_KEY, []).append(wait)
+
+
+def settle_pending(generators) -> None:
+    """Wait for the findings still being made (portal_content's gate did, when it is installed)."""
+    for wait in generators[0].context.pop(PENDING_KEY, ()) if generators else ():
+        wait()
 
 
 def register() -> None:
     """Connect the handlers."""
     signals.initialized.connect(check_settings)
     signals.page_generator_finalized.connect(run_rules)
+    signals.all_generators_finalized.connect(settle_pending)

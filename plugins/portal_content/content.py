@@ -29,6 +29,7 @@ from .settings import validate
 
 logger = logging.getLogger(__name__)
 CONTEXT_KEY = "PORTAL_FINDINGS"
+PENDING_KEY = "PORTAL_FINDINGS_PENDING"  # callables adding findings still being made
 
 
 class PublishBlocked(SystemExit):
@@ -163,6 +164,8 @@ def sort_lists(generators) -> None:
 def gate(generators) -> None:
     """In a strict build, stop before writing if any finding is an error."""
     context = generators[0].context if generators else {}
+    for wait in context.pop(PENDING_KEY, ()):  # findings still being made (portal_checks)
+        wait()
     found = sorted(context.get(CONTEXT_KEY, []))
     if context.get("PORTAL_FINDINGS_FILE"):
         with open(context["PORTAL_FINDINGS_FILE"], "w", encoding="utf-8") as handle:
