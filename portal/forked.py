@@ -31,6 +31,17 @@ from pathlib import Path
 
 from .incremental import OUTPUTS
 
+# Work this process may do ahead while it waits for a child (``run_idle``), by name: queued by a
+# step that would otherwise do it later itself (the release reads its digests), so nothing
+# depends on it being done; a name queued again replaces the work queued before.
+IDLE: dict = {}
+
+
+def run_idle() -> None:
+    """Do, once, the work queued for a wait (``IDLE``), in the order it was queued."""
+    while IDLE:
+        IDLE.pop(next(iter(IDLE)))()
+
 
 def return_memory() -> None:
     """Give back to the kernel the memory malloc keeps free (glibc's ``malloc_trim``); else nothing.

@@ -1040,6 +1040,35 @@ def _release_manifest(  # noqa: PLR0913
     return samples
 
 
+_READ_AHEAD: dict[Path, tuple[tuple, DigestCache]] = {}  # see ``read_ahead``
+
+
+def _file_identity(path: Path) -> tuple:
+    info = os.stat(path)
+    return info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns
+
+
+def read_ahead(path: Path) -> None:
+    """Read the digest cache at ``path`` now for the next ``finish`` (while the build waits for a child).
+
+    ``finish`` takes it only if the file still has the identity it had before it was read.
+    """
+    try:
+        found = _file_identity(path)
+    except OSError:
+        return
+    _READ_AHEAD[path] = (found, DigestCache(path))
+
+
+def _digest_cache(path: Path | None) -> DigestCache:
+    """Return the digest cache at ``path``: the one ``read_ahead`` read, if the file is still that one."""
+    found = _READ_AHEAD.pop(path, None) if path is not None else None
+    with contextlib.suppress(OSError):
+        if found is not None and _file_identity(path) == found[0]:
+            return found[1]
+    return DigestCache(path)
+
+
 def finish(  # noqa: PLR0913
     output: Path,
     epoch: int,
@@ -1061,7 +1090,7 @@ def finish(  # noqa: PLR0913
     ``portal.publish.CHANGES``) receives which names this release replaced, added or removed
     since the tree its output was staged from, for the next ``stage``.
     """
-    known = DigestCache(cache)
+    known = _digest_cache(cache)
     before = (known.entries, known.folders, known.build_id, known.stamped)  # ``save`` replaces them
     handed = _handed(changes, known, output)
     stamp = epoch * 1_000_000_000

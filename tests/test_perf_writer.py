@@ -138,26 +138,49 @@ class _Articles:
         self.written.append(writer)
 
 
+class _Media:
+    """A generator after the headless ones, writing one file (``name``) in this process."""
+
+    def __init__(self, output: Path, name: str = "card.jpg") -> None:
+        self.output, self.name, self.joined = output, name, []
+
+    def generate_output(self, writer) -> None:
+        self.joined.append(writer.render_cache.beside)  # whether the child was joined already
+        (self.output / self.name).parent.mkdir(parents=True, exist_ok=True)
+        (self.output / self.name).write_bytes(b"media")
+        writer._written_files.add(str(self.output / self.name))
+
+
 def test_headless_outputs_written_beside_the_pages_come_back_to_the_build(tmp_path):
-    """The child's files, render keys and written names reach the build; the group runs once."""
+    """The child's files, render keys and written names reach the build; the group runs once.
+
+    The child is joined once the last generator's output is written; the work queued for a wait
+    is done before it.
+    """
     from portal_perf import beside
+
+    from portal.forked import IDLE
 
     OUTPUTS.start(tmp_path)
     articles, feeds, api = _Articles(read=1), _Headless("feeds", tmp_path), _Headless("api", tmp_path)
-    beside.install([articles, feeds, api], maximum=100)
+    media, idle = _Media(tmp_path), []
+    beside.install([articles, feeds, api, media], maximum=100)
+    IDLE["test"] = lambda: idle.append(writer.render_cache.beside)
     writer = _Writer()
     articles.generate_output(writer)  # forks the child, then writes the pages here
     assert articles.written == [writer] and articles.portal_beside_started
-    feeds.generate_output(writer)  # joins the child
-    api.generate_output(writer)  # written by the child: nothing here
+    feeds.generate_output(writer)  # written by the child: nothing here
+    api.generate_output(writer)
     assert feeds.runs == [] and api.runs == []  # this process ran neither
+    media.generate_output(writer)  # written here while the child runs, then the child is joined
+    assert media.joined == [False] and idle == [False] and not IDLE and writer.render_cache.beside
     assert (tmp_path / "feeds.json").read_bytes() == b"feeds" and (tmp_path / "api.json").exists()
     assert str(tmp_path / "api.json") in OUTPUTS.produced
     assert writer.render_cache.current == {
         str(tmp_path / "feeds" / "index.html"): b"key-feeds",
         str(tmp_path / "api" / "index.html"): b"key-api",
     }
-    assert writer.render_cache.beside and str(tmp_path / "api" / "index.html") in writer._written_files
+    assert {str(tmp_path / "api" / "index.html"), str(tmp_path / "card.jpg")} <= writer._written_files
     # A rebuild that read more than the limit, or of new code, writes them itself.
     for read, previous in ((101, {"last": b"build"}), (1, {})):
         articles, feeds = _Articles(read=read), _Headless("feeds", tmp_path)
@@ -167,6 +190,21 @@ def test_headless_outputs_written_beside_the_pages_come_back_to_the_build(tmp_pa
         articles.generate_output(writer)
         feeds.generate_output(writer)
         assert feeds.runs == [writer]
+
+
+def test_a_file_the_child_and_a_later_generator_both_write_fails_the_build(tmp_path):
+    from portal_perf import beside
+
+    OUTPUTS.start(tmp_path)
+    articles, feeds = _Articles(read=1), _Headless("feeds", tmp_path)
+    media = _Media(tmp_path, name="feeds/index.html")  # the page the child's feeds write
+    beside.install([articles, feeds, media], maximum=100)
+    writer = _Writer()
+    articles.generate_output(writer)
+    feeds.generate_output(writer)
+    with pytest.raises(beside.BesideFailedError, match="feeds/index.html was written by two generators"):
+        media.generate_output(writer)
+    assert beside._PENDING == []
 
 
 def test_a_child_beside_the_pages_that_fails_fails_the_build_with_its_traceback(tmp_path):

@@ -599,6 +599,8 @@ def test_files_stamped_beside_the_release_get_the_epoch_as_a_cold_release_gives_
 ):
     import subprocess as real_subprocess
 
+    from pelican.log import LimitFilter
+
     import portal.release
 
     monkeypatch.setattr(portal.release, "STAMP_PROCESS_MIN", 1)  # the process even for a few files
@@ -624,6 +626,9 @@ def test_files_stamped_beside_the_release_get_the_epoch_as_a_cold_release_gives_
     replace_if_changed(output / "tam.txt", b"t" * 400)
     replace_if_changed(output / "-n", b"a name like an option")
     for step in range(4):  # a new epoch each time: every file is stamped again
+        # Each step stands for a publish of its own process: Pelican's filter (on every logger made
+        # once pelican is imported) drops a message this process logged before.
+        LimitFilter._raised_messages.clear()
         _release_publish(output, cache, epoch + step, _edits(step))
         assert {p.stat().st_mtime_ns for p in [output, *output.rglob("*")]} == {(epoch + step) * 10**9}
     stamped = [command for command in commands if command[0] == "xargs"]  # the stage runs cp too
@@ -804,3 +809,32 @@ def test_a_release_reads_its_digest_cache_in_any_order(tmp_path):
         (cold / name).unlink()
     assert finish(cold, 1767225600, "c0ffee").build_id == second.build_id
     assert (cold / "manifest.json").read_bytes() == (output / "manifest.json").read_bytes()
+
+
+def test_digests_read_ahead_are_taken_only_while_their_file_is_the_one_read(tmp_path):
+    """``read_ahead`` (done while a build waits for a child) gives ``finish`` what it would read itself."""
+    import portal.release
+    from portal.release import DigestCache, read_ahead
+
+    output, cache, epoch = tmp_path / "out", tmp_path / "cache", 1767225600
+    replace_if_changed(output / "tam.txt", b"t" * 400)
+    digests = cache / "digests.pickle"
+    _release_publish(output, cache, epoch, _edits(0))
+    read_ahead(digests)
+    ahead = portal.release._READ_AHEAD[digests][1]
+    assert ahead.digests == DigestCache(digests).digests and ahead.entries
+    assert portal.release._digest_cache(digests) is ahead  # the file is the one read: taken
+    assert digests not in portal.release._READ_AHEAD  # once
+    read_ahead(digests)
+    _release_publish(output, cache, epoch + 1, _edits(1))  # its finish takes it: the file is the same
+    assert digests not in portal.release._READ_AHEAD
+    read_ahead(digests)
+    stale = portal.release._READ_AHEAD[digests][1]
+    (cache / "other").mkdir()  # the digests of another release replace the file read
+    finish(output, epoch + 2, "abc", cache=cache / "other" / "digests.pickle")
+    os.replace(cache / "other" / "digests.pickle", digests)
+    taken = portal.release._digest_cache(digests)
+    assert taken is not stale and taken.build_id == DigestCache(digests).build_id != stale.build_id
+    assert portal.release._digest_cache(tmp_path / "missing.pickle").digests == {}  # none read ahead
+    _release_publish(output, cache, epoch + 3, _edits(3))
+    assert _release_files(output) == _cold_release_of(output, tmp_path / "fresh", epoch + 3)

@@ -8,9 +8,12 @@ context and the articles' records (``portal.entries``), write only through the w
 record their files
 (``portal.incremental``) and keep their own caches, so once the context is final they can run in
 a forked child (``portal.forked.Forked``: copy-on-write, nothing pickled on the way in): it is
-started when the articles generator's output begins, and waited for when the first of them
-would run in this process, whose own ``generate_output`` then does nothing. The search index is
-then updated by that child, in its own process (``portal_search.start_index`` starts none).
+started when the articles generator's output begins; their own ``generate_output`` then does
+nothing in this process, which writes the article pages and the other generators' outputs, does
+the work queued for a wait (``portal.forked.IDLE``: the release reads its digests), and waits
+for the child once the last generator's output is written (Pelican's ``finalized`` comes next).
+The search index is updated by that child, in its own process (``portal_search.start_index``
+starts none). A file the child and this process both wrote fails the build.
 
 The child sends back what this process keeps of those writes: the render keys and template
 analyses of the pages they wrote through Pelican's writer (``/rss/``), its counts and the writer's
@@ -30,7 +33,7 @@ from __future__ import annotations
 import os
 
 from portal.entries import ENTRY_CACHE
-from portal.forked import ChildError, Forked
+from portal.forked import ChildError, Forked, run_idle
 
 ATTRIBUTE = "portal_beside_pages"
 _PENDING: list[Forked] = []  # a child a failed build left unwaited (a long-lived process)
@@ -46,40 +49,56 @@ def _reap() -> None:
 
 
 class _Beside:
-    """One build's child: started by the articles generator's output, joined by the first of ``group``."""
+    """One build's child: started by the articles generator's output, joined after the last generator's."""
 
     def __init__(self, group: list) -> None:
         self.outputs = [generator.generate_output for generator in group]  # their own, run by the child
         self.child: Forked | None = None
-        self.joined = False
+        self.started = False
+        self.writer = None
+        self.before: frozenset[str] = frozenset()  # the files written when the child was started
 
     def start(self, writer) -> None:
         self.child = Forked(_write_beside, self.outputs, writer)
+        self.started, self.writer, self.before = True, writer, frozenset(writer._written_files)
         _PENDING.append(self.child)
 
     def instead(self, own):
-        """Return a generator's ``generate_output`` that joins the child, or runs ``own`` without one."""
+        """Return a generator's ``generate_output``: nothing when the child writes it, else ``own``."""
 
         def generate_output(writer):
-            if self.joined:  # written by the child
+            if self.started:  # written by the child
                 return None
-            if self.child is None:  # no child was started (a build that does not pay for one)
-                return own(writer)
-            child, self.child, self.joined = self.child, None, True
-            _PENDING.remove(child)
-            try:
-                written = child.wait()
-            except ChildError as error:
-                raise BesideFailedError(
-                    "portal_perf: the process writing the feeds, the API, the sitemaps and the search "
-                    "index failed:\n"
-                    f"{error.details or error.summary}"
-                ) from None
-            _merge(writer, written)
-            ENTRY_CACHE.handed_off()
-            return None
+            return own(writer)  # no child was started (a build that does not pay for one)
 
         return generate_output
+
+    def then_join(self, own):
+        """Return the last generator's ``generate_output``: ``own``, then the child is joined."""
+
+        def generate_output(writer):
+            own(writer)
+            self.join()
+
+        return generate_output
+
+    def join(self) -> None:
+        """Wait for the child (doing first the work queued for a wait) and take in what it did."""
+        if self.child is None:
+            return
+        child, self.child = self.child, None
+        _PENDING.remove(child)
+        run_idle()
+        try:
+            written = child.wait()
+        except ChildError as error:
+            raise BesideFailedError(
+                "portal_perf: the process writing the feeds, the API, the sitemaps and the search "
+                "index failed:\n"
+                f"{error.details or error.summary}"
+            ) from None
+        _merge(self.writer, written, self.before)
+        ENTRY_CACHE.handed_off()
 
 
 def install(generators, maximum: int) -> None:
@@ -108,6 +127,8 @@ def install(generators, maximum: int) -> None:
     articles.generate_output = generate_output
     for generator in group:
         generator.generate_output = beside.instead(generator.generate_output)
+    last = generators[-1]  # Pelican sends ``finalized`` once its output is written
+    last.generate_output = beside.then_join(last.generate_output)
 
 
 def _write_beside(outputs: list, writer) -> dict:
@@ -130,8 +151,18 @@ def _write_beside(outputs: list, writer) -> dict:
     }
 
 
-def _merge(writer, written: dict) -> None:
-    """Take into this process what the child did to the writer and its render cache."""
+def _merge(writer, written: dict, before: frozenset[str]) -> None:
+    """Take into this process what the child did to the writer and its render cache.
+
+    A file both the child and this process wrote since ``before`` fails the build: two
+    generators made it, and which of them is on disk depends on which process renamed it last.
+    """
+    both = written["written"] & (writer._written_files - before)
+    if both:
+        raise BesideFailedError(
+            f"portal_perf: {min(both)} was written by two generators: one of the feeds, the API, the "
+            "sitemaps or the search index, and another one (give each of them its own output path)"
+        )
     cache = writer.render_cache
     cache.current.update(written["current"])
     for name, value in written["analyses"].items():

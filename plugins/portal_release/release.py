@@ -9,14 +9,16 @@ development build into the live output) removes it first.
 
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
 
 from pelican import signals
 
 from portal.epoch import build_clock
+from portal.forked import IDLE
 from portal.publish import CHANGES, forget_changes
-from portal.release import finish
+from portal.release import finish, read_ahead
 
 from .settings import validate
 
@@ -33,6 +35,16 @@ def check_settings(pelican) -> None:
     forget_changes(Path(pelican.settings["CACHE_PATH"]) / CHANGES, Path(pelican.output_path))
 
 
+def _digests(settings) -> Path:
+    return Path(settings["CACHE_PATH"]) / "release-digests.pickle"
+
+
+def read_digests_ahead(generators) -> None:
+    """Have the last release's digests read while the build waits for a child (``portal.forked.IDLE``)."""
+    if generators:
+        IDLE["release-digests"] = functools.partial(read_ahead, _digests(generators[0].settings))
+
+
 def finish_release(pelican) -> None:
     """Make the output a release: same commit and content, same bytes and mtimes."""
     values = validate(pelican.settings)
@@ -42,7 +54,7 @@ def finish_release(pelican) -> None:
         clock.epoch,
         clock.commit,
         compress=values["PORTAL_RELEASE_PRECOMPRESS"],
-        cache=Path(pelican.settings["CACHE_PATH"]) / "release-digests.pickle",
+        cache=_digests(pelican.settings),
         changes=Path(pelican.settings["CACHE_PATH"]) / CHANGES,
     )
     logger.info("portal_release: bản dựng %s", version.build_id)
@@ -51,4 +63,5 @@ def finish_release(pelican) -> None:
 def register() -> None:
     """Connect the handlers; this plugin is last in ``PLUGINS``."""
     signals.initialized.connect(check_settings)
+    signals.all_generators_finalized.connect(read_digests_ahead)
     signals.finalized.connect(finish_release)
