@@ -279,6 +279,8 @@ def write_order(path: str, fonts: Fonts, cache_folder: str, jobs: list[tuple[Car
 def serve(order_path: str) -> int:
     """Draw the cards of an order (:func:`write_order`) into the cache; the body of a card process.
 
+    A card the cache holds already is not drawn again: the build, once it has nothing left but
+    to wait, draws the order's last cards itself (``portal_images``' ``CardDrawing.wait``).
     Nothing goes into the output before the build says so: one byte on standard input once the
     build gate has passed. From then on every card drawn (and each one drawn before) is also put
     at its output name, as a hard link of the cache's file (``link_from_cache``). The end of
@@ -304,8 +306,8 @@ def serve(order_path: str) -> int:
     drawn = 0
     try:
         for *text, key, output in order["cards"]:
-            data = encode(Card(*text), fonts)
-            cache.store_card(key, data)
+            if cache.load_card(key) is None:  # else drawn by the build, from the end (``CardDrawing``)
+                cache.store_card(key, encode(Card(*text), fonts))
             listen(block=False)
             if published:
                 link_from_cache(cache.card_file(key), output)

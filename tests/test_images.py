@@ -6,6 +6,7 @@ run time; only a tiny golden thumbnail is committed.
 
 import dataclasses
 import io
+import json
 import os
 import re
 import shutil
@@ -458,6 +459,47 @@ def test_cards_drawn_beside_the_build_reach_the_output_only_after_its_gate(tmp_p
     drawing.stop()  # the gate stopped the build
     assert not (tmp_path / "out").exists()
     assert all(process.poll() is not None for process in processes)
+
+
+def test_the_build_waiting_for_cards_draws_the_last_ones_until_it_meets_the_process(tmp_path):
+    """``CardDrawing.wait`` helps each process from the end of its order; it stops at a drawn card."""
+    from portal_images.images import CardDrawing
+
+    fonts, cache = _fonts(), tmp_path / "cache"
+    jobs = _card_jobs(tmp_path, fonts, 6)
+    drawing = CardDrawing([], [], fonts, str(cache), 1)  # no process of its own to race with
+    assert drawing.wait() == []
+    store = imaging.ImageCache(cache)
+    store.store_card(jobs[2][1], b"drawn by the process")  # the process got this far
+    drawing_still = subprocess.Popen(["sleep", "60"])  # a process still running, drawing nothing
+    try:
+        assert drawing._help(drawing_still, jobs) == 3  # cards 5, 4 and 3
+    finally:
+        drawing_still.kill()
+        drawing_still.wait()
+    for card, key, output in jobs[3:]:
+        assert Path(output).read_bytes() == cards.encode(card, fonts)
+        assert os.path.samefile(output, store.card_file(key))
+    assert Path(store.card_file(jobs[2][1])).read_bytes() == b"drawn by the process"
+    assert store.load_card(jobs[1][1]) is None and not Path(jobs[1][2]).exists()
+    # A process that has ended is not helped: whatever it left undrawn, it reported.
+    assert drawing._help(drawing_still, _card_jobs(tmp_path / "other", fonts, 2)) == 0
+
+
+def test_a_card_process_skips_the_cards_the_build_drew_and_links_them(tmp_path):
+    fonts, cache = _fonts(), tmp_path / "cache"
+    jobs = _card_jobs(tmp_path, fonts, 3)
+    store = imaging.ImageCache(cache)
+    store.store_card(jobs[2][1], b"drawn by the build")
+    order = tmp_path / "order.json"
+    cards.write_order(str(order), fonts, str(cache), jobs)
+    done = subprocess.run(
+        [sys.executable, "-m", "portal.cards", str(order)], input=b"1", capture_output=True, cwd=ROOT, check=False
+    )
+    assert done.returncode == 0 and json.loads(done.stdout.decode().splitlines()[-1]) == {"drawn": 3}
+    assert Path(jobs[2][2]).read_bytes() == b"drawn by the build"  # not drawn again, linked
+    for card, _, output in jobs[:2]:
+        assert Path(output).read_bytes() == cards.encode(card, fonts)
 
 
 def test_a_card_that_cannot_be_drawn_stops_the_build_naming_its_article(tmp_path, caplog):

@@ -66,6 +66,8 @@ class CardDrawing:
     def __init__(self, jobs: list[tuple[cards.Card, str, str]], sources: list[str], fonts, cache, workers):
         self.sources, self.count = sources, len(jobs)
         self.outputs = [output for _, _, output in jobs]
+        self.fonts, self.cache = fonts, imaging.ImageCache(cache)
+        self.orders = [jobs[number::workers] for number in range(workers)]  # each process's cards
         self.processes: list[tuple[subprocess.Popen, str, list[int]]] = []
         os.makedirs(cache, exist_ok=True)
         environment = dict(os.environ, PYTHONPATH=os.pathsep.join(p or os.getcwd() for p in sys.path))
@@ -89,8 +91,17 @@ class CardDrawing:
                 self._send(process, b"1")
 
     def wait(self) -> list[str]:
-        """Wait for every process; return one message per card that could not be drawn."""
+        """Wait for every process; return one message per card that could not be drawn.
+
+        While a process is still drawing, this process (which has nothing else to do) draws its
+        order's last cards, from the end, until it meets a card the process drew: the process
+        skips the cards it finds in the cache (``portal.cards.serve``), so the two cores finish
+        the order together. A card this process cannot draw is left to the process, which
+        reports it.
+        """
         self.publish()
+        for (process, _, _), jobs in zip(self.processes, self.orders, strict=True):
+            self._help(process, jobs)
         problems = []
         for process, order, indexes in self.processes:
             report = process.stdout.read().decode("utf-8", "replace").strip().splitlines()
@@ -108,6 +119,21 @@ class CardDrawing:
         for output in self.outputs:
             OUTPUTS.record(output)
         return problems
+
+    def _help(self, process: subprocess.Popen, jobs: list[tuple[cards.Card, str, str]]) -> int:
+        """Draw ``jobs`` from the last while ``process`` runs and has not drawn them; return how many."""
+        drawn = 0
+        for card, key, output in reversed(jobs):
+            if process.poll() is not None or self.cache.load_card(key) is not None:
+                break
+            try:
+                data = cards.encode(card, self.fonts)
+            except Exception:  # noqa: BLE001 (the process draws it too and reports the error)
+                break
+            self.cache.store_card(key, data)
+            link_from_cache(self.cache.card_file(key), output)
+            drawn += 1
+        return drawn
 
     def stop(self) -> None:
         """End the processes without publishing anything (the build stopped)."""
