@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass
 
 ERROR = "error"
 WARNING = "warning"
+# In a build's context: callables each adding findings still being made (``portal_checks``' child).
+PENDING = "PORTAL_FINDINGS_PENDING"
 
 
 @dataclass(frozen=True, order=True)
@@ -38,3 +40,9 @@ def summary(findings: list[Finding]) -> str:
     """Return the Vietnamese closing line: how many errors and warnings were found."""
     errors = sum(f.is_error for f in findings)
     return f"{errors} lỗi, {len(findings) - errors} cảnh báo."
+
+
+def wait_pending(context: dict) -> None:
+    """Run, once, what adds the findings still being made to the build's list (``PENDING``)."""
+    for wait in context.pop(PENDING, ()):
+        wait()

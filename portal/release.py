@@ -1043,18 +1043,13 @@ def _release_manifest(  # noqa: PLR0913
 _READ_AHEAD: dict[Path, tuple[tuple, DigestCache]] = {}  # see ``read_ahead``
 
 
-def _file_identity(path: Path) -> tuple:
-    info = os.stat(path)
-    return info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns
-
-
 def read_ahead(path: Path) -> None:
     """Read the digest cache at ``path`` now for the next ``finish`` (while the build waits for a child).
 
     ``finish`` takes it only if the file still has the identity it had before it was read.
     """
     try:
-        found = _file_identity(path)
+        found = identity(os.stat(path))
     except OSError:
         return
     _READ_AHEAD[path] = (found, DigestCache(path))
@@ -1064,7 +1059,7 @@ def _digest_cache(path: Path | None) -> DigestCache:
     """Return the digest cache at ``path``: the one ``read_ahead`` read, if the file is still that one."""
     found = _READ_AHEAD.pop(path, None) if path is not None else None
     with contextlib.suppress(OSError):
-        if found is not None and _file_identity(path) == found[0]:
+        if found is not None and identity(os.stat(path)) == found[0]:
             return found[1]
     return DigestCache(path)
 

@@ -22,7 +22,7 @@ from pelican import signals
 
 from portal import rules
 from portal.check import CheckCache, Tree, check_salt, incremental_findings, make_site
-from portal.findings import ERROR, Finding
+from portal.findings import ERROR, PENDING, Finding, wait_pending
 from portal.forked import ChildError, Forked
 from portal.metadata import sections_from_settings
 from portal.text import TIMEZONE
@@ -31,7 +31,6 @@ from .settings import validate
 
 logger = logging.getLogger(__name__)
 CONTEXT_KEY = "PORTAL_FINDINGS"
-PENDING_KEY = "PORTAL_FINDINGS_PENDING"  # what the gate runs before reading the findings
 _CHILDREN: list[Forked] = []  # a child a failed build left unwaited (a long-lived process)
 
 
@@ -112,7 +111,7 @@ def _beside(settings) -> bool:
 def run_rules(generator) -> None:
     """Add the rule table's findings to the build's list and log each one as editors read it.
 
-    With a cache folder the rules run in a child, waited for by the gate (``PENDING_KEY``).
+    With a cache folder the rules run in a child, waited for by the gate (``portal.findings.PENDING``).
     """
     while _CHILDREN:
         _CHILDREN.pop().abandon()
@@ -132,13 +131,13 @@ def run_rules(generator) -> None:
             found = [_internal(settings, error.summary)]
         _record(context, found)
 
-    context.setdefault(PENDING_KEY, []).append(wait)
+    context.setdefault(PENDING, []).append(wait)
 
 
 def settle_pending(generators) -> None:
     """Wait for the findings still being made (portal_content's gate did, when it is installed)."""
-    for wait in generators[0].context.pop(PENDING_KEY, ()) if generators else ():
-        wait()
+    if generators:
+        wait_pending(generators[0].context)
 
 
 def register() -> None:

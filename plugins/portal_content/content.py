@@ -20,7 +20,7 @@ from dataclasses import asdict
 from pelican import signals
 
 from portal import text
-from portal.findings import summary
+from portal.findings import summary, wait_pending
 
 from . import collisions
 from .reader import FINDINGS_KEY, PortalReader, finish_reading, warm_cache
@@ -29,7 +29,6 @@ from .settings import validate
 
 logger = logging.getLogger(__name__)
 CONTEXT_KEY = "PORTAL_FINDINGS"
-PENDING_KEY = "PORTAL_FINDINGS_PENDING"  # callables adding findings still being made
 
 
 class PublishBlocked(SystemExit):
@@ -164,8 +163,7 @@ def sort_lists(generators) -> None:
 def gate(generators) -> None:
     """In a strict build, stop before writing if any finding is an error."""
     context = generators[0].context if generators else {}
-    for wait in context.pop(PENDING_KEY, ()):  # findings still being made (portal_checks)
-        wait()
+    wait_pending(context)  # findings still being made (portal_checks)
     found = sorted(context.get(CONTEXT_KEY, []))
     if context.get("PORTAL_FINDINGS_FILE"):
         with open(context["PORTAL_FINDINGS_FILE"], "w", encoding="utf-8") as handle:
