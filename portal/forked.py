@@ -54,6 +54,11 @@ def return_memory() -> None:
         ctypes.CDLL(None).malloc_trim(0)  # the process's own symbols: no search for the library
 
 
+def can_fork() -> bool:
+    """Tell whether a child can work beside this process: ``fork`` exists and a second core too."""
+    return hasattr(os, "fork") and (os.cpu_count() or 1) >= 2
+
+
 class ChildError(Exception):
     """The child failed: ``summary`` is its error in one line, ``details`` its traceback ("" if none)."""
 

@@ -189,7 +189,7 @@ def test_few_pages_to_render_are_rendered_without_a_fork(tmp_path, monkeypatch):
 
     from portal.incremental import OUTPUTS
 
-    monkeypatch.setattr(parallel.os, "fork", lambda: pytest.fail("forked for two pages"))
+    monkeypatch.setattr(os, "fork", lambda: pytest.fail("forked for two pages"))
     OUTPUTS.start(tmp_path)
     parallel.write_jobs(_Writer(tmp_path), [0, 1], minimum=3)
     assert sorted(p.name for p in tmp_path.glob("*.html")) == ["0.html", "1.html"]

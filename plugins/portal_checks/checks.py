@@ -23,7 +23,7 @@ from pelican import signals
 from portal import rules
 from portal.check import CheckCache, Tree, check_salt, incremental_findings, make_site
 from portal.findings import ERROR, PENDING, Finding, wait_pending
-from portal.forked import ChildError, Forked
+from portal.forked import ChildError, Forked, can_fork
 from portal.metadata import sections_from_settings
 from portal.text import TIMEZONE
 
@@ -103,8 +103,7 @@ def _beside(settings) -> bool:
     return (
         bool(settings.get("CACHE_PATH"))
         and not settings.get("PREVIEW_SINGLE_FILE")  # the preview's fast path: one file, no wait
-        and hasattr(os, "fork")
-        and (os.cpu_count() or 1) >= 2
+        and can_fork()
     )
 
 

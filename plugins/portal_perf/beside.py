@@ -30,10 +30,8 @@ already (``parallel``), and a third would add memory, not speed.
 
 from __future__ import annotations
 
-import os
-
 from portal.entries import ENTRY_CACHE
-from portal.forked import ChildError, Forked, run_idle
+from portal.forked import ChildError, Forked, can_fork, run_idle
 
 ATTRIBUTE = "portal_beside_pages"
 _PENDING: list[Forked] = []  # a child a failed build left unwaited (a long-lived process)
@@ -110,7 +108,7 @@ def install(generators, maximum: int) -> None:
     _reap()
     articles = next((g for g in generators if hasattr(g, "portal_article_cache")), None)
     group = [g for g in generators if getattr(type(g), ATTRIBUTE, False)]
-    if articles is None or not group or not hasattr(os, "fork") or (os.cpu_count() or 1) < 2:
+    if articles is None or not group or not can_fork():
         return
     if articles.portal_article_cache.stored > maximum:
         return

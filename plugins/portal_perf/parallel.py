@@ -17,9 +17,8 @@ Two processes only where ``os.fork`` exists and there are two cores or more.
 from __future__ import annotations
 
 import logging
-import os
 
-from portal.forked import ChildError, Forked
+from portal.forked import ChildError, Forked, can_fork
 
 from .memo import MEMO
 
@@ -56,7 +55,7 @@ def write_in_two(writer, jobs: list) -> None:
 
 def write_jobs(writer, jobs: list, minimum: int) -> None:
     """Write the queued pages, in two processes from ``minimum`` of them when it can be done."""
-    if len(jobs) > 1 and len(jobs) >= minimum and hasattr(os, "fork") and (os.cpu_count() or 1) >= 2:
+    if len(jobs) > 1 and len(jobs) >= minimum and can_fork():
         write_in_two(writer, jobs)
         return
     _write_all(writer, jobs)

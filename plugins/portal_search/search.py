@@ -38,7 +38,7 @@ from pelican import signals
 from pelican.generators import Generator
 
 from portal.buildcache import BuildCache, read_pickle, write_pickle
-from portal.forked import ChildError, Forked, Fresh
+from portal.forked import ChildError, Forked, Fresh, can_fork
 from portal.incremental import OUTPUTS
 from portal.output import target, write_output
 from portal.search import (
@@ -382,7 +382,7 @@ def start_index(generator, writer=None) -> None:
     core, the index is built there instead.
     """
     _reap()
-    if not hasattr(os, "fork") or (os.cpu_count() or 1) < 2:
+    if not can_fork():
         return
     if getattr(generator, "portal_beside_started", False):  # built by the child beside the pages
         return
