@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -218,3 +219,57 @@ def test_a_child_beside_the_pages_that_fails_fails_the_build_with_its_traceback(
     with pytest.raises(beside.BesideFailedError, match="(?s)Traceback.*ValueError: hỏng khi ghi"):
         broken.generate_output(writer)
     assert beside._PENDING == []
+
+
+def _unsaved_build(tmp_path: Path, article: str = "Bài") -> IncrementalWriter:
+    """One build's pages written (``_build``'s), its keys not recorded yet."""
+    OUTPUTS.start(tmp_path / "out")
+    writer = _writer(tmp_path)
+    template = Environment(loader=DictLoader(TEMPLATES)).get_template("article.html")
+    context = {**writer.settings, "shared": "chung", "localsiteurl": None}
+    for name in ("tin/a.html", "tin/b/index.html"):
+        writer.write_file(name, template, context, article=f"{article} {name}")
+    return writer
+
+
+def test_the_render_keys_are_recorded_by_a_child_while_the_release_runs(tmp_path, monkeypatch):
+    """``save_beside`` records the keys in another process; ``finish`` waits; the next build skips."""
+    from portal_perf.render_cache import RenderCache
+
+    original, made_by = RenderCache.save, tmp_path / "made-by"
+
+    def save(self):
+        original(self)
+        made_by.write_text(str(os.getpid()))
+
+    monkeypatch.setattr(RenderCache, "save", save)
+    writer = _unsaved_build(tmp_path)
+    writer.save_beside()
+    assert writer._saving is not None
+    writer.finish()
+    assert writer._saving is None and int(made_by.read_text()) != os.getpid()
+    rebuilt, template = _build(tmp_path, "Bài")
+    assert template.renders == 0 and rebuilt.render_cache.skipped == 2  # the child's record was read
+
+
+def test_a_child_recording_the_keys_that_fails_fails_the_build(tmp_path, monkeypatch):
+    from portal_perf.render_cache import RenderCache
+    from portal_perf.writer import RenderKeysError
+
+    def save(self):
+        raise OSError("đĩa đầy")
+
+    monkeypatch.setattr(RenderCache, "save", save)
+    writer = _unsaved_build(tmp_path)
+    writer.save_beside()
+    with pytest.raises(RenderKeysError, match="(?s)Traceback.*OSError: đĩa đầy"):
+        writer.finish()
+
+
+def test_a_build_that_failed_before_its_keys_were_recorded_leaves_no_child(tmp_path):
+    """The next build's writer waits for the child a failed build left before it reads the record."""
+    failed = _unsaved_build(tmp_path)
+    failed.save_beside()
+    child = failed._saving
+    _unsaved_build(tmp_path, "Bài sửa")  # a new build (its writer) before the failed one's ``finish``
+    assert failed._saving is None and child._result.closed  # reaped

@@ -118,6 +118,13 @@ def finish_prune(pelican) -> None:
         logger.info("portal_perf: xóa %d tệp không còn trong bản dựng", len(removed))
 
 
+def save_render_keys_beside(pelican) -> None:
+    """Start recording the page keys in a child while the release runs (``save_render_keys`` waits)."""
+    writer = IncrementalWriter.last
+    if writer is not None and writer.output_path == pelican.output_path:
+        writer.save_beside()
+
+
 def save_render_keys(pelican) -> None:
     """Record the keys of the pages this build wrote, for the next build."""
     writer = IncrementalWriter.last
@@ -138,3 +145,4 @@ def register() -> None:
     signals.all_generators_finalized.connect(write_beside_pages)
     signals.get_writer.connect(incremental_writer)
     signals.finalized.connect(prune)
+    signals.finalized.connect(save_render_keys_beside)  # before portal_release's handler

@@ -23,6 +23,7 @@ from pelican import signals
 from pelican.utils import get_relative_path, path_to_url, posixize_path, sanitised_join
 from pelican.writers import FileOverwriteFailedError, Writer
 
+from portal.forked import ChildError, Forked, can_fork
 from portal.incremental import OUTPUTS, replace_if_changed
 from portal.pagination import RADIUS, numbered_pattern, stable_pages
 
@@ -35,6 +36,10 @@ ALWAYS_OWN = ("output_file", "localsiteurl")  # values Pelican sets for each pag
 # Besides the call's keywords and its paginated names, the context values Pelican sets per page.
 SET_BY_PELICAN = ("SITEURL", *ALWAYS_OWN)
 PAGINATED_NAMES = ("paginator", "page", "previous_page", "next_page")  # each ``{key}_{name}``
+
+
+class RenderKeysError(RuntimeError):
+    """The child recording this build's render keys failed."""
 
 
 class _Pending(io.StringIO):
@@ -143,6 +148,9 @@ class IncrementalWriter(Writer):
 
     def __init__(self, output_path, settings=None):
         super().__init__(output_path, settings=settings)
+        if IncrementalWriter.last is not None:  # a build that failed before its keys were saved
+            IncrementalWriter.last.abandon()
+        self._saving: Forked | None = None  # the child recording the keys (``save_beside``)
         if self.settings.get("PORTAL_PERF_RENDER_CACHE", True) and self.settings.get("CACHE_PATH"):
             self.render_cache = RenderCache(
                 self.settings["CACHE_PATH"], self.settings, code_roots(self.settings)
@@ -150,10 +158,36 @@ class IncrementalWriter(Writer):
             compiled.attach(self.settings["CACHE_PATH"], self.render_cache.fingerprint)
         IncrementalWriter.last = self
 
+    def save_beside(self) -> None:
+        """Start recording the keys of this build's pages in a forked child (``finish`` waits for it).
+
+        Called once every page is written, as the release starts: the record (a ``stat`` of each
+        page and a pickle of their keys) is made on the second core while the release runs on
+        this one. The release touches no page (it stamps their mtimes, which the record leaves
+        out, and deletes only files the build did not make).
+        """
+        if self.render_cache is not None and self._saving is None and can_fork():
+            self._saving = Forked(self.render_cache.save)
+
+    def abandon(self) -> None:
+        """Wait for a child recording the keys whose build failed before ``finish``."""
+        if self._saving is not None:
+            saving, self._saving = self._saving, None
+            saving.abandon()
+
     def finish(self) -> None:
         """Record the keys of this build's pages (after every plugin has touched the files)."""
         if self.render_cache is not None:
-            self.render_cache.save()
+            if self._saving is None:
+                self.render_cache.save()
+            else:
+                saving, self._saving = self._saving, None
+                try:
+                    saving.wait()
+                except ChildError as error:
+                    details = error.details or error.summary
+                    message = f"portal_perf: the render keys could not be recorded: {details}"
+                    raise RenderKeysError(message) from None
             logger.info(
                 "portal_perf: %d trang được dựng, %d trang không đổi được giữ nguyên",
                 self.render_cache.rendered,
