@@ -110,12 +110,21 @@ def install_url_cache() -> None:
 
 
 def freeze_urls(generators) -> None:
-    """From now on, articles and pages remember their URLs (nothing changes them any more)."""
+    """From now on, articles and pages remember their URLs (nothing changes them any more).
+
+    Each one's ``url`` and ``save_as`` are made now: the build asks for both of every content it
+    writes, and a child forked later (``portal_perf.beside``) finds them made, not to be made again.
+    """
     for generator in generators:
         lists = [getattr(generator, name, None) or [] for name in CONTENT_LISTS]
         for content in chain.from_iterable(lists):
             if isinstance(content, Content):
-                content.__dict__[CACHE_ATTRIBUTE] = {}
+                cache = content.__dict__[CACHE_ATTRIBUTE] = {}
+                for key in ("url", "save_as"):
+                    try:
+                        cache[key] = _original_get_url_setting(content, key)
+                    except Exception:  # noqa: BLE001, S112 (not kept: raised again where it is asked for)
+                        continue
 
 
 class Memo:
