@@ -17,6 +17,7 @@ import itertools
 import json
 import logging
 import mimetypes
+import operator
 import os
 import shutil
 import subprocess
@@ -632,7 +633,7 @@ def _entry_starts(handle: BinaryIO, size: int) -> array.array | None:
 
     ``None`` unless the file is ASCII, has the list of files laid out as ``_manifest_chunks`` lays
     it out, and ends as it ends. Entries are found as the separators between them, searched from
-    left to right without overlap, as in one ``bytes.find`` over the whole text.
+    left to right without overlap, as one ``bytes.split`` of the whole text finds them.
     """
     opening, closing = FILES_OPEN.encode(), FILES_CLOSE.encode()
     head = _read_at(handle, 0, min(size, HEAD_PIECE))
@@ -642,21 +643,20 @@ def _entry_starts(handle: BinaryIO, size: int) -> array.array | None:
     end = size - len(closing)
     if _read_at(handle, end, size) != closing:
         return None
-    starts = array.array("q", [start + len(opening)])
-    position, allowed = start + len(opening), start + len(opening)  # where the next piece and match may start
-    carry = b""  # the last bytes of the piece before: a separator may begin there
+    position = start + len(opening)
+    starts = array.array("q", [position])
+    rest = b""  # the bytes read since the last separator (where ``starts[-1]`` points)
+    step = itertools.repeat(len(SEPARATOR))
     while position < end:
         piece = _read_at(handle, position, min(end, position + SCAN_PIECE))
         if not piece.isascii():
             return None
-        window, base = carry + piece, position - len(carry)
-        found = max(allowed, base) - base
-        while (found := window.find(SEPARATOR, found)) >= 0:
-            found += len(SEPARATOR)
-            starts.append(base + found)
-        allowed = max(allowed, starts[-1])
+        parts = (rest + piece).split(SEPARATOR)  # each but the last ends at a separator
+        rest = parts.pop()
+        # The next entry starts after each separator: the lengths summed in C, not a loop here.
+        found = itertools.accumulate(map(operator.add, map(len, parts), step), initial=starts[-1])
+        starts.extend(itertools.islice(found, 1, None))
         position += len(piece)
-        carry = window[-(len(SEPARATOR) - 1) :]
     starts.append(end + len(SEPARATOR))
     return starts
 
