@@ -221,3 +221,35 @@ def test_the_disabled_readers_walk_runs_only_when_a_reader_is_disabled(caplog):
     with caplog.at_level(logging.WARNING):
         check()
     assert walks == [["rst"]] and "b.rst: off" in caplog.text
+
+
+def test_kept_articles_hold_each_taxonomy_object_once_and_load_back_shared():
+    """A tag referred to by many articles is pickled once; loading gives one object per state."""
+    import io
+
+    from pelican.settings import DEFAULT_CONFIG
+    from pelican.urlwrappers import Category, Tag
+    from portal_perf import article_cache
+
+    settings, context = dict(DEFAULT_CONFIG), {}
+    tag, section = Tag("Thanh tra", settings), Category("Tin tức", settings)
+    articles = {f"bai-{n}": {"tags": [tag], "category": section, "n": n} for n in range(50)}
+    articles["khac"] = {"tags": [Tag("Thanh tra", settings)], "category": section, "n": 50}  # equal, not same
+    shared = {id(settings): "settings", id(context): "context"}
+    handle, former = io.BytesIO(), io.BytesIO()
+    article_cache._Pickler(handle, shared, settings).dump(articles)
+
+    class Former(article_cache._Pickler):
+        """The former layout: an id made for each reference."""
+
+        def persistent_id(self, obj):
+            return shared.get(id(obj)) if type(obj) not in article_cache._WRAPPER_TYPES else self._state_id(obj)
+
+    Former(former, shared, settings).dump(articles)
+    assert len(handle.getvalue()) < len(former.getvalue()) / 2  # each object's id held once
+    for data in (handle.getvalue(), former.getvalue()):  # both load, to one object per state
+        loaded = article_cache._Unpickler(io.BytesIO(data), {"settings": settings, "context": context}, {}).load()
+        (loaded_tag,) = {id(item["tags"][0]): item["tags"][0] for item in loaded.values()}.values()
+        assert loaded_tag.settings is settings and loaded_tag.slug == tag.slug and loaded_tag.name == "Thanh tra"
+        assert all(item["category"] is loaded["bai-0"]["category"] for item in loaded.values())
+        assert [item["n"] for item in loaded.values()] == list(range(51))

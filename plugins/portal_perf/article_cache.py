@@ -175,11 +175,21 @@ class _Pickler(pickle.Pickler):
         super().__init__(handle, protocol=pickle.HIGHEST_PROTOCOL)
         self._shared = shared
         self._settings = settings
+        # Each taxonomy object's id, made once: the same tuple for every reference to the object,
+        # so the pickle holds it once and refers to it (a tuple of its state per reference was
+        # most of loading the pack). The object is held so that its ``id`` stays its own.
+        self._ids: dict[int, tuple[object, tuple | None]] = {}
 
     def persistent_id(self, obj):
         found = self._shared.get(id(obj))
         if found is not None or type(obj) not in _WRAPPER_TYPES:
             return found
+        made = self._ids.get(id(obj))
+        if made is None:
+            made = self._ids[id(obj)] = (obj, self._state_id(obj))
+        return made[1]
+
+    def _state_id(self, obj) -> tuple | None:
         state = obj.__dict__
         if state.get("settings") is not self._settings:
             return None
@@ -198,15 +208,20 @@ class _Unpickler(pickle.Unpickler):
         super().__init__(handle)
         self._shared = shared
         self._wrappers = wrappers
+        self._seen: dict[int, tuple[tuple, object]] = {}  # an id met before, as the same tuple
 
     def persistent_load(self, pid):
         if isinstance(pid, str):
             return self._shared[pid]
+        seen = self._seen.get(id(pid))  # the pickle's one tuple for an object: no hash of it again
+        if seen is not None:
+            return seen[1]
         found = self._wrappers.get(pid)
         if found is None:
             found = object.__new__(WRAPPERS[pid[0]])
             found.__dict__.update(pid[1:], settings=self._shared["settings"])
             self._wrappers[pid] = found
+        self._seen[id(pid)] = (pid, found)  # the tuple held: its ``id`` stays its own
         return found
 
 
