@@ -145,12 +145,12 @@ class IncrementalWriter(Writer):
     known_key: tuple[str, bytes | None] | None = None  # a single page's key, to render it
     _base: str | None = None  # the output folder, as ``sanitised_join`` compares with it
     last: IncrementalWriter | None = None  # the writer of the running build
+    _saving: Forked | None = None  # the child recording the keys (``save_beside``)
 
     def __init__(self, output_path, settings=None):
         super().__init__(output_path, settings=settings)
         if IncrementalWriter.last is not None:  # a build that failed before its keys were saved
             IncrementalWriter.last.abandon()
-        self._saving: Forked | None = None  # the child recording the keys (``save_beside``)
         if self.settings.get("PORTAL_PERF_RENDER_CACHE", True) and self.settings.get("CACHE_PATH"):
             self.render_cache = RenderCache(
                 self.settings["CACHE_PATH"], self.settings, code_roots(self.settings)
