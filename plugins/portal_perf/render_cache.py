@@ -396,6 +396,7 @@ class RenderCache:
         self._archive: tuple | None = None
         self._salt: bytes | None = None
         self._references: dict[str, tuple] = {}  # source path → references known equal to the record's
+        self._trust_made: dict | None = None  # the record of the digests made ahead (``take_trust_record``)
         stored = read_pickle(self.path)
         try:
             self.previous, self.stats = stored["keys"], stored["stats"]
@@ -686,6 +687,15 @@ class RenderCache:
             return False
         return (info.st_dev, info.st_ino, info.st_size) == recorded[1:]
 
+    def take_trust_record(self) -> None:
+        """Make the record of the article digests now, for ``save`` (in a forked child) to write.
+
+        Making it visits every article (its references): done in the child, that visit would copy
+        every page of the build's memory holding an article (copy-on-write), about 125 MB at
+        10,000 articles; made here, the child touches only the record.
+        """
+        self._trust_made = self._trust_record()
+
     def save(self) -> None:
         """Record each page's key with its file's identity (device, inode, size) at the end of the build."""
         keys = {}
@@ -709,7 +719,7 @@ class RenderCache:
             "counts": counts,
             "analyses": {self.fingerprint: self.analyses},
             "groups": {key: paths for key, paths in self.current_groups.items() if paths},
-            "trust": self._trust_record(),
+            "trust": self._trust_made if self._trust_made is not None else self._trust_record(),
         }
         write_pickle(self.path, record)
 

@@ -167,6 +167,7 @@ class IncrementalWriter(Writer):
         out, and deletes only files the build did not make).
         """
         if self.render_cache is not None and self._saving is None and can_fork():
+            self.render_cache.take_trust_record()
             self._saving = Forked(self.render_cache.save)
 
     def abandon(self) -> None:
