@@ -809,6 +809,8 @@ def test_a_release_reads_its_digest_cache_in_any_order(tmp_path):
         (cold / name).unlink()
     assert finish(cold, 1767225600, "c0ffee").build_id == second.build_id
     assert (cold / "manifest.json").read_bytes() == (output / "manifest.json").read_bytes()
+    kept = DigestCache(cache)  # kept in name order again, whatever order it was read in
+    assert list(kept.entries) == sorted(kept.entries) and list(kept.digests) == list(kept.entries)
 
 
 def test_digests_read_ahead_are_taken_only_while_their_file_is_the_one_read(tmp_path):
