@@ -59,6 +59,16 @@ def can_fork() -> bool:
     return hasattr(os, "fork") and (os.cpu_count() or 1) >= 2
 
 
+def abandon_all(children: list) -> None:
+    """Wait for every child in ``children`` that a failed build left unwaited (each ``abandon``); empty it.
+
+    A long-lived process (the preview) starts its next build after a failed one: each step that
+    forks reaps, when it starts again, the children it had not waited for.
+    """
+    while children:
+        children.pop().abandon()
+
+
 class ChildError(Exception):
     """The child failed: ``summary`` is its error in one line, ``details`` its traceback ("" if none)."""
 

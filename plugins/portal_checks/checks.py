@@ -23,7 +23,7 @@ from pelican import signals
 from portal import rules
 from portal.check import CheckCache, Tree, check_salt, incremental_findings, make_site
 from portal.findings import ERROR, PENDING, Finding, wait_pending
-from portal.forked import ChildError, Forked, can_fork
+from portal.forked import ChildError, Forked, abandon_all, can_fork
 from portal.metadata import sections_from_settings
 from portal.text import TIMEZONE
 
@@ -112,8 +112,7 @@ def run_rules(generator) -> None:
 
     With a cache folder the rules run in a child, waited for by the gate (``portal.findings.PENDING``).
     """
-    while _CHILDREN:
-        _CHILDREN.pop().abandon()
+    abandon_all(_CHILDREN)
     settings, context = generator.settings, generator.context
     hashes = source_hashes(context)
     if not _beside(settings):

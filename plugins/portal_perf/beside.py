@@ -31,7 +31,7 @@ already (``parallel``), and a third would add memory, not speed.
 from __future__ import annotations
 
 from portal.entries import ENTRY_CACHE
-from portal.forked import ChildError, Forked, can_fork, run_idle
+from portal.forked import ChildError, Forked, abandon_all, can_fork, run_idle
 
 ATTRIBUTE = "portal_beside_pages"
 _PENDING: list[Forked] = []  # a child a failed build left unwaited (a long-lived process)
@@ -39,11 +39,6 @@ _PENDING: list[Forked] = []  # a child a failed build left unwaited (a long-live
 
 class BesideFailedError(RuntimeError):
     """The process writing the feeds, the API, the sitemaps and the search index beside the pages failed."""
-
-
-def _reap() -> None:
-    while _PENDING:
-        _PENDING.pop().abandon()
 
 
 class _Beside:
@@ -105,7 +100,7 @@ def install(generators, maximum: int) -> None:
     Connected to ``all_generators_finalized`` (the context is final): decides from what the
     articles generator read, and, once Pelican's writer exists, from its render keys.
     """
-    _reap()
+    abandon_all(_PENDING)
     articles = next((g for g in generators if hasattr(g, "portal_article_cache")), None)
     group = [g for g in generators if getattr(type(g), ATTRIBUTE, False)]
     if articles is None or not group or not can_fork():

@@ -38,7 +38,7 @@ from pelican import signals
 from pelican.generators import Generator
 
 from portal.buildcache import BuildCache, read_pickle, write_pickle
-from portal.forked import ChildError, Forked, Fresh, can_fork
+from portal.forked import ChildError, Forked, Fresh, abandon_all, can_fork
 from portal.incremental import OUTPUTS
 from portal.output import target, write_output
 from portal.search import (
@@ -381,7 +381,7 @@ def start_index(generator, writer=None) -> None:
     ``SearchGenerator.generate_output`` collects the result. Without ``os.fork`` or a second
     core, the index is built there instead.
     """
-    _reap()
+    abandon_all(_PENDING)  # a job an earlier build in this process left uncollected
     if not can_fork():
         return
     if getattr(generator, "portal_beside_started", False):  # built by the child beside the pages
@@ -416,12 +416,6 @@ def _collect(job: _Job) -> dict:
             ) from None
         logger.debug("portal_search: tiến trình dựng chỉ mục tìm kiếm:\n%s", error.details)
         raise IndexBuildError(f"portal_search: không dựng được chỉ mục tìm kiếm: {error.summary}") from None
-
-
-def _reap() -> None:
-    """Wait for a job an earlier build in this process left uncollected (it failed before the search page)."""
-    while _PENDING:
-        _PENDING.pop().abandon()
 
 
 class SearchGenerator(Generator):
