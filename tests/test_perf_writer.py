@@ -238,8 +238,8 @@ def test_the_render_keys_are_recorded_by_a_child_while_the_release_runs(tmp_path
 
     original, made_by = RenderCache.save, tmp_path / "made-by"
 
-    def save(self):
-        original(self)
+    def save(self, *args):
+        original(self, *args)
         made_by.write_text(str(os.getpid()))
 
     monkeypatch.setattr(RenderCache, "save", save)
@@ -256,7 +256,7 @@ def test_a_child_recording_the_keys_that_fails_fails_the_build(tmp_path, monkeyp
     from portal_perf.render_cache import RenderCache
     from portal_perf.writer import RenderKeysError
 
-    def save(self):
+    def save(self, *args):
         raise OSError("đĩa đầy")
 
     monkeypatch.setattr(RenderCache, "save", save)

@@ -25,7 +25,7 @@ articles). An article's final state is a function of its file (as the article ca
 the settings and code, the other files of the content (pictures), and what the other articles
 give it: references to them (neighbours, section lists, related articles, translations), each
 showing its metadata and URL, and the URLs its links resolve to. So each build records every
-content's digests and references by its source path (``RenderCache._trust_record``), and the next
+content's digests and references by its source path (``RenderCache.trust_record``), and the next
 build takes them back for the articles the article cache kept (``_trust``) when the fingerprint,
 the reading salt and every other file of the content folder (its identity when the last build
 started) are unchanged: all of them when the contents' lists are the same and each content read
@@ -396,7 +396,6 @@ class RenderCache:
         self._archive: tuple | None = None
         self._salt: bytes | None = None
         self._references: dict[str, tuple] = {}  # source path → references known equal to the record's
-        self._trust_made: dict | None = None  # the record of the digests made ahead (``take_trust_record``)
         stored = read_pickle(self.path)
         try:
             self.previous, self.stats = stored["keys"], stored["stats"]
@@ -625,7 +624,7 @@ class RenderCache:
                 return False
         return True
 
-    def _trust_record(self) -> dict | None:
+    def trust_record(self) -> dict | None:
         """Return what the next build needs to trust this build's article digests (none unnoted)."""
         if self._archive is None or self.inventory is None:
             return None
@@ -687,17 +686,11 @@ class RenderCache:
             return False
         return (info.st_dev, info.st_ino, info.st_size) == recorded[1:]
 
-    def take_trust_record(self) -> None:
-        """Make the record of the article digests now, for ``save`` (in a forked child) to write.
+    def save(self, trust=_ABSENT) -> None:
+        """Record each page's key with its file's identity (device, inode, size) at the end of the build.
 
-        Making it visits every article (its references): done in the child, that visit would copy
-        every page of the build's memory holding an article (copy-on-write), about 125 MB at
-        10,000 articles; made here, the child touches only the record.
+        ``trust`` is ``trust_record()`` made by the caller beforehand (else made here).
         """
-        self._trust_made = self._trust_record()
-
-    def save(self) -> None:
-        """Record each page's key with its file's identity (device, inode, size) at the end of the build."""
         keys = {}
         for path, key in self.current.items():
             try:
@@ -719,7 +712,7 @@ class RenderCache:
             "counts": counts,
             "analyses": {self.fingerprint: self.analyses},
             "groups": {key: paths for key, paths in self.current_groups.items() if paths},
-            "trust": self._trust_made if self._trust_made is not None else self._trust_record(),
+            "trust": self.trust_record() if trust is _ABSENT else trust,
         }
         write_pickle(self.path, record)
 

@@ -167,8 +167,11 @@ class IncrementalWriter(Writer):
         out, and deletes only files the build did not make).
         """
         if self.render_cache is not None and self._saving is None and can_fork():
-            self.render_cache.take_trust_record()
-            self._saving = Forked(self.render_cache.save)
+            # The digests' record visits every article (its references): made in the child, that
+            # visit would copy every page of this process's memory holding an article
+            # (copy-on-write), about 125 MB at 10,000 articles. Made here, the child touches only it.
+            cache = self.render_cache
+            self._saving = Forked(cache.save, cache.trust_record())
 
     def abandon(self) -> None:
         """Wait for a child recording the keys whose build failed before ``finish``."""
