@@ -840,3 +840,29 @@ def test_digests_read_ahead_are_taken_only_while_their_file_is_the_one_read(tmp_
     assert portal.release._digest_cache(tmp_path / "missing.pickle").digests == {}  # none read ahead
     _release_publish(output, cache, epoch + 3, _edits(3))
     assert _release_files(output) == _cold_release_of(output, tmp_path / "fresh", epoch + 3)
+
+
+def test_the_files_of_the_unsettled_folders_are_found_by_their_runs_in_name_order():
+    """``_unsettled_names`` finds what a test of every name's folder finds, in folders named alike."""
+    import random
+
+    from portal.release import _Settled, _unsettled_names
+
+    rng = random.Random(7)
+    parts = ["a", "a-b", "a.b", "a b", "a0", "ab", "tin", "tin-tuc", "đ", "z", "x"]
+    folders = {""}
+    names = set()
+    for _ in range(3000):
+        depth = rng.randrange(4)
+        folder = "".join(rng.choice(parts) + "/" for _ in range(depth))
+        for index in range(len(folder.split("/")) - 1):  # every folder up to the output
+            folders.add("/".join(folder.split("/")[:index]) + "/" if index else "")
+        names.add(folder + rng.choice(["index.html", "index.html.gz", "a", "a-b", "-", ".x", "đ.txt"]))
+    folders |= {f"{name.rsplit('/', 1)[0]}/" for name in names if "/" in name}
+    for trial in range(20):
+        unsettled = frozenset(rng.sample(sorted(folders), rng.randrange(1, 8)) + [""] * (trial % 2))
+        settled = _Settled({f: 0 for f in folders - unsettled}, {}, frozenset(), unsettled)
+        linked = dict.fromkeys(rng.sample(sorted(names), len(names)), (1, 2, 3, 4))  # in any order
+        expected = {name for name in names if name[: name.rfind("/") + 1] in unsettled}
+        found = _unsettled_names(linked, settled)
+        assert sorted(found) == sorted(expected) and len(found) == len(expected)
