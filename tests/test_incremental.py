@@ -515,3 +515,22 @@ def test_a_body_edit_takes_the_other_articles_digests_from_the_last_build(archiv
     publish(content, output, cache)
     assert counts()["kept_digests"] == 0  # a picture feeds its articles' pages
     assert_same_as_cold(content, output, tmp_path)
+
+
+def test_a_prune_tells_the_orphans_as_a_test_of_each_name_against_what_the_build_made():
+    """``Prune`` answers by one lookup what ``_orphaned`` answers by testing a name and its source."""
+    import random
+
+    from portal.incremental import Prune, _orphaned
+
+    rng = random.Random(3)
+    stems = [f"{folder}/{name}" for folder in ("tin", "api", "") for name in ("a", "b.html", "c.json", "d.gz")]
+    names = {stem + suffix for stem in stems for suffix in ("", ".gz", ".br", ".gz.br", ".bz")}
+    for _ in range(30):
+        made = set(rng.sample(sorted(names), rng.randrange(len(names))))
+        keep = frozenset(rng.sample(sorted(names), 3))
+        prune = Prune(made, keep)
+        expected = {name for name in names if name not in keep and _orphaned(name, made)}
+        assert {name for name in names if prune(name)} == expected
+        assert sorted(prune.among(names)) == sorted(expected)
+        assert sorted(prune.among(dict.fromkeys(names).keys())) == sorted(expected)

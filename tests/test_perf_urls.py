@@ -88,3 +88,37 @@ def test_the_url_cache_answers_through_the_fast_formatting():
         assert article.url == "tin-tuc/da-doi/"
     finally:
         Content._expand_settings, Content.get_url_setting = installed
+
+
+@pytest.mark.parametrize("pattern", PATTERNS)
+def test_urls_frozen_together_equal_pelicans_one_by_one(pattern):
+    """``freeze_urls`` makes both URLs from one gathering of fields: what Pelican makes of each."""
+    installed = Content.__dict__["_expand_settings"], Content.__dict__["get_url_setting"]
+    contents = [
+        _content(),
+        _content(path="bai/viet"),
+        _content(lang="fr"),  # not the default language (en): the LANG_ patterns
+        _content(Page),
+        _content(override_url="rieng/", override_save_as="rieng/index.html"),
+        _content(override_save_as="chi-luu/index.html"),
+    ]
+    without = _content()
+    del without.category, without.author
+    contents.append(without)
+    expected = []
+    for content in contents:
+        for setting in ("URL", "SAVE_AS", "LANG_URL", "LANG_SAVE_AS"):
+            content.settings[f"{type(content).__name__.upper()}_{setting}"] = pattern + setting.lower()
+        answers = {}
+        for key in ("url", "save_as"):
+            try:
+                answers[key] = Content.get_url_setting(content, key)
+            except (KeyError, IndexError):
+                continue
+        expected.append(answers)
+    memo.install_url_cache()
+    try:
+        memo.freeze_urls([type("Generator", (), {"articles": contents[:3], "pages": contents[3:]})()])
+        assert [content.__dict__[memo.CACHE_ATTRIBUTE] for content in contents] == expected
+    finally:
+        Content._expand_settings, Content.get_url_setting = installed

@@ -114,17 +114,77 @@ def freeze_urls(generators) -> None:
 
     Each one's ``url`` and ``save_as`` are made now: the build asks for both of every content it
     writes, and a child forked later (``portal_perf.beside``) finds them made, not to be made again.
+    Both are formatted from one gathering of the fields their patterns name (``_both_urls``).
     """
+    patterns: dict[tuple, tuple | None] = {}
     for generator in generators:
         lists = [getattr(generator, name, None) or [] for name in CONTENT_LISTS]
         for content in chain.from_iterable(lists):
             if isinstance(content, Content):
-                cache = content.__dict__[CACHE_ATTRIBUTE] = {}
-                for key in ("url", "save_as"):
-                    try:
-                        cache[key] = _original_get_url_setting(content, key)
-                    except Exception:  # noqa: BLE001, S112 (not kept: raised again where it is asked for)
-                        continue
+                content.__dict__[CACHE_ATTRIBUTE] = _both_urls(content, patterns)
+
+
+_KEYS = ("url", "save_as")
+
+
+def _both_urls(content: Content, patterns: dict) -> dict[str, str]:
+    """Return ``{"url": …, "save_as": …}`` as Pelican's ``get_url_setting`` makes them.
+
+    ``patterns`` keeps, per class, settings and language, the two patterns and the fields they
+    name. A content with an ``override_`` attribute, a ``url_format`` of its own or a pattern of
+    another shape takes Pelican's way; a URL that cannot be made is left out (asked for again, it
+    raises where it is asked for).
+    """
+    kind = type(content)
+    default = getattr(content, "in_default_lang", None)
+    shape = (kind, id(content.settings), default)
+    plan = patterns.get(shape, False)
+    if plan is False:
+        plan = patterns[shape] = _url_plan(content, default)
+    if plan is None or hasattr(content, "override_url") or hasattr(content, "override_save_as"):
+        return _each_url(content)
+    fields, formats = plan
+    values = {}
+    for name in fields:
+        value = _field(content, name)
+        if value is not _MISSING:
+            values[name] = value
+    made = {}
+    for key, pattern in formats:
+        try:
+            made[key] = pattern.format(**values)
+        except Exception:  # noqa: BLE001, S112 (not kept: raised again where it is asked for)
+            continue
+    return made
+
+
+def _url_plan(content: Content, default) -> tuple | None:
+    """Return the fields of both URL patterns of ``content``'s kind and the patterns, or ``None``."""
+    if type(content).url_format is not _URL_FORMAT or not isinstance(default, bool):
+        return None
+    klass, formats, fields = type(content).__name__, [], []
+    for key in _KEYS:
+        try:
+            pattern = str(content.settings[f"{klass}_{key if default else 'lang_' + key}".upper()])
+        except KeyError:
+            return None
+        named = pattern_fields(pattern)
+        if named is None:
+            return None
+        formats.append((key, pattern))
+        fields.extend(named)
+    return tuple(dict.fromkeys(fields)), tuple(formats)
+
+
+def _each_url(content: Content) -> dict[str, str]:
+    """Return both URLs of ``content`` made one by one, the way Pelican makes them."""
+    made = {}
+    for key in _KEYS:
+        try:
+            made[key] = _original_get_url_setting(content, key)
+        except Exception:  # noqa: BLE001, S112 (not kept: raised again where it is asked for)
+            continue
+    return made
 
 
 class Memo:
