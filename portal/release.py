@@ -206,7 +206,10 @@ class DigestCache:
             if all(isinstance(value, list) for value in (names, held, digests)) and (
                 len(names) == len(held) == len(digests)
             ):
-                self.entries, self.digests = dict(zip(names, held)), dict(zip(names, digests))
+                self.entries, self.digests = (
+                    dict(zip(names, held, strict=True)),
+                    dict(zip(names, digests, strict=True)),
+                )
                 self.release = data.get("release")
                 self.build_id = data.get("build_id")
                 folders, token = data.get("folders"), data.get("token")
@@ -244,7 +247,7 @@ class DigestCache:
             return
         names = sorted(keys)  # in order but for what this release changed: one pass
         held, shas = list(map(keys.__getitem__, names)), list(map(digests.__getitem__, names))
-        self.entries, self.digests = dict(zip(names, held)), dict(zip(names, shas))
+        self.entries, self.digests = dict(zip(names, held, strict=True)), dict(zip(names, shas, strict=True))
         self.release, self.build_id = release, build_id
         self.folders, self.token = folders, os.urandom(16).hex()
         self.stamped, self.symlinks = stamped, symlinks

@@ -524,7 +524,9 @@ def test_a_prune_tells_the_orphans_as_a_test_of_each_name_against_what_the_build
     from portal.incremental import Prune, _orphaned
 
     rng = random.Random(3)
-    stems = [f"{folder}/{name}" for folder in ("tin", "api", "") for name in ("a", "b.html", "c.json", "d.gz")]
+    stems = [
+        f"{folder}/{name}" for folder in ("tin", "api", "") for name in ("a", "b.html", "c.json", "d.gz")
+    ]
     names = {stem + suffix for stem in stems for suffix in ("", ".gz", ".br", ".gz.br", ".bz")}
     for _ in range(30):
         made = set(rng.sample(sorted(names), rng.randrange(len(names))))
