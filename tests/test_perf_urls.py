@@ -90,6 +90,10 @@ def test_the_url_cache_answers_through_the_fast_formatting():
         Content._expand_settings, Content.get_url_setting = installed
 
 
+class _KeptArticle(Article):
+    """A subclass that chooses its patterns as Pelican's Article does (as portal_perf's own)."""
+
+
 @pytest.mark.parametrize("pattern", PATTERNS)
 def test_urls_frozen_together_equal_pelicans_one_by_one(pattern):
     """``freeze_urls`` makes both URLs from one gathering of fields: what Pelican makes of each."""
@@ -98,7 +102,11 @@ def test_urls_frozen_together_equal_pelicans_one_by_one(pattern):
         _content(),
         _content(path="bai/viet"),
         _content(lang="fr"),  # not the default language (en): the LANG_ patterns
+        _content(status="draft"),  # DRAFT_ patterns
+        _content(_KeptArticle, status="draft", lang="fr"),
+        _content(_KeptArticle),
         _content(Page),
+        _content(Page, status="draft"),  # DRAFT_PAGE_ patterns
         _content(override_url="rieng/", override_save_as="rieng/index.html"),
         _content(override_save_as="chi-luu/index.html"),
     ]
@@ -107,8 +115,9 @@ def test_urls_frozen_together_equal_pelicans_one_by_one(pattern):
     contents.append(without)
     expected = []
     for content in contents:
-        for setting in ("URL", "SAVE_AS", "LANG_URL", "LANG_SAVE_AS"):
-            content.settings[f"{type(content).__name__.upper()}_{setting}"] = pattern + setting.lower()
+        for prefix in ("ARTICLE", "DRAFT", "PAGE", "DRAFT_PAGE", "_KEPTARTICLE"):
+            for setting in ("URL", "SAVE_AS", "LANG_URL", "LANG_SAVE_AS"):
+                content.settings[f"{prefix}_{setting}"] = f"{pattern}{prefix.lower()}-{setting.lower()}"
         answers = {}
         for key in ("url", "save_as"):
             try:
@@ -118,7 +127,7 @@ def test_urls_frozen_together_equal_pelicans_one_by_one(pattern):
         expected.append(answers)
     memo.install_url_cache()
     try:
-        memo.freeze_urls([type("Generator", (), {"articles": contents[:3], "pages": contents[3:]})()])
+        memo.freeze_urls([type("Generator", (), {"articles": contents[:6], "pages": contents[6:]})()])
         assert [content.__dict__[memo.CACHE_ATTRIBUTE] for content in contents] == expected
     finally:
         Content._expand_settings, Content.get_url_setting = installed

@@ -17,11 +17,14 @@ import datetime
 from itertools import chain
 from string import Formatter
 
-from pelican.contents import Content
+from pelican.contents import Article, Content, Page
 from pelican.utils import path_to_url
 
 _original_get_url_setting = Content.get_url_setting
 _original_expand_settings = Content._expand_settings
+# Pelican's own subclasses choose their settings' prefix by their status alone (draft or not).
+_BY_STATUS = (Article.__dict__["_expand_settings"], Page.__dict__["_expand_settings"])
+_PROBING = [False]  # ``_url_plan`` asks ``_expand_settings`` for the pattern, not the URL
 _URL_FORMAT = Content.__dict__["url_format"]
 CACHE_ATTRIBUTE = "_portal_url_cache"
 CONTENT_LISTS = [  # the lists of articles and pages the generators keep
@@ -83,6 +86,8 @@ def _expand_settings(self, key: str, klass: str | None = None) -> str:
     if type(self).url_format is not _URL_FORMAT:  # a subclass computes its own values
         return _original_expand_settings(self, key, klass)
     pattern = str(self.settings[f"{klass or self.__class__.__name__}_{key}".upper()])
+    if _PROBING[0]:
+        return pattern
     fields = pattern_fields(pattern)
     if fields is None:
         return _original_expand_settings(self, key, klass)
@@ -130,14 +135,14 @@ _KEYS = ("url", "save_as")
 def _both_urls(content: Content, patterns: dict) -> dict[str, str]:
     """Return ``{"url": …, "save_as": …}`` as Pelican's ``get_url_setting`` makes them.
 
-    ``patterns`` keeps, per class, settings and language, the two patterns and the fields they
-    name. A content with an ``override_`` attribute, a ``url_format`` of its own or a pattern of
-    another shape takes Pelican's way; a URL that cannot be made is left out (asked for again, it
-    raises where it is asked for).
+    ``patterns`` keeps, per class, status, language and settings, the two patterns and the fields
+    they name. A content with an ``override_`` attribute, a ``url_format`` of its own, a class that
+    chooses its patterns otherwise or a pattern of another shape takes Pelican's way; a URL that
+    cannot be made is left out (asked for again, it raises where it is asked for).
     """
     kind = type(content)
     default = getattr(content, "in_default_lang", None)
-    shape = (kind, id(content.settings), default)
+    shape = (kind, getattr(content, "status", None), default, id(content.settings))
     plan = patterns.get(shape, False)
     if plan is False:
         plan = patterns[shape] = _url_plan(content, default)
@@ -159,15 +164,29 @@ def _both_urls(content: Content, patterns: dict) -> dict[str, str]:
 
 
 def _url_plan(content: Content, default) -> tuple | None:
-    """Return the fields of both URL patterns of ``content``'s kind and the patterns, or ``None``."""
-    if type(content).url_format is not _URL_FORMAT or not isinstance(default, bool):
+    """Return the fields of both URL patterns of ``content``'s kind and the patterns, or ``None``.
+
+    The patterns are the ones Pelican's ``_expand_settings`` of the content's class picks (an
+    article's ``ARTICLE_`` or ``DRAFT_`` settings by its status), asked for without formatting.
+    """
+    kind = type(content)
+    chooser = kind._expand_settings
+    if (
+        kind.url_format is not _URL_FORMAT
+        or kind.get_url_setting is not _get_url_setting
+        or (chooser is not _expand_settings and chooser not in _BY_STATUS)
+        or not isinstance(default, bool)
+    ):
         return None
-    klass, formats, fields = type(content).__name__, [], []
+    formats, fields = [], []
     for key in _KEYS:
+        _PROBING[0] = True
         try:
-            pattern = str(content.settings[f"{klass}_{key if default else 'lang_' + key}".upper()])
-        except KeyError:
+            pattern = content._expand_settings(key if default else f"lang_{key}")
+        except Exception:  # noqa: BLE001 (a setting missing: Pelican's way raises it)
             return None
+        finally:
+            _PROBING[0] = False
         named = pattern_fields(pattern)
         if named is None:
             return None
