@@ -63,6 +63,19 @@ class Outputs:
         """Note that this build produced ``path`` (written or found unchanged)."""
         self.produced.add(os.path.abspath(path))
 
+    def record_under(self, folder: str, relative: str) -> None:
+        """``record`` of ``folder``/``relative``, ``folder`` absolute and normal (``os.path.abspath``).
+
+        A plain relative name (no ``.`` or ``..`` part, no doubled or trailing ``/``) is joined as
+        it is: the API and the feeds record thousands of unchanged files a build, and making each
+        path absolute again was most of the cost of finding them unchanged.
+        """
+        wrapped = f"/{relative}/"
+        if "//" in wrapped or "/./" in wrapped or "/../" in wrapped:
+            self.record(os.path.join(folder, relative))
+        else:
+            self.produced.add(f"{folder}/{relative}" if folder != "/" else "/" + relative)
+
     def is_orphan(self, path: str) -> bool:
         """Whether the file at ``path`` (absolute, under the root) was not produced by this build.
 

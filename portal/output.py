@@ -136,6 +136,7 @@ class KeyedOutputs:
         from .buildcache import read_pickle
 
         self.output = os.fspath(output)
+        self._absolute = os.path.abspath(self.output)  # what ``OUTPUTS`` records paths under
         self.previous: dict[str, tuple] = {}
         self.current: dict[str, tuple] = {}
         self.skipped = self.written = 0
@@ -160,7 +161,7 @@ class KeyedOutputs:
             return False
         if (info.st_dev, info.st_ino, info.st_size) != recorded[1:]:
             return False
-        OUTPUTS.record(path)
+        OUTPUTS.record_under(self._absolute, relative)
         self.current[relative] = recorded
         self.skipped += 1
         return True

@@ -536,3 +536,17 @@ def test_a_prune_tells_the_orphans_as_a_test_of_each_name_against_what_the_build
         assert {name for name in names if prune(name)} == expected
         assert sorted(prune.among(names)) == sorted(expected)
         assert sorted(prune.among(dict.fromkeys(names).keys())) == sorted(expected)
+
+
+def test_a_name_recorded_under_an_absolute_folder_is_the_path_record_makes():
+    """``record_under`` joins plain names as they are, and any other name as ``record`` does."""
+    from portal.incremental import Outputs
+
+    names = ["a/b.json", "api/v1/articles/đ-ư.json", "a.b/c..d/.e", "..a/b", "a/.../b", "a//b", "./a", "a/./b"]
+    names += ["a/../b", "../a", "a/", "/a", "", "a/b/..", ".", "..", "a/."]
+    for folder in ("/tmp/xuat-ban", "/"):
+        for name in names:
+            fast, plain = Outputs(), Outputs()
+            fast.record_under(folder, name)
+            plain.record(os.path.join(folder, name))
+            assert fast.produced == plain.produced, (folder, name)
