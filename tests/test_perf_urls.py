@@ -131,3 +131,24 @@ def test_urls_frozen_together_equal_pelicans_one_by_one(pattern):
         assert [content.__dict__[memo.CACHE_ATTRIBUTE] for content in contents] == expected
     finally:
         Content._expand_settings, Content.get_url_setting = installed
+
+
+def test_a_pattern_asked_for_in_one_thread_leaves_the_urls_of_the_others_formatted():
+    """``_url_plan``'s probe holds in its own thread: another one formatting a URL meanwhile gets the URL."""
+    import threading
+
+    installed = Content.__dict__["_expand_settings"], Content.__dict__["get_url_setting"]
+    memo.install_url_cache()
+    article = _content()
+    article.settings["ARTICLE_URL"] = "{category}/{slug}/"
+    found = []
+    try:
+        memo._PROBING.on = True  # as while ``_url_plan`` asks for a pattern
+        assert article._expand_settings("url") == "{category}/{slug}/"
+        other = threading.Thread(target=lambda: found.append(article._expand_settings("url")))
+        other.start()
+        other.join()
+    finally:
+        memo._PROBING.on = False
+        Content._expand_settings, Content.get_url_setting = installed
+    assert found == ["tin-tuc/thanh-tra-dat-dai/"]

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import datetime
+import threading
 from itertools import chain
 from string import Formatter
 
@@ -24,7 +25,8 @@ _original_get_url_setting = Content.get_url_setting
 _original_expand_settings = Content._expand_settings
 # Pelican's own subclasses choose their settings' prefix by their status alone (draft or not).
 _BY_STATUS = (Article.__dict__["_expand_settings"], Page.__dict__["_expand_settings"])
-_PROBING = [False]  # ``_url_plan`` asks ``_expand_settings`` for the pattern, not the URL
+# Set while ``_url_plan`` asks ``_expand_settings`` for a pattern, not a URL (in its thread only).
+_PROBING = threading.local()
 _URL_FORMAT = Content.__dict__["url_format"]
 CACHE_ATTRIBUTE = "_portal_url_cache"
 CONTENT_LISTS = [  # the lists of articles and pages the generators keep
@@ -86,7 +88,7 @@ def _expand_settings(self, key: str, klass: str | None = None) -> str:
     if type(self).url_format is not _URL_FORMAT:  # a subclass computes its own values
         return _original_expand_settings(self, key, klass)
     pattern = str(self.settings[f"{klass or self.__class__.__name__}_{key}".upper()])
-    if _PROBING[0]:
+    if getattr(_PROBING, "on", False):
         return pattern
     fields = pattern_fields(pattern)
     if fields is None:
@@ -180,13 +182,13 @@ def _url_plan(content: Content, default) -> tuple | None:
         return None
     formats, fields = [], []
     for key in _KEYS:
-        _PROBING[0] = True
+        _PROBING.on = True
         try:
             pattern = content._expand_settings(key if default else f"lang_{key}")
         except Exception:  # noqa: BLE001 (a setting missing: Pelican's way raises it)
             return None
         finally:
-            _PROBING[0] = False
+            _PROBING.on = False
         named = pattern_fields(pattern)
         if named is None:
             return None
