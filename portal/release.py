@@ -802,7 +802,7 @@ class _Settled:
     folders: dict[str, int]
     others: dict[str, int]
     symlinks: frozenset[str]
-    unsettled: frozenset[str] = frozenset({""})
+    unsettled: frozenset[str]
 
 
 def _settled(output: Path, known: DigestCache, since: int | None) -> _Settled | None:
@@ -839,7 +839,8 @@ class _Found:
     """What ``_walk`` finds: identities, the names to stamp, the orphans deleted, the symlinks.
 
     ``read`` lists the names whose identity was found by a look at the file (``_read``, a
-    symlink): the other files of ``files`` have the identity the last release left them.
+    symlink): the other files of ``files`` (those of the settled folders) have the identity the
+    last release left them. Without settled folders, every file found is listed.
     """
 
     files: dict[str, Key]
@@ -1176,7 +1177,7 @@ def finish(  # noqa: PLR0913
         return Version(known.build_id, commit, built_at)
     with _stamping(output, stamped, stamp):  # every file the walk found with another mtime
         written = {VERSION, MANIFEST}  # names this step may replace
-        plan = _plan(keys, known, compress, walked.read if settled is not None else None)
+        plan = _plan(keys, known, compress, walked.read)
         for relative in plan.stale:
             os.unlink(output / relative)
             del keys[relative]

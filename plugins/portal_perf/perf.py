@@ -118,17 +118,23 @@ def finish_prune(pelican) -> None:
         logger.info("portal_perf: xóa %d tệp không còn trong bản dựng", len(removed))
 
 
+def _writer_of(pelican) -> IncrementalWriter | None:
+    """Return the incremental writer of ``pelican``'s running build, if it has one."""
+    writer = IncrementalWriter.last
+    return writer if writer is not None and writer.output_path == pelican.output_path else None
+
+
 def save_render_keys_beside(pelican) -> None:
     """Start recording the page keys in a child while the release runs (``save_render_keys`` waits)."""
-    writer = IncrementalWriter.last
-    if writer is not None and writer.output_path == pelican.output_path:
+    writer = _writer_of(pelican)
+    if writer is not None:
         writer.save_beside()
 
 
 def save_render_keys(pelican) -> None:
     """Record the keys of the pages this build wrote, for the next build."""
-    writer = IncrementalWriter.last
-    if writer is not None and writer.output_path == pelican.output_path:
+    writer = _writer_of(pelican)
+    if writer is not None:
         writer.finish()
         IncrementalWriter.last = None
 
