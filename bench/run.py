@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 from bench.archive import image_bytes, write_archive  # noqa: E402
 from portal import publish  # noqa: E402
 from portal.buildcache import RACY_NS  # noqa: E402
+from portal.epoch import source_date_epoch  # noqa: E402
 from portal.publish import stage, swap_in  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -92,11 +93,11 @@ SAMPLE_EVERY = 0.05
 SAMPLER_SHARE = 0.05
 
 
-def measure(command: list[str], cwd: Path, log: Path) -> Sample:
+def measure(command: list[str], cwd: Path, log: Path, env: dict[str, str] | None = None) -> Sample:
     """Run ``command``; return its wall time, CPU time and sampled peak tree memory."""
     with open(log, "ab") as out:
         started = time.perf_counter()
-        process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, env=env)
         peak = 0
         done = threading.Event()
 
@@ -164,7 +165,13 @@ class Portal(Tool):
     """The portal's publish: a staged copy of the last output, the strict build, then the swap."""
 
     def build(self, content: Path) -> Sample:
-        """Stage, run the production build into the stage, swap it in (what ``invoke publish`` does)."""
+        """Stage, run the production build into the stage, swap it in (what ``invoke publish`` does).
+
+        The build is given its clock as the publish workflow gives it (``SOURCE_DATE_EPOCH``, set
+        before ``invoke release`` runs): the content here is no git checkout, so it is the newest
+        file's mtime, the time the build would work out itself by a look at every file.
+        """
+        env = published_env(content)
         started = time.perf_counter()
         staging = stage(self.output, self.cache / publish.CHANGES)  # with the last release's record
         command = [
@@ -180,11 +187,20 @@ class Portal(Tool):
             f"CACHE_PATH={json.dumps(str(self.cache))}",
             "-q",
         ]
-        built = measure(command, ROOT, self.log)
+        built = measure(command, ROOT, self.log, env)
         if built.ok:
             swap_in(staging, self.output)
         built.wall = time.perf_counter() - started
         return built
+
+
+def published_env(content: Path) -> dict[str, str]:
+    """Return the environment of a portal build in the publish workflow: this one, with the build's clock.
+
+    The workflow (``.github/workflows/publish.yml``) sets ``SOURCE_DATE_EPOCH`` to the commit's
+    time in a step of its own; without git, ``portal.epoch`` takes the content's newest mtime.
+    """
+    return {**os.environ, "SOURCE_DATE_EPOCH": str(source_date_epoch(content))}
 
 
 def _articles(content: Path) -> list[Path]:
@@ -401,6 +417,7 @@ def profile(corpus: Path, work: Path, step: str) -> Path:
             cwd=ROOT,
             check=True,
             capture_output=True,
+            env=published_env(content),
         )
         swap_in(staging, output)
         CHANGES[step](content, 0)
@@ -411,6 +428,7 @@ def profile(corpus: Path, work: Path, step: str) -> Path:
         cwd=ROOT,
         check=True,
         capture_output=True,
+        env=published_env(content),
     )
     swap_in(staging, output)
     text = StringIO()

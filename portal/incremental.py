@@ -32,6 +32,19 @@ def _orphaned(name: str, produced) -> bool:
     return name not in produced and not (name.endswith(PRECOMPRESSED) and name[:-3] in produced)
 
 
+def under(folder: str, relative: str) -> str:
+    """Return ``os.path.abspath(os.path.join(folder, relative))``, ``folder`` absolute and normal.
+
+    A plain relative name (no ``.`` or ``..`` part, no doubled, leading or trailing ``/``) is joined
+    as it is: callers join thousands of names a build, and making each path normal again cost more
+    than the rest of what they do with it.
+    """
+    wrapped = f"/{relative}/"
+    if "//" in wrapped or "/./" in wrapped or "/../" in wrapped:
+        return os.path.abspath(os.path.join(folder, relative))
+    return f"{folder}/{relative}" if folder != "/" else "/" + relative
+
+
 class Outputs:
     """The files one build produced, and whether the orphans it leaves are still to be deleted."""
 
@@ -70,11 +83,7 @@ class Outputs:
         it is: the API and the feeds record thousands of unchanged files a build, and making each
         path absolute again was most of the cost of finding them unchanged.
         """
-        wrapped = f"/{relative}/"
-        if "//" in wrapped or "/./" in wrapped or "/../" in wrapped:
-            self.record(os.path.join(folder, relative))
-        else:
-            self.produced.add(f"{folder}/{relative}" if folder != "/" else "/" + relative)
+        self.produced.add(under(folder, relative))
 
     def is_orphan(self, path: str) -> bool:
         """Whether the file at ``path`` (absolute, under the root) was not produced by this build.

@@ -239,15 +239,17 @@ class DigestCache:
     ) -> None:
         """Remember the finished release (``keys`` taken after its mtimes were fixed) under a new token.
 
-        Both tables are kept in name order: the next release's tables start as copies of them and
-        take the few names that changed at their end, so its sorts (``build_id``, the last
-        manifest's names) find runs already in order (7 ms, not 33, for 88,000 names).
+        Both tables are kept in name order in the file: the next release's tables start as copies
+        of them and take the few names that changed at their end, so its sorts (``build_id``, the
+        last manifest's names) find runs already in order (7 ms, not 33, for 88,000 names). This
+        object takes ``keys`` and ``digests`` as they are (not sorted again into new dictionaries:
+        50 ms at 88,000 names, for tables no step reads after the save).
         """
         if self.path is None:
             return
         names = sorted(keys)  # in order but for what this release changed: one pass
         held, shas = list(map(keys.__getitem__, names)), list(map(digests.__getitem__, names))
-        self.entries, self.digests = dict(zip(names, held, strict=True)), dict(zip(names, shas, strict=True))
+        self.entries, self.digests = keys, digests
         self.release, self.build_id = release, build_id
         self.folders, self.token = folders, os.urandom(16).hex()
         self.stamped, self.symlinks = stamped, symlinks

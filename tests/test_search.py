@@ -1,5 +1,6 @@
 """The search index: tokens and folding, id encoding, sharding, the built index, and the JS twin."""
 
+import hashlib
 import json
 import os
 import subprocess
@@ -617,3 +618,75 @@ def test_a_cold_index_is_built_by_a_fresh_child_and_updated_by_a_fork(monkeypatc
     assert isinstance(job.child, plugin.Forked)
     done = plugin._collect(job)
     assert not done["whole"] and done["written"] > 0
+
+
+class KeptArticle(Article):
+    """An article whose file alone decides it (``portal_perf``'s ``portal_file_key``)."""
+
+    def __init__(self, n, body):
+        super().__init__(n, body)
+        self.portal_file_key = hashlib.sha256(f"tệp {n}".encode()).digest()
+
+
+def test_kept_articles_give_back_their_sources_by_file_key(tmp_path):
+    sys.path.insert(0, str(ROOT / "plugins"))
+    from portal_search import search as plugin
+
+    path = tmp_path / plugin.SOURCES
+    articles = [KeptArticle(n, f"<p>Giao đất, cho thuê đất lần {n}.</p>") for n in range(5)]
+    made = plugin._Sources(str(path), plugin.AnalysisCache(None))
+    first = [made.source(a) for a in articles]
+    made.save()
+    kept = path.stat().st_ino, path.stat().st_mtime_ns
+
+    def fields(source):
+        return source.url, source.date, source.section, source.key, source.row
+
+    # What a file key promises, a title changed without it, shows what was not made again.
+    for article in articles:
+        article.title = "Tiêu đề khác"
+    again = plugin._Sources(str(path), plugin.AnalysisCache(None))
+    taken = [again.source(a) for a in articles]
+    assert [fields(s) for s in taken] == [fields(s) for s in first]
+    assert taken[2].document(True).title == "Tiêu đề khác"  # the text is still read from the article
+    again.save()
+    assert (path.stat().st_ino, path.stat().st_mtime_ns) == kept, "the same sources are not written again"
+
+    articles[1].portal_file_key = None  # read this build, or its body rewritten: made now
+    articles[2].portal_file_key = b"another file"
+    third = plugin._Sources(str(path), plugin.AnalysisCache(None))
+    mixed = [third.source(a) for a in articles]
+    fresh = plugin.AnalysisCache(None)
+    assert [fields(s) for s in mixed] == [
+        fields(first[0]),
+        fields(fresh.source(articles[1])),
+        fields(fresh.source(articles[2])),
+        fields(first[3]),
+        fields(first[4]),
+    ]
+    assert mixed[1].row != first[1].row
+    third.save()
+    assert set(plugin._Sources(str(path), fresh).known) == {a.portal_file_key for a in articles} - {None}
+
+    from portal.buildcache import read_pickle, write_pickle
+
+    salt, known = read_pickle(path)
+    write_pickle(path, (salt + "\0other code", known))
+    assert not plugin._Sources(str(path), fresh).known, "sources made by other code are not taken"
+
+
+def test_a_kept_article_has_a_file_key_only_while_its_file_alone_decides_it():
+    sys.path.insert(0, str(ROOT / "plugins"))
+    from portal_perf.article_cache import KeptArticle as Kept
+
+    def kept(settings=None, **state):
+        article = Kept.__new__(Kept)
+        article.__dict__.update(
+            {"_portal_body_key": b"k" * 32, "_portal_body_links": False, "settings": settings or {}, **state}
+        )
+        return article
+
+    assert kept().portal_file_key == b"k" * 32
+    assert kept(_portal_body_set="<picture></picture>").portal_file_key is None  # the image step's body
+    assert kept(_portal_body_links=True).portal_file_key is None  # {filename} links: other files' URLs
+    assert kept({"FORMATTED_FIELDS": ["summary"]}).portal_file_key is None

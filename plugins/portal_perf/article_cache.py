@@ -61,6 +61,7 @@ from pelican.contents import Article
 from pelican.urlwrappers import Author, Category, Tag
 
 from portal.buildcache import MISSING, BuildCache, Stamps, read_pickle, write_pickle
+from portal.incremental import under
 from portal.output import code_digest, settings_digest
 
 PREFETCH = 256  # kept articles read from the file per query, ahead of the generator
@@ -125,6 +126,21 @@ class KeptArticle(Article):
         if "_portal_body_set" not in state and not state["_portal_body_links"]:
             return state["_portal_body_key"]
         return hashlib.sha256(self.content.encode("utf-8", "surrogatepass")).digest()
+
+    @property
+    def portal_file_key(self) -> bytes | None:
+        """Name the whole article by the key of what it was read from, when nothing else decides it.
+
+        While the body is the one read from the file and holds no intrasite link, and no field is
+        formatted against other articles (``FORMATTED_FIELDS``), every value of the article (its
+        fields, URL, sapo and body) is made from its file, the settings and the code, which the
+        body's key digests: a step may keep what it made of the article by that key between builds
+        (``portal_search``'s sources). ``None`` otherwise.
+        """
+        state = self.__dict__
+        if "_portal_body_set" in state or state["_portal_body_links"]:
+            return None
+        return None if self.settings.get("FORMATTED_FIELDS") else state["_portal_body_key"]
 
     def get_static_links(self) -> set[str]:
         """Return the ``{static}`` links of the body as read (kept with the article)."""
@@ -385,11 +401,7 @@ class ArticleCache:
         if self.store.path is None:
             return frozenset()
         root = self._root
-        return frozenset(
-            os.path.normpath(os.path.join(root, name))
-            for name in self._files
-            if self._key(name) in self.store
-        )
+        return frozenset(under(root, name) for name in self._files if self._key(name) in self.store)
 
     def get(self, filename: str, default=None):
         """Return the article read from these exact bytes by an earlier build, or ``default``."""
