@@ -76,6 +76,10 @@ class Outputs:
         """Note that this build produced ``path`` (written or found unchanged)."""
         self.produced.add(os.path.abspath(path))
 
+    def record_normal(self, path: str) -> None:
+        """``record`` of a path already absolute and normal (as ``os.path.abspath`` returns it)."""
+        self.produced.add(path)
+
     def record_under(self, folder: str, relative: str) -> None:
         """``record`` of ``folder``/``relative``, ``folder`` absolute and normal (``os.path.abspath``).
 

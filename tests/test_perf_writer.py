@@ -273,3 +273,17 @@ def test_a_build_that_failed_before_its_keys_were_recorded_leaves_no_child(tmp_p
     child = failed._saving
     _unsaved_build(tmp_path, "Bài sửa")  # a new build (its writer) before the failed one's ``finish``
     assert failed._saving is None and child._result.closed  # reaped
+
+
+def test_the_writer_joins_names_as_pelican_does_and_never_outside_the_output(tmp_path):
+    from pelican.utils import sanitised_join
+
+    writer = _writer(tmp_path)
+    names = ["index.html", "tin-tuc/2024/bài-viết.html", "a//b.html", "./a.html", "a/./b.html", "a/../b.html"]
+    for name in names:
+        assert writer._join(name) == sanitised_join(writer.output_path, name), name
+    for name in ("../ngoai.html", "a/../../ngoai.html", "/etc/passwd"):
+        with pytest.raises(RuntimeError, match="break out"):
+            writer._join(name)
+        with pytest.raises(RuntimeError, match="break out"):
+            sanitised_join(writer.output_path, name)

@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pelican import signals
-from pelican.utils import get_relative_path, path_to_url, posixize_path, sanitised_join
+from pelican.utils import get_relative_path, path_to_url, posixize_path
 from pelican.writers import FileOverwriteFailedError, Writer
 
 from portal.forked import ChildError, Forked, can_fork
-from portal.incremental import OUTPUTS, replace_if_changed
+from portal.incremental import OUTPUTS, replace_if_changed, under
 from portal.pagination import RADIUS, numbered_pattern, stable_pages
 
 from . import compiled
@@ -108,7 +108,7 @@ class _PageTemplate:
         writer.decided = None
         name = localcontext.get("output_file")
         if name:
-            path = sanitised_join(writer.output_path, name)
+            path = writer._join(name)
             cache = writer.render_cache
             known, writer.known_key = writer.known_key, None
             if known is not None and known[0] == path:  # the key ``_skip_single`` found changed
@@ -362,11 +362,15 @@ class IncrementalWriter(Writer):
         return True
 
     def _join(self, name: str) -> str:
-        """Pelican's ``sanitised_join(output_path, name)``, with the output folder's part made once."""
+        """Pelican's ``sanitised_join(output_path, name)``, with the output folder's part made once.
+
+        A plain name (``portal.incremental.under``) is joined to it as it is: 10,000 article pages
+        a rebuild were each made absolute again.
+        """
         base = self._base
         if base is None:
             base = self._base = posixize_path(os.path.abspath(self.output_path))
-        joined = posixize_path(os.path.abspath(os.path.join(self.output_path, name)))
+        joined = posixize_path(under(base, name))
         if not joined.startswith(base):
             raise RuntimeError(f"Attempted to break out of output directory to {joined}")
         return joined
@@ -391,7 +395,7 @@ class IncrementalWriter(Writer):
         if decided is not None and decided[0] == filename:
             job = decided[1]
             if job is None:
-                OUTPUTS.record(filename)  # current: produced by this build as much as a written one
+                OUTPUTS.record_normal(filename)  # current (from ``_join``): produced as much as a written one
             else:
                 job.encoding = encoding
                 self.deferred.append(job)
