@@ -114,7 +114,8 @@ class _Headless:
             raise ValueError("hỏng khi ghi")
         replace_if_changed(self.output / f"{self.name}.json", self.name.encode())
         page = str(self.output / self.name / "index.html")
-        writer.render_cache.current[page] = b"key-" + self.name.encode()
+        decided = b" (decided)" if writer.render_cache.decided is not None else b""  # before the fork
+        writer.render_cache.current[page] = b"key-" + self.name.encode() + decided
         writer._written_files.add(page)
         self.runs.append(writer)
 
@@ -123,6 +124,10 @@ class _Cache:
     def __init__(self) -> None:
         self.current, self.analyses, self.rendered, self.skipped, self.beside = {}, {}, 0, 0, False
         self.previous = {"last": b"build"}
+        self.decided = None  # the context the trust in the last build's digests was decided with
+
+    def decide(self, context: dict) -> None:
+        self.decided = context
 
 
 class _Writer:
@@ -133,7 +138,7 @@ class _Writer:
 class _Articles:
     def __init__(self, read: int) -> None:
         self.portal_article_cache = type("Cache", (), {"stored": read})()
-        self.written = []
+        self.written, self.context = [], {"articles": []}
 
     def generate_output(self, writer) -> None:
         self.written.append(writer)
@@ -177,10 +182,11 @@ def test_headless_outputs_written_beside_the_pages_come_back_to_the_build(tmp_pa
     assert media.joined == [False] and idle == [False] and not IDLE and writer.render_cache.beside
     assert (tmp_path / "feeds.json").read_bytes() == b"feeds" and (tmp_path / "api.json").exists()
     assert str(tmp_path / "api.json") in OUTPUTS.produced
-    assert writer.render_cache.current == {
-        str(tmp_path / "feeds" / "index.html"): b"key-feeds",
-        str(tmp_path / "api" / "index.html"): b"key-api",
+    assert writer.render_cache.current == {  # the child's keys, made with the trust decided before it
+        str(tmp_path / "feeds" / "index.html"): b"key-feeds (decided)",
+        str(tmp_path / "api" / "index.html"): b"key-api (decided)",
     }
+    assert writer.render_cache.decided is articles.context
     assert {str(tmp_path / "api" / "index.html"), str(tmp_path / "card.jpg")} <= writer._written_files
     # A rebuild that read more than the limit, or of new code, writes them itself.
     for read, previous in ((101, {"last": b"build"}), (1, {})):

@@ -113,6 +113,7 @@ def install(generators, maximum: int) -> None:
     def generate_output(writer):
         cache = getattr(writer, "render_cache", None)
         if cache is not None and cache.previous:  # a build of this code was published before
+            cache.decide(articles.context)  # the pages' first key would: the child inherits it
             beside.start(writer)
             articles.portal_beside_started = True  # the search index too: no process of its own
         return original(writer)

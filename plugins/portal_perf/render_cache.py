@@ -411,6 +411,15 @@ class RenderCache:
         # code: the fingerprint).
         self.known_analyses = analyses.get(self.fingerprint, {})
 
+    def decide(self, context: dict) -> None:
+        """Decide now which of the last build's article digests hold (``_trust``), if not decided yet.
+
+        The build's first key decides it; a process about to fork a child that renders pages too
+        decides it first, so the child inherits the decision instead of making it again.
+        """
+        if not self._decided:
+            self._trust(context)
+
     def key(self, template, name: str, localcontext: dict, base: dict | None = None) -> bytes | None:
         """Return the key of a page, or ``None`` when it cannot be known (always render).
 
