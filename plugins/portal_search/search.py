@@ -181,14 +181,14 @@ class _Sources:
     def source(self, article) -> Source:
         """Return the article's source: the one kept under its file key, or one made now."""
         key = getattr(article, "portal_file_key", None)
-        if key is not None:
-            kept = self.known.get(key)
-            if kept is not None:
-                self.used[key] = kept
-                return Source(*kept, functools.partial(document, article))
+        if not isinstance(key, bytes):  # no file key: made now, not kept
+            return self.cache.source(article)
+        kept = self.known.get(key)
+        if kept is not None:
+            self.used[key] = kept
+            return Source(*kept, functools.partial(document, article))
         made = self.cache.source(article)
-        if isinstance(key, bytes):
-            self.used[key] = (made.url, made.date, made.section, made.key, made.row)
+        self.used[key] = (made.url, made.date, made.section, made.key, made.row)
         return made
 
     def save(self) -> None:
