@@ -81,11 +81,9 @@ class Outputs:
         self.produced.add(path)
 
     def record_under(self, folder: str, relative: str) -> None:
-        """``record`` of ``folder``/``relative``, ``folder`` absolute and normal (``os.path.abspath``).
+        """``record`` of ``folder``/``relative``, ``folder`` absolute and normal, joined by ``under``.
 
-        A plain relative name (no ``.`` or ``..`` part, no doubled or trailing ``/``) is joined as
-        it is: the API and the feeds record thousands of unchanged files a build, and making each
-        path absolute again was most of the cost of finding them unchanged.
+        The API and the feeds record thousands of unchanged files a build this way.
         """
         self.produced.add(under(folder, relative))
 

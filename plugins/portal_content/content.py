@@ -21,6 +21,7 @@ from pelican import signals
 
 from portal import text
 from portal.findings import summary, wait_pending
+from portal.incremental import under
 
 from . import collisions
 from .reader import FINDINGS_KEY, PortalReader, finish_reading, warm_cache
@@ -56,8 +57,8 @@ def note_listing(generator) -> None:
 
     def listing(*args, **kwargs):
         files = get_files(*args, **kwargs)
-        root = os.path.abspath(generator.path)  # Pelican's files are relative to it, normalised
-        generator._portal_listing = [os.path.normpath(os.path.join(root, f)) for f in files]
+        root = os.path.abspath(generator.path)  # Pelican's files are relative to it
+        generator._portal_listing = [under(root, f) for f in files]  # as ``kept_files`` joins them
         return files
 
     generator.get_files = listing
