@@ -139,6 +139,10 @@ class BuildCache:
         stored = _key_bytes(key)
         return stored in self._pending or stored in self._known
 
+    def pending(self, key) -> bytes | None:
+        """Return the pickled value this build stored under ``key`` and has not written yet, or ``None``."""
+        return self._pending.get(_key_bytes(key))
+
     def keep(self, keys) -> None:
         """Count ``keys`` as used by this build, so ``save`` keeps them, without reading their values."""
         self._used.update(_key_bytes(key) for key in keys)

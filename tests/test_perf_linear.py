@@ -253,3 +253,54 @@ def test_kept_articles_hold_each_taxonomy_object_once_and_load_back_shared():
         assert loaded_tag.settings is settings and loaded_tag.slug == tag.slug and loaded_tag.name == "Thanh tra"
         assert all(item["category"] is loaded["bai-0"]["category"] for item in loaded.values())
         assert [item["n"] for item in loaded.values()] == list(range(51))
+
+
+def test_kept_articles_hold_only_the_last_bodies_asked_for_and_read_the_rest_back(tmp_path):
+    """A cold build stores every body it reads: memory holds the last few, the rest read back equal.
+
+    Bodies not yet written to the SQLite file come from the store's pending values (here the
+    store cannot write at all); Pelican's memoized ``get_content`` holds no kept body.
+    """
+    from datetime import datetime, timedelta, timezone
+
+    from pelican.contents import Article, Content
+    from pelican.settings import DEFAULT_CONFIG
+    from portal_perf import article_cache
+
+    content, cache_folder = tmp_path / "content", tmp_path / "cache"
+    content.mkdir()
+    settings = {**DEFAULT_CONFIG, "PATH": str(content), "CACHE_PATH": str(cache_folder)}
+    generator = type("Generator", (), {"settings": settings, "context": {}})()
+    cache = article_cache.ArticleCache(generator)
+    keep = article_cache._Bodies.KEEP
+    zone = timezone(timedelta(hours=7))
+    bodies = [f"<p>Bài số {n}: Thanh tra Chính phủ công bố kết luận.</p>" for n in range(keep + 40)]
+    articles = []
+    for n, body in enumerate(bodies):
+        name = f"bai-{n}.md"
+        (content / name).write_text(f"Title: Bài {n}\n\n{body}\n", "utf-8")
+        assert cache.get(name) is None  # a cold build: nothing kept yet
+        metadata = {"title": f"Bài {n}", "date": datetime(2026, 1, 1, tzinfo=zone) + timedelta(hours=n)}
+        article = Article(body, metadata=metadata, settings=settings, source_path=str(content / name), context={})
+        cache.put(name, article)
+        articles.append(article)
+    assert all(type(article) is article_cache.KeptArticle for article in articles)
+    assert len(article_cache._BODIES.loaded) == keep  # the last ones stored, not all of them
+    assert [article.content for article in articles] == bodies  # the first ones read back
+    assert len(article_cache._BODIES.loaded) == keep
+    memo = Content.__dict__["get_content"].cache
+    assert not [key for key in memo if isinstance(key[0], article_cache.KeptArticle)]
+    assert article_cache._BODIES.reads == 0  # bodies this build stored are not earlier builds'
+
+    cache.store._db.close()  # from here no write reaches the file: the bodies stay pending
+    cache.store._db = None
+    metadata = {"title": "Cuối", "date": datetime(2026, 2, 1, tzinfo=zone)}
+    late_path = str(content / "cuoi.md")
+    late = Article("<p>Bài cuối.</p>", metadata=metadata, settings=settings, source_path=late_path)
+    (content / "cuoi.md").write_text("Title: Cuối\n\n<p>Bài cuối.</p>\n", "utf-8")
+    assert cache.get("cuoi.md") is None
+    cache.put("cuoi.md", late)
+    for article in articles[-keep:]:  # push the last body out of memory
+        assert article.content
+    assert late.__dict__["_portal_body_key"] not in article_cache._BODIES.loaded
+    assert late.content == "<p>Bài cuối.</p>"
