@@ -180,8 +180,8 @@ def test_a_failure_in_the_other_process_fails_the_build_with_its_traceback(tmp_p
     from portal.incremental import OUTPUTS
 
     OUTPUTS.start(tmp_path)
-    with pytest.raises(ChildFailedError, match="trang 3 hỏng"):  # odd jobs are the child's
-        write_in_two(_Writer(tmp_path, fail_on=3), list(range(9)))
+    with pytest.raises(ChildFailedError, match="trang 6 hỏng"):  # the second half is the child's
+        write_in_two(_Writer(tmp_path, fail_on=6), list(range(9)))
 
 
 def test_few_pages_to_render_are_rendered_without_a_fork(tmp_path, monkeypatch):
@@ -224,6 +224,26 @@ def test_the_cards_rendered_for_the_pages_are_dropped_once_they_are_written(tmp_
     assert len(list(tmp_path.glob("*.html"))) == count
     assert MEMO.blocks == {}  # the feeds, API, search fork and release run without them
     assert MEMO("card", 1, caller=lambda: "<article>1</article>") == "<article>1</article>"  # made again
+
+
+def test_a_card_rendered_once_comes_back_the_same_for_every_page_showing_it():
+    from markupsafe import Markup
+    from portal_perf.memo import Memo
+
+    memo, made = Memo(), []
+    article, other = object(), object()
+
+    def card(text):
+        made.append(text)
+        return Markup(text)
+
+    first = memo("card", article, 2, caller=lambda: card("<h2>Kết luận thanh tra \U0001f4f0</h2>"))
+    again = memo("card", article, 2, caller=lambda: card("never"))
+    assert again == first == "<h2>Kết luận thanh tra \U0001f4f0</h2>" and type(again) is Markup
+    assert memo("card", article, 3, caller=lambda: card("<h3>khác</h3>")) == "<h3>khác</h3>"  # other args
+    assert memo("card", other, 2, caller=lambda: "<p>chuỗi</p>") == "<p>chuỗi</p>"  # a plain string stays one
+    assert type(memo("card", other, 2, caller=lambda: "never")) is str
+    assert made == ["<h2>Kết luận thanh tra \U0001f4f0</h2>", "<h3>khác</h3>"]
 
 
 def test_memory_is_given_back_before_a_fork_and_its_absence_changes_nothing(tmp_path, monkeypatch):

@@ -4,12 +4,16 @@ Rendering article, listing and taxonomy pages is the largest single-threaded ste
 build, while a rebuild renders a handful of them. So ``generate_pages`` first runs with the
 writer queueing the pages it must render (their keys are computed, unchanged pages skipped, as
 they come); then, once their number is known, the queue is rendered: in this process, or, from
-``PORTAL_PERF_PARALLEL_MIN`` pages, by this process and a forked one, each rendering every second
-page (``portal.forked``). Every value a page shows is final by then, so the child shares the
-parent's memory (copy-on-write; nothing is pickled). The child sends back the files it produced
-(or pruning would delete them); its failure fails the build with its traceback, as it would have
-failed in one process. Once they are written, the cards rendered for them (``portal_memo``, tens
-of megabytes at 10,000 articles) are dropped: the steps after run without them.
+``PORTAL_PERF_PARALLEL_MIN`` pages, by this process and a forked one, each rendering one half of
+the queue, in its order (``portal.forked``). Halves, not every second page: the queue holds the
+article pages by date, then the listings, so each process renders the cards of about half of the
+articles (each card once per process, ``portal_memo``) and touches the other half's objects
+less, which copy-on-write would have copied into both. Every value a page shows is final by
+then, so the child shares the parent's memory (copy-on-write; nothing is pickled). The child
+sends back the files it produced (or pruning would delete them); its failure fails the build
+with its traceback, as it would have failed in one process. Once they are written, the cards
+rendered for them (``portal_memo``, tens of megabytes at 10,000 articles) are dropped: the steps
+after run without them.
 
 Two processes only where ``os.fork`` exists and there are two cores or more.
 """
@@ -36,9 +40,10 @@ def _write_all(writer, jobs: list) -> None:
 
 def write_in_two(writer, jobs: list) -> None:
     """Write ``jobs`` (``writer.write_job``) in this process and a forked one, half each."""
-    child = Forked(_write_all, writer, jobs[1::2], collect=True)  # the odd jobs
+    half = len(jobs) // 2
+    child = Forked(_write_all, writer, jobs[half:], collect=True)
     try:
-        _write_all(writer, jobs[0::2])
+        _write_all(writer, jobs[:half])
     except BaseException:
         child.abandon()
         raise
@@ -50,7 +55,7 @@ def write_in_two(writer, jobs: list) -> None:
         ) from None
     cache = getattr(writer, "render_cache", None)
     if cache is not None:
-        cache.rendered += len(jobs[1::2])
+        cache.rendered += len(jobs) - half
 
 
 def write_jobs(writer, jobs: list, minimum: int) -> None:
