@@ -116,3 +116,28 @@ def test_the_reader_takes_from_the_pool_what_it_would_read_itself(tmp_path):
         again_html, again = alone.read(path)
         assert html == again_html
         assert {k: str(v) for k, v in metadata.items()} == {k: str(v) for k, v in again.items()}
+
+
+def test_files_read_by_one_reader_share_one_taxonomy_object_per_name(tmp_path):
+    from pelican.settings import read_settings
+
+    from plugins.portal_content import reader as module
+
+    folder = tmp_path / "content" / "articles" / "thanh-tra" / "2024"
+    folder.mkdir(parents=True)
+    for number in range(3):
+        tags = "Tags: Kê khai tài sản, Phòng chống tham nhũng" if number < 2 else "Tags: Tiếp công dân"
+        source = SOURCE.format(n=number).replace("Tags: a, b", f"{tags}\nAuthors: Minh Anh")
+        (folder / f"bai-{number}.md").write_text(source, encoding="utf-8")
+    settings = read_settings(
+        str(module.Path(__file__).resolve().parent.parent / "publishconf.py"),
+        override={"PATH": str(tmp_path / "content"), "CACHE_PATH": str(tmp_path / "cache")},
+    )
+    reader = module.PortalReader(settings)
+    first, second, third = (reader.read(str(folder / f"bai-{n}.md"))[1] for n in range(3))
+    assert [tag.slug for tag in first["tags"]] == ["ke-khai-tai-san", "phong-chong-tham-nhung"]
+    assert all(a is b for a, b in zip(first["tags"], second["tags"], strict=True))
+    assert third["tags"][0].slug == "tiep-cong-dan" and third["tags"][0] is not first["tags"][0]
+    assert first["category"] is second["category"] is third["category"]
+    assert first["category"].slug == "thanh-tra" and first["category"].name == "Thanh tra"
+    assert first["authors"][0] is third["authors"][0] and first["authors"][0].slug == "minh-anh"

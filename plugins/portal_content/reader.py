@@ -88,6 +88,10 @@ class PortalReader(BaseReader):
         super().__init__(settings)
         self._parser = None
         self._cache = document_cache(settings)
+        # One taxonomy object per kind, name and slug for every file read: Pelican compares them
+        # by slug, and a few hundred shared objects hold less than a few per article (as the
+        # articles kept between builds already share theirs, ``portal_perf.article_cache``).
+        self._wrappers: dict[tuple, object] = {}
 
     def _parse(self, source_path: str):
         prepared = None
@@ -133,22 +137,24 @@ class PortalReader(BaseReader):
         metadata = dict(values)
         section = metadata.pop("category", None)
         if section is not None:
-            metadata["category"] = _wrap(Category, section.name, self.settings, section.slug)
+            metadata["category"] = self._wrap(Category, section.name, section.slug)
         if "tags" in metadata:
-            metadata["tags"] = [_wrap(Tag, name, self.settings) for name in values["tags"]]
+            metadata["tags"] = [self._wrap(Tag, name) for name in values["tags"]]
         if "authors" in metadata:
-            metadata["authors"] = [_wrap(Author, name, self.settings) for name in values["authors"]]
+            metadata["authors"] = [self._wrap(Author, name) for name in values["authors"]]
         stem = os.path.splitext(os.path.basename(source_path))[0]
         metadata["slug"] = slugify(values.get("slug") or stem)
         metadata.setdefault("lang", self.settings["DEFAULT_LANG"])
         return metadata
 
-
-def _wrap(cls, name: str, settings, slug: str | None = None):
-    """Build a Pelican taxonomy object whose slug follows the portal's slug rule."""
-    wrapper = cls(name, settings)
-    wrapper.slug = slug or slugify(name)
-    return wrapper
+    def _wrap(self, cls, name: str, slug: str | None = None):
+        """Return the Pelican taxonomy object of ``name``, its slug by the portal's slug rule."""
+        key = (cls, name, slug)
+        wrapper = self._wrappers.get(key)
+        if wrapper is None:
+            wrapper = self._wrappers[key] = cls(name, self.settings)
+            wrapper.slug = slug or slugify(name)
+        return wrapper
 
 
 def display_path(path: str) -> str:
