@@ -264,13 +264,15 @@ def lighthouse(c, port: int = 0, pages: str = ",".join(LIGHTHOUSE_PAGES)):
 
 @task(help={
     "articles": "number of generated articles (default 10000)",
-    "repeats": "runs of every step; medians are reported (default 3)",
+    "repeats": "timed runs of every step, unobserved; medians are reported (default 3)",
+    "memory-repeats": "runs more with the memory sampler, for peak memory (default 1)",
     "profile": "also profile the portal with cProfile: none, cold, edit or both",
 })
-def bench(c, articles: int = 10_000, repeats: int = 3, profile: str = "none"):
+def bench(c, articles: int = 10_000, repeats: int = 3, memory_repeats: int = 1, profile: str = "none"):
     """Stock Pelican and the portal's publish side by side; writes bench/RESULTS.md."""
     c.run(
-        f'"{sys.executable}" -m bench.run --articles {articles} --repeats {repeats} --profile {profile}',
+        f'"{sys.executable}" -m bench.run --articles {articles} --repeats {repeats} '
+        f"--memory-repeats {memory_repeats} --profile {profile}",
         pty=False,
     )
 
