@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.run import corpus_for, published_env  # noqa: E402
+from bench.run import corpus_for, portal_command, published_env  # noqa: E402
 from portal import publish  # noqa: E402
 from portal.publish import stage  # noqa: E402
 
@@ -86,20 +86,7 @@ def sample_cold_publish(content: Path, work: Path, every: float) -> list[dict]:
     output, cache = work / "output", work / "cache"
     shutil.rmtree(output, ignore_errors=True)
     shutil.rmtree(cache, ignore_errors=True)
-    staging = stage(output, cache / publish.CHANGES)
-    command = [
-        sys.executable,
-        "-m",
-        "portal.build",
-        str(content),
-        "-s",
-        str(ROOT / "publishconf.py"),
-        "-o",
-        str(staging),
-        "-e",
-        f"CACHE_PATH={json.dumps(str(cache))}",
-        "-q",
-    ]
+    command = portal_command(content, stage(output, cache / publish.CHANGES), cache)
     samples = []
     started = time.perf_counter()
     with open(work / "memory.log", "wb") as log:

@@ -191,24 +191,28 @@ class Portal(Tool):
         env = published_env(content)
         started = time.perf_counter()
         staging = stage(self.output, self.cache / publish.CHANGES)  # with the last release's record
-        command = [
-            sys.executable,
-            "-m",
-            "portal.build",  # as ``invoke publish`` runs Pelican
-            str(content),
-            "-s",
-            str(ROOT / "publishconf.py"),
-            "-o",
-            str(staging),
-            "-e",
-            f"CACHE_PATH={json.dumps(str(self.cache))}",
-            "-q",
-        ]
-        built = measure(command, ROOT, self.log, env, observed)
+        built = measure(portal_command(content, staging, self.cache), ROOT, self.log, env, observed)
         if built.ok:
             swap_in(staging, self.output)
         built.wall = time.perf_counter() - started
         return built
+
+
+def portal_command(content: Path, staging: Path, cache: Path) -> list[str]:
+    """Return the production build of ``content`` into ``staging``, as ``invoke publish`` runs Pelican."""
+    return [
+        sys.executable,
+        "-m",
+        "portal.build",
+        str(content),
+        "-s",
+        str(ROOT / "publishconf.py"),
+        "-o",
+        str(staging),
+        "-e",
+        f"CACHE_PATH={json.dumps(str(cache))}",
+        "-q",
+    ]
 
 
 def published_env(content: Path) -> dict[str, str]:
