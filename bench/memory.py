@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.run import corpus_for, portal_command, published_env  # noqa: E402
+from bench.run import corpus_for, portal_command, process_tree, published_env  # noqa: E402
 from portal import publish  # noqa: E402
 from portal.publish import stage  # noqa: E402
 
@@ -53,24 +53,6 @@ def process_memory(pid: int) -> dict[str, float] | None:
     }
 
 
-def tree(root: int) -> list[int]:
-    """Return ``root`` and every process descended from it."""
-    parents = {}
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            try:
-                with open(f"/proc/{entry.name}/stat", "rb") as handle:
-                    parents[int(entry.name)] = int(handle.read().rsplit(b")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-    found, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        found.append(pid)
-        todo.extend(child for child, parent in parents.items() if parent == pid)
-    return found
-
-
 def command_of(pid: int) -> str:
     """Return the module or script a process runs (``portal.build``, ``portal.cards``…)."""
     try:
@@ -93,7 +75,7 @@ def sample_cold_publish(content: Path, work: Path, every: float) -> list[dict]:
         process = subprocess.Popen(command, cwd=ROOT, env=published_env(content), stdout=log, stderr=log)
         while process.poll() is None:
             moment = {"t": round(time.perf_counter() - started, 2), "processes": []}
-            for pid in tree(process.pid):
+            for pid in process_tree(process.pid):
                 memory = process_memory(pid)
                 if memory is not None:
                     moment["processes"].append({"pid": pid, "command": command_of(pid), **memory})

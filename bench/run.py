@@ -65,12 +65,8 @@ def _pss(pid: int) -> int:
     return 0
 
 
-def _tree_memory(root_pid: int) -> int:
-    """Memory of ``root_pid`` and all its descendants (read from /proc), as the sum of their PSS.
-
-    Not the sum of their RSS: worker processes forked from the build share most of its pages
-    (copy-on-write), and adding their RSS counted those pages once per worker.
-    """
+def process_tree(root: int) -> list[int]:
+    """Return ``root`` and every process descended from it (read from /proc)."""
     parents: dict[int, int] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
@@ -81,12 +77,21 @@ def _tree_memory(root_pid: int) -> int:
         except OSError:
             continue
         parents[int(entry.name)] = int(fields[1])
-    total, todo = 0, [root_pid]
+    found, todo = [], [root]
     while todo:
         pid = todo.pop()
-        total += _pss(pid)
+        found.append(pid)
         todo.extend(child for child, parent in parents.items() if parent == pid)
-    return total
+    return found
+
+
+def _tree_memory(root_pid: int) -> int:
+    """Memory of ``root_pid`` and all its descendants, as the sum of their PSS.
+
+    Not the sum of their RSS: worker processes forked from the build share most of its pages
+    (copy-on-write), and adding their RSS counted those pages once per worker.
+    """
+    return sum(map(_pss, process_tree(root_pid)))
 
 
 # The peak memory is sampled every SAMPLE_EVERY s, less often when a sample (a walk of /proc and
@@ -104,14 +109,6 @@ def measure(
 
     Unobserved, nothing reads the build's processes while they run: their times are their own.
     """
-    if not observed:
-        with open(log, "ab") as out:
-            started = time.perf_counter()
-            process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, env=env)
-            _, status, usage = os.wait4(process.pid, 0)
-            wall = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4
-        return Sample(wall, usage.ru_utime + usage.ru_stime, 0.0, process.returncode == 0, observed=False)
     with open(log, "ab") as out:
         started = time.perf_counter()
         process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, env=env)
@@ -126,16 +123,21 @@ def measure(
                 peak = max(peak, _tree_memory(process.pid))
                 wait = max(SAMPLE_EVERY, (time.thread_time() - spent) / SAMPLER_SHARE)
 
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
+        sampler = threading.Thread(target=sample, daemon=True) if observed else None
+        if sampler is not None:
+            sampler.start()
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - started
         done.set()
-        sampler.join()
-        process.returncode = os.waitstatus_to_exitcode(status)
+        if sampler is not None:
+            sampler.join()
+        process.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4
+    cpu, ok = usage.ru_utime + usage.ru_stime, process.returncode == 0
+    if not observed:
+        return Sample(wall, cpu, 0.0, ok, observed=False)
     if not peak:  # ended before the first sample
         peak = usage.ru_maxrss * 1024
-    return Sample(wall, usage.ru_utime + usage.ru_stime, peak / 2**20, process.returncode == 0)
+    return Sample(wall, cpu, peak / 2**20, ok)
 
 
 class Tool:

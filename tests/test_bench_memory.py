@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 from bench import memory
+from bench.run import process_tree
 
 
 def test_a_process_tree_is_sampled_with_each_process_memory_and_command():
@@ -16,8 +17,8 @@ def test_a_process_tree_is_sampled_with_each_process_memory_and_command():
             if found and found["private"] >= 60:
                 break
             subprocess.run([sys.executable, "-c", "import time; time.sleep(0.02)"], check=True)
-        assert child.pid in memory.tree(os.getpid())
-        assert memory.tree(child.pid) == [child.pid]
+        assert child.pid in process_tree(os.getpid())
+        assert process_tree(child.pid) == [child.pid]
         assert found["pss"] >= 60 and found["private"] >= 60 and found["cpu"] >= 0
         assert memory.command_of(child.pid).startswith(sys.executable)
     finally:
