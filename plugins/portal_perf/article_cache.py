@@ -113,18 +113,28 @@ class KeptArticle(Article):
     def _content(self, value: str) -> None:
         self.__dict__["_portal_body_set"] = value
 
+    def _read_body_key(self) -> bytes | None:
+        """Return the body's key while ``content`` is the body as read, else ``None``.
+
+        That is while no step set another body (``_portal_body_set``) and the body holds no
+        intrasite link (``{filename}`` and the like, which Pelican resolves against other
+        articles' URLs on every access).
+        """
+        state = self.__dict__
+        if "_portal_body_set" in state or state["_portal_body_links"]:
+            return None
+        return state["_portal_body_key"]
+
     @property
     def portal_body_digest(self) -> bytes:
         """Name ``content`` (the body as outputs show it) without reading it when that can be done.
 
-        For the headless outputs' record keys (``portal.entries``). While the body is the one read
-        from the file and holds no intrasite link (``{filename}`` and the like, which Pelican
-        resolves against other articles' URLs on every access), ``content`` is that body: the
-        body's key names it. Otherwise a hash of ``content`` itself.
+        For the headless outputs' record keys (``portal.entries``). While ``content`` is the body
+        as read (``_read_body_key``), the body's key names it. Otherwise a hash of ``content``.
         """
-        state = self.__dict__
-        if "_portal_body_set" not in state and not state["_portal_body_links"]:
-            return state["_portal_body_key"]
+        key = self._read_body_key()
+        if key is not None:
+            return key
         return hashlib.sha256(self.content.encode("utf-8", "surrogatepass")).digest()
 
     @property
@@ -137,10 +147,7 @@ class KeptArticle(Article):
         body's key digests: a step may keep what it made of the article by that key between builds
         (``portal_search``'s sources). ``None`` otherwise.
         """
-        state = self.__dict__
-        if "_portal_body_set" in state or state["_portal_body_links"]:
-            return None
-        return None if self.settings.get("FORMATTED_FIELDS") else state["_portal_body_key"]
+        return None if self.settings.get("FORMATTED_FIELDS") else self._read_body_key()
 
     def get_content(self, siteurl: str) -> str:
         """Return the body as outputs show it, without holding it when it is the one read.
@@ -150,10 +157,8 @@ class KeptArticle(Article):
         its own answer (Pelican's link substitution finds nothing to replace): it is given as
         the bodies' store holds it. Any other body is Pelican's memoized answer.
         """
-        state = self.__dict__
-        if "_portal_body_set" in state or state["_portal_body_links"]:
-            return super().get_content(siteurl)
-        return _BODIES.load(state["_portal_body_key"])
+        key = self._read_body_key()
+        return super().get_content(siteurl) if key is None else _BODIES.load(key)
 
     def get_static_links(self) -> set[str]:
         """Return the ``{static}`` links of the body as read (kept with the article)."""
@@ -178,17 +183,16 @@ class _Bodies:
     KEEP = 256
 
     def __init__(self) -> None:
-        self.path: str | None = None
-        self.store: BuildCache | None = None  # the build's store: the bodies it has not written yet
+        self.store: BuildCache | None = None  # the build's store: its file, the bodies not written yet
         self.loaded: dict[bytes, str] = {}  # the bodies asked for last, oldest first
         self.stored: set[bytes] = set()  # keys of the bodies this build stored
         self.reads = 0  # bodies of earlier builds this process read back from the file
         self._db: sqlite3.Connection | None = None
         self._pid = 0
 
-    def start(self, path: str | None, store: BuildCache) -> None:
-        """Begin a build whose articles are kept in ``store`` (the file at ``path``)."""
-        self.path, self.store = path, store
+    def start(self, store: BuildCache) -> None:
+        """Begin a build whose articles are kept in ``store``."""
+        self.store = store
         self.loaded.clear()  # an earlier build's bodies (a long-lived process)
         self.stored.clear()
 
@@ -207,11 +211,11 @@ class _Bodies:
         data = self.store.pending(key) if self.store is not None else None
         if data is None:
             if self._db is None or self._pid != os.getpid():
-                self._db = sqlite3.connect(self.path, timeout=30)
+                self._db = sqlite3.connect(self.store.path, timeout=30)
                 self._pid = os.getpid()
             row = self._db.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()
             if row is None:
-                raise LookupError(f"portal_perf: an article's kept body is missing from {self.path}")
+                raise LookupError(f"portal_perf: an article's kept body is missing from {self.store.path}")
             data = row[0]
         body = pickle.loads(data)  # noqa: S301 (our own cache)
         if key not in self.stored:
@@ -348,7 +352,7 @@ class ArticleCache:
         self.settings, self.context = generator.settings, generator.context
         folder = self.settings.get("CACHE_PATH")
         self.store = BuildCache(os.path.join(folder, store_name(self.settings)) if folder else None)
-        _BODIES.start(self.store.path, self.store)
+        _BODIES.start(self.store)
         self.salt = salt(self.settings) if folder else b""
         stamps = os.path.join(folder, store_name(self.settings)[: -len(".sqlite")] + "-stamps.pickle")
         self._stamps = Stamps(stamps if folder else None, self.salt)
