@@ -841,8 +841,9 @@ class _Found:
     """What ``_walk`` finds: identities, the names to stamp, the orphans deleted, the symlinks.
 
     ``read`` lists the names whose identity was found by a look at the file (``_read``, a
-    symlink): the other files of ``files`` (those of the settled folders) have the identity the
-    last release left them. Without settled folders, every file found is listed.
+    symlink): the other files of ``files`` (those of the settled folders, and those found with
+    the inode the last release left them) have the identity that release left them. Without the
+    last release's identities, every file found is listed.
     """
 
     files: dict[str, Key]
@@ -866,7 +867,7 @@ def _take_settled(  # noqa: PLR0913, PLR0917
     found.update(linked)
     for relative in _unsettled_names(linked, settled):
         del found[relative]
-    deleted = orphan.among(found.keys()) if orphan is not None else []
+    deleted = sorted(orphan.among(found.keys())) if orphan is not None else []
     for relative in deleted:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(os.path.join(output, relative))
@@ -958,32 +959,42 @@ def _read(  # noqa: PLR0913, PLR0917
     """Read one folder of ``_walk`` (open as ``here``): files into ``into``, new folders into ``pending``.
 
     A folder already in ``folders`` is settled or read for itself (``_walk``), and is not read here.
+    Its orphans are told apart in one go (``Prune.among``); a file found with the inode ``linked``
+    gives it has the last release's identity, and is not listed in ``read`` (a folder of the API
+    holds 30,000 files at 10,000 articles, and one edit changes a few).
     """
     stamp, orphan, linked = rules
     found, stamped, read = into.files, into.stamped, into.read
-    with os.scandir(here) as entries:
-        for entry in entries:
-            name = entry.name
-            if entry.is_dir(follow_symlinks=False):
-                folder = prefix + name + "/"
-                if folder not in folders:
-                    pending.append(folder)
-                    folders[folder] = entry.stat(follow_symlinks=False).st_mtime_ns
-            elif orphan is not None and not entry.is_dir() and orphan(prefix + name):
-                os.unlink(name, dir_fd=here)
-                into.deleted.append(prefix + name)
-            elif entry.is_file():
-                relative = prefix + name
-                key = linked.get(relative) if linked is not None else None
-                if key is None or key[1] != entry.inode() or entry.is_symlink():
-                    st = entry.stat()
-                    key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
-                    if entry.is_symlink():
-                        into.links.append(relative)
-                found[relative] = key
+    with os.scandir(here) as listing:
+        entries = [entry for entry in listing if not _subfolder(entry, prefix, pending, folders)]
+    orphans = () if orphan is None or not entries else orphan.among({prefix + e.name for e in entries})
+    for entry in entries:
+        relative = prefix + entry.name
+        if relative in orphans and not entry.is_dir():  # a symlink to a folder is left alone
+            os.unlink(entry.name, dir_fd=here)
+            into.deleted.append(relative)
+        elif entry.is_file():
+            key = linked.get(relative) if linked is not None else None
+            if key is None or key[1] != entry.inode() or entry.is_symlink():
+                st = entry.stat()
+                key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+                if entry.is_symlink():
+                    into.links.append(relative)
                 read.append(relative)
-                if key[3] != stamp:
-                    stamped.append(relative)
+            found[relative] = key
+            if key[3] != stamp:
+                stamped.append(relative)
+
+
+def _subfolder(entry: os.DirEntry, prefix: str, pending: list[str], folders: dict[str, int]) -> bool:
+    """Tell whether ``entry`` is a folder (not a symlink to one); put it in ``pending`` if new there."""
+    if not entry.is_dir(follow_symlinks=False):
+        return False
+    folder = prefix + entry.name + "/"
+    if folder not in folders:
+        pending.append(folder)
+        folders[folder] = entry.stat(follow_symlinks=False).st_mtime_ns
+    return True
 
 
 @contextlib.contextmanager

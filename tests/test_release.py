@@ -528,6 +528,30 @@ def test_a_release_in_a_stage_takes_linked_files_identities_from_the_last_releas
     assert entries["bai-2/index.html"][2] == (output / "bai-2" / "index.html").stat().st_size
 
 
+def test_a_release_compares_with_the_last_one_only_the_files_whose_identity_it_looked_up(
+    tmp_path, monkeypatch
+):
+    """In a folder the walk reads, a file found with the inode the last release left it is not planned again."""
+    import portal.release
+
+    output, cache, epoch = tmp_path / "out", tmp_path / "cache", 1767225600
+    replace_if_changed(output / "co-dinh.txt", b"c" * 400)  # beside the pages that change, never touched
+    for step in range(3):
+        _release_publish(output, cache, epoch + step, _edits(step))
+    looked, real = [], portal.release._plan
+
+    def spied(keys, known, compress, names=None):
+        looked.append(None if names is None else set(names))
+        return real(keys, known, compress, names)
+
+    monkeypatch.setattr(portal.release, "_plan", spied)
+    _release_publish(output, cache, epoch + 3, _edits(3))
+    (names,) = looked
+    assert {"index.html", "bai-3/index.html"} <= names  # replaced by the build: looked up
+    assert not {"co-dinh.txt", "co-dinh.txt.gz", "co-dinh.txt.br"} & names  # in the output's folder, read
+    assert _release_files(output) == _cold_release_of(output, tmp_path / "fresh", epoch + 3)
+
+
 def test_a_release_in_a_stage_reads_only_the_folders_changed_since_its_tree_was_stamped(
     tmp_path, monkeypatch
 ):
