@@ -396,6 +396,8 @@ def test_a_taken_prune_tells_orphans_by_relative_name_as_is_orphan_does(tmp_path
     assert [name for name in names if orphan(name)] == [
         "tin/b.css.zst", "c.html", "c.html.gz", "healthz.gz", ".gz", "a.htm", "tin/a.html", "../outside.html"
     ]  # fmt: skip
+    # The release asks a folder's names at once (``among``): the same answer as one by one.
+    assert orphan.among(set(names)) == {name for name in names if orphan(name)}
 
 
 def test_outputs_tell_what_this_build_made_under_its_folder(tmp_path):
